@@ -1,0 +1,57 @@
+# Two commands matter: `make demo` and `make test`. Both bootstrap .venv/ themselves.
+# The install step is skipped when the lock file and pyproject.toml are unchanged: the
+# stamp file's name carries their hash.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+LOCK := requirements.lock
+LOCK_HASH := $(shell cat $(LOCK) pyproject.toml tests/fixtures/acme_vault_plugin/pyproject.toml 2>/dev/null | sha256sum | cut -c1-16)
+STAMP := $(VENV)/.installed-$(LOCK_HASH)
+
+.PHONY: all venv test lint typecheck pytest demo bench lock golden clean
+
+all: test
+
+$(STAMP): $(LOCK) pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "greentic-iac needs Python 3.11+, found " + sys.version.split()[0])'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	@echo "installing pinned dependencies from $(LOCK) into $(VENV)/"
+	@$(BIN)/uv pip sync --quiet --python $(BIN)/python $(LOCK)
+	@$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e . -e tests/fixtures/acme_vault_plugin
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+venv: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check greentic_iac tests bench
+	$(BIN)/ruff format --check greentic_iac tests bench
+	$(BIN)/lint-imports --no-cache
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+demo: $(STAMP)
+	@$(BIN)/python -m greentic_iac.demo
+
+bench: $(STAMP)
+	@$(BIN)/python bench/run_all.py
+
+# Re-resolve the lock file from pyproject.toml (needs the network to PyPI).
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --quiet -o $(LOCK)
+
+# Regenerate the golden files of the target compilers; review the diff before committing.
+golden: $(STAMP)
+	GREENTIC_REGENERATE_GOLDEN=1 $(BIN)/pytest -q tests/targets
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

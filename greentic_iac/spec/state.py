@@ -1,0 +1,99 @@
+"""``EnvironmentState``: the one persisted document per environment.
+
+The store keeps exactly this document (plus its integrity hash); the targets compile
+exactly this document. Deployments, revisions and splits are maps keyed by id, so the
+JSON on disk diffs by entity, not by list position.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal, Self
+
+from pydantic import Field, model_validator
+
+from greentic_iac.spec.base import SpecModel
+from greentic_iac.spec.deployment import BundleDeployment, DeploymentLifecycle
+from greentic_iac.spec.environment import Environment
+from greentic_iac.spec.lifecycle import RevisionLifecycle
+from greentic_iac.spec.revision import Revision
+from greentic_iac.spec.traffic import TOTAL_BPS, TrafficSplit
+
+STATE_SCHEMA: Final = "greentic.environment-state.v1"
+
+
+class TrafficPolicy(SpecModel):
+    """Per-environment guard rails for traffic changes (enforced by preview and set)."""
+
+    # No revision's share may rise by more than this many bps in one change (None: no limit).
+    max_step_bps: int | None = Field(default=None, ge=1, le=TOTAL_BPS)
+    # Honour the x-greentic-revision override header at the router / route rules.
+    trust_override_header: bool = False
+
+
+class EnvironmentState(SpecModel):
+    schema_version: Literal["greentic.environment-state.v1"] = STATE_SCHEMA
+    generation: int = Field(default=0, ge=0)
+    environment: Environment
+    deployments: dict[str, BundleDeployment] = Field(default_factory=dict)
+    revisions: dict[str, Revision] = Field(default_factory=dict)
+    traffic: dict[str, TrafficSplit] = Field(default_factory=dict)
+    # Non-secret runtime configuration: environment-wide keys, and per deployment.
+    config: dict[str, str] = Field(default_factory=dict)
+    deployment_config: dict[str, dict[str, str]] = Field(default_factory=dict)
+    policy: TrafficPolicy = Field(default_factory=TrafficPolicy)
+
+    @model_validator(mode="after")
+    def _referential_integrity(self) -> Self:  # noqa: PLR0912 (one pass, one rule per branch)
+        for key, deployment in self.deployments.items():
+            if key != deployment.deployment_id:
+                raise ValueError(f"deployments.{key}: key differs from deployment_id")
+        sequences: dict[str, set[int]] = {}
+        for key, revision in self.revisions.items():
+            if key != revision.revision_id:
+                raise ValueError(f"revisions.{key}: key differs from revision_id")
+            if revision.deployment_id not in self.deployments:
+                raise ValueError(
+                    f"revisions.{key}: deployment {revision.deployment_id} does not exist"
+                )
+            seen = sequences.setdefault(revision.deployment_id, set())
+            if revision.sequence in seen:
+                raise ValueError(f"revisions.{key}: sequence {revision.sequence} is used twice")
+            seen.add(revision.sequence)
+        for key, split in self.traffic.items():
+            if key != split.deployment_id or key not in self.deployments:
+                raise ValueError(f"traffic.{key}: no such deployment")
+            for index, entry in enumerate(split.entries):
+                found = self.revisions.get(entry.revision_id)
+                if found is None or found.deployment_id != key:
+                    raise ValueError(
+                        f"traffic.{key}.entries[{index}]: revision {entry.revision_id} "
+                        "is not a revision of this deployment"
+                    )
+                if entry.weight_bps > 0 and found.lifecycle != RevisionLifecycle.READY:
+                    raise ValueError(
+                        f"traffic.{key}.entries[{index}]: revision {entry.revision_id} is "
+                        f"{found.lifecycle.value}; only ready revisions may carry weight"
+                    )
+        for key in self.deployment_config:
+            if key not in self.deployments:
+                raise ValueError(f"deployment_config.{key}: no such deployment")
+        return self
+
+    def active_deployments(self) -> list[BundleDeployment]:
+        """Active deployments in id order (ULIDs sort by creation time)."""
+        return [
+            d
+            for _, d in sorted(self.deployments.items())
+            if d.lifecycle == DeploymentLifecycle.ACTIVE
+        ]
+
+    def revisions_of(self, deployment_id: str) -> list[Revision]:
+        """A deployment's revisions by sequence."""
+        return sorted(
+            (r for r in self.revisions.values() if r.deployment_id == deployment_id),
+            key=lambda r: r.sequence,
+        )
+
+    def weight_of(self, revision: Revision) -> int:
+        split = self.traffic.get(revision.deployment_id)
+        return split.weight_of(revision.revision_id) if split else 0
