@@ -1,0 +1,1 @@
+"""Target compilers: pure functions from an environment state to a Plan."""
