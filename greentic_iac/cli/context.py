@@ -1,0 +1,103 @@
+"""What every verb handler gets: the parsed globals, a lazily opened store and registry."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from greentic_iac.errors import InvalidInputError
+from greentic_iac.spec import format_validation_error
+
+if TYPE_CHECKING:
+    from greentic_iac.envpacks import EnvPackRegistry
+    from greentic_iac.store import EnvironmentStore
+
+M = TypeVar("M", bound=BaseModel)
+
+MAX_ANSWERS_BYTES = 4 * 1024 * 1024
+
+
+@dataclass
+class Context:
+    home: Path | None
+    store_url: str | None
+    output: str
+    debug: bool
+    args: argparse.Namespace
+    _store: EnvironmentStore | None = field(default=None, repr=False)
+    _registry: EnvPackRegistry | None = field(default=None, repr=False)
+
+    @property
+    def store(self) -> EnvironmentStore:
+        if self._store is None:
+            from greentic_iac.store import open_store
+
+            self._store = open_store(self.store_url, home=self.home)
+        return self._store
+
+    @property
+    def registry(self) -> EnvPackRegistry:
+        if self._registry is None:
+            from greentic_iac.envpacks import EnvPackRegistry
+
+            self._registry = EnvPackRegistry.discover()
+        return self._registry
+
+    @property
+    def greentic_home(self) -> Path:
+        from greentic_iac.store import greentic_home
+
+        return greentic_home(self.home)
+
+
+def read_answers(source: str | None) -> tuple[str, Any]:
+    """Load the ``--answers`` JSON document; every failure names the file."""
+    if source is None:
+        raise InvalidInputError(
+            "--answers: this verb takes its payload from --answers FILE (or - for stdin)"
+        )
+    if source == "-":
+        text = sys.stdin.read(MAX_ANSWERS_BYTES + 1)
+        label = "<stdin>"
+    else:
+        path = Path(source)
+        label = source
+        if path.is_dir():
+            raise InvalidInputError(f"{label}: is a directory, not an answers file")
+        try:
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_ANSWERS_BYTES + 1)
+        except FileNotFoundError:
+            raise InvalidInputError(f"{label}: answers file not found") from None
+        except OSError as exc:
+            raise InvalidInputError(f"{label}: cannot read answers file ({exc.strerror})") from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInputError(f"{label}: answers file is not UTF-8 text") from None
+    if len(text) > MAX_ANSWERS_BYTES:
+        raise InvalidInputError(f"{label}: answers file is larger than {MAX_ANSWERS_BYTES} bytes")
+    if not text.strip():
+        raise InvalidInputError(f"{label}: answers file is empty")
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(
+            f"{label}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    if not isinstance(document, dict):
+        raise InvalidInputError(f"{label}: the answers document must be a JSON object")
+    return label, document
+
+
+def parse_payload(model: type[M], label: str, document: Any) -> M:
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        raise InvalidInputError(format_validation_error(exc, prefix=f"{label}: ")) from None

@@ -1,0 +1,216 @@
+"""``greentic-iac [globals] <noun> <verb> [ENV] [--answers FILE|-] [--schema]``.
+
+A thin shell: parse, load the verb's payload, call its handler, print a JSON envelope
+``{"noun", "op", "result"}`` (or a table for a person at a terminal), and map expected
+errors to one line and an exit code (2 invalid input, 3 preflight, 4 conflict, 1 other).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from greentic_iac import __version__
+from greentic_iac.cli.context import Context, parse_payload, read_answers
+from greentic_iac.cli.verbs import Verb, verb_table
+from greentic_iac.errors import GreenticError
+
+Handler = Callable[[Context, Any], dict[str, Any]]
+
+_TYPES: dict[str, Callable[[str], Any]] = {"str": str, "int": int, "float": float}
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors are invalid input: exit 2 with one line, like every other bad input."""
+
+    def error(self, message: str) -> Any:
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="greentic-iac",
+        description="Environments, revisions and traffic splits, compiled to Pulumi programs.",
+    )
+    parser.add_argument("--version", action="version", version=f"greentic-iac {__version__}")
+    parser.add_argument("--home", help="state directory (default: $GREENTIC_HOME or ~/.greentic)")
+    parser.add_argument(
+        "--store", help="store URL, e.g. s3://bucket/prefix (default: $GREENTIC_STORE)"
+    )
+    parser.add_argument(
+        "--output", choices=("json", "table"), help="json (default when piped) or table"
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    nouns = parser.add_subparsers(dest="noun", metavar="<noun>", parser_class=_Parser)
+    nouns.required = True
+    for noun, verbs in verb_table().items():
+        noun_parser = nouns.add_parser(noun, help=f"{noun} verbs")
+        sub = noun_parser.add_subparsers(dest="verb", metavar="<verb>", parser_class=_Parser)
+        sub.required = True
+        for verb in verbs.values():
+            _add_verb(sub, verb)
+    return parser
+
+
+def _add_verb(sub: Any, verb: Verb) -> None:
+    parser = sub.add_parser(verb.name, help=verb.help, description=verb.help)
+    parser.set_defaults(verb_spec=verb)
+    parser.add_argument(
+        "--schema", action="store_true", help="print the payload's JSON Schema and exit"
+    )
+    if verb.mutating:
+        parser.add_argument("--answers", metavar="FILE", help="JSON payload file, or - for stdin")
+    for arg in verb.args:
+        kwargs: dict[str, Any] = {"help": arg.help}
+        if arg.flag:
+            kwargs["action"] = "store_true"
+        else:
+            kwargs["type"] = _TYPES[arg.type]
+            if arg.choices:
+                kwargs["choices"] = arg.choices
+        if arg.name.startswith("--"):
+            kwargs["default"] = arg.default
+            parser.add_argument(arg.name, **kwargs)
+        else:
+            if arg.nargs:
+                kwargs["nargs"] = arg.nargs
+                kwargs["default"] = arg.default
+            elif not arg.flag:
+                # Positional arguments are optional under --schema, checked in run().
+                kwargs["nargs"] = "?"
+            parser.add_argument(arg.name, **kwargs)
+
+
+def _load(path: str) -> Any:
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _schema_of(verb: Verb) -> dict[str, Any]:
+    if verb.payload is not None:
+        model = _load(verb.payload)
+        schema: dict[str, Any] = model.model_json_schema()
+        return schema
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"{verb.noun} {verb.name}",
+        "description": "read verb: no answers payload; arguments are positional: "
+        + " ".join(a.name for a in verb.args if not a.name.startswith("--")),
+        "type": "object",
+        "properties": {},
+        "additionalProperties": False,
+    }
+
+
+def _wants_json(ctx_output: str | None) -> bool:
+    if ctx_output is not None:
+        return ctx_output == "json"
+    return not sys.stdout.isatty()
+
+
+def _print_result(noun: str, op: str, result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        envelope = {"noun": noun, "op": op, "result": result}
+        sys.stdout.write(json.dumps(envelope, indent=2, sort_keys=False, default=str) + "\n")
+        return
+    from greentic_iac.cli.tables import print_table
+
+    print_table(noun, op, result)
+
+
+def _debug_log(exc: BaseException, home: str | None) -> str:
+    import tempfile
+    import time
+    import traceback
+    from pathlib import Path
+
+    base = Path(home or os.environ.get("GREENTIC_HOME") or Path("~/.greentic")).expanduser()
+    directory = base / "logs"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        directory = Path(tempfile.gettempdir())
+    path = directory / f"debug-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(f"greentic-iac {__version__}\nargv: {sys.argv!r}\n\n")
+        handle.write("".join(traceback.format_exception(exc)))
+    return str(path)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    verb: Verb = args.verb_spec
+    as_json = _wants_json(args.output)
+    if args.schema:
+        sys.stdout.write(json.dumps(_schema_of(verb), indent=2) + "\n")
+        return 0
+    ctx = Context(
+        home=_path(args.home),
+        store_url=args.store,
+        output="json" if as_json else "table",
+        debug=args.debug,
+        args=args,
+    )
+    try:
+        for arg in verb.args:
+            if (
+                not arg.name.startswith("--")
+                and arg.nargs is None
+                and getattr(args, arg.name) is None
+            ):
+                parser.error(
+                    f"{verb.noun} {verb.name}: the argument {arg.name.upper()} is required"
+                )
+        payload = None
+        if verb.payload is not None:
+            label, document = read_answers(args.answers)
+            payload = parse_payload(_load(verb.payload), label, document)
+        handler: Handler = _load(verb.handler)
+        result = handler(ctx, payload)
+    except GreenticError as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        sys.stderr.write(f"error: {message}\n")
+        if len(str(exc).splitlines()) > 1:
+            sys.stderr.write("\n".join(str(exc).splitlines()[1:]) + "\n")
+        if as_json:
+            error = {"type": type(exc).__name__, "message": message, "exit_code": exc.exit_code}
+            envelope = {"noun": verb.noun, "op": verb.name, "error": error}
+            sys.stdout.write(json.dumps(envelope, indent=2) + "\n")
+        if args.debug:
+            raise
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        path = _debug_log(exc, args.home)
+        sys.stderr.write(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            f"the traceback is in {path}; please attach it to a bug report\n"
+        )
+        return 1
+    _print_result(verb.noun, verb.name, result, as_json)
+    return 0
+
+
+def _path(value: str | None) -> Any:
+    from pathlib import Path
+
+    return Path(value).expanduser() if value else None
+
+
+def main() -> None:
+    sys.exit(run())
+
+
+if __name__ == "__main__":
+    main()

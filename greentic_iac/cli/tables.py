@@ -1,0 +1,44 @@
+"""Tables for a person at a terminal (rich is imported only on this path)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True)
+    return "" if value is None else str(value)
+
+
+def print_table(noun: str, op: str, result: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    rows_key = next(
+        (
+            k
+            for k, v in result.items()
+            if isinstance(v, list) and v and all(isinstance(r, dict) for r in v)
+        ),
+        None,
+    )
+    scalars = {k: v for k, v in result.items() if k != rows_key}
+    if scalars:
+        table = Table(title=f"{noun} {op}", show_header=False)
+        table.add_column("field", style="bold")
+        table.add_column("value")
+        for key, value in scalars.items():
+            table.add_row(key, _cell(value))
+        console.print(table)
+    if rows_key is not None:
+        rows: list[dict[str, Any]] = result[rows_key]
+        columns = list(dict.fromkeys(k for row in rows for k in row))
+        table = Table(title=rows_key)
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*(_cell(row.get(c)) for c in columns))
+        console.print(table)

@@ -1,0 +1,336 @@
+"""The operator surface as data: nouns x verbs, their payload models and handlers.
+
+Handlers and payload models are named by import path and loaded only for the verb that
+runs, so a read verb never imports pulumi, boto3, aiohttp or jinja2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ANSWERS = "greentic_iac.spec.answers"
+BINDINGS = "greentic_iac.envpacks.bindings"
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str
+    help: str
+    nargs: str | None = None
+    default: str | None = None
+    flag: bool = False
+    choices: tuple[str, ...] | None = None
+    type: str = "str"
+
+
+@dataclass(frozen=True)
+class Verb:
+    noun: str
+    name: str
+    help: str
+    handler: str
+    payload: str | None = None
+    args: tuple[Arg, ...] = field(default_factory=tuple)
+
+    @property
+    def mutating(self) -> bool:
+        return self.payload is not None
+
+
+ENV = Arg("environment_id", "environment id, e.g. local")
+ENV_OPT = Arg("environment_id", "environment id (default: local)", nargs="?", default="local")
+
+
+def _v(
+    noun: str, name: str, help: str, handler: str, payload: str | None = None, *args: Arg
+) -> Verb:
+    return Verb(noun, name, help, f"greentic_iac.cli.commands.{handler}", payload, tuple(args))
+
+
+VERBS: tuple[Verb, ...] = (
+    # env
+    _v(
+        "env",
+        "init",
+        "create or heal an environment with the local defaults",
+        "env:init",
+        None,
+        ENV_OPT,
+    ),
+    _v(
+        "env",
+        "create",
+        "create an environment from an answers file",
+        "env:create",
+        f"{ANSWERS}:EnvCreatePayload",
+    ),
+    _v("env", "list", "list environments", "env:list_"),
+    _v("env", "show", "show an environment's whole state", "env:show", None, ENV),
+    _v(
+        "env",
+        "doctor",
+        "registry resolution, slot consistency, version skew",
+        "packs:doctor",
+        None,
+        ENV,
+    ),
+    _v(
+        "env",
+        "tool-check",
+        "run each binding's preflight checks",
+        "packs:tool_check",
+        None,
+        ENV,
+        Arg("--timeout", "seconds per probe (default 10)", type="float"),
+    ),
+    _v(
+        "env",
+        "remove",
+        "remove an environment (refused while deployments are live unless force)",
+        "env:remove",
+        f"{ANSWERS}:EnvRemovePayload",
+    ),
+    _v(
+        "env",
+        "policy",
+        "set the environment's traffic policy",
+        "env:policy",
+        f"{ANSWERS}:PolicySetPayload",
+    ),
+    _v("env", "backups", "list the backups of an environment", "env:backups", None, ENV),
+    _v(
+        "env",
+        "restore",
+        "restore the backup of a generation",
+        "env:restore",
+        None,
+        ENV,
+        Arg("--generation", "the generation to restore", type="int"),
+    ),
+    # env-packs
+    _v(
+        "env-packs",
+        "add",
+        "bind a pack to an unbound slot",
+        "packs:packs_add",
+        f"{BINDINGS}:EnvPackBindingPayload",
+    ),
+    _v(
+        "env-packs",
+        "update",
+        "replace a slot's binding (keeps the previous)",
+        "packs:packs_update",
+        f"{BINDINGS}:EnvPackBindingPayload",
+    ),
+    _v(
+        "env-packs",
+        "remove",
+        "detach a slot",
+        "packs:packs_remove",
+        f"{BINDINGS}:EnvPackRemovePayload",
+    ),
+    _v(
+        "env-packs",
+        "rollback",
+        "restore a slot's previous binding",
+        "packs:packs_rollback",
+        f"{BINDINGS}:EnvPackRemovePayload",
+    ),
+    _v("env-packs", "list", "list an environment's bindings", "packs:packs_list", None, ENV),
+    # extensions
+    _v(
+        "extensions",
+        "add",
+        "bind an extension instance",
+        "packs:ext_add",
+        f"{BINDINGS}:ExtensionBindingPayload",
+    ),
+    _v(
+        "extensions",
+        "update",
+        "replace an extension binding",
+        "packs:ext_update",
+        f"{BINDINGS}:ExtensionBindingPayload",
+    ),
+    _v(
+        "extensions",
+        "remove",
+        "detach an extension binding",
+        "packs:ext_remove",
+        f"{BINDINGS}:ExtensionRemovePayload",
+    ),
+    _v(
+        "extensions",
+        "rollback",
+        "restore an extension's previous binding",
+        "packs:ext_rollback",
+        f"{BINDINGS}:ExtensionRemovePayload",
+    ),
+    _v("extensions", "list", "list extension bindings", "packs:ext_list", None, ENV),
+    _v(
+        "extensions",
+        "resolve",
+        "resolve ext://<path>[/<instance>] to its settings",
+        "packs:ext_resolve",
+        None,
+        ENV,
+        Arg("uri", "ext://<path>[/<instance>]"),
+    ),
+    # bundles
+    _v(
+        "bundles",
+        "add",
+        "deploy a bundle into an environment (-> deployment_id)",
+        "rollout:bundles_add",
+        f"{ANSWERS}:BundleAddPayload",
+    ),
+    _v("bundles", "list", "list deployments", "rollout:bundles_list", None, ENV),
+    _v(
+        "bundles",
+        "show",
+        "show one deployment with its revisions and split",
+        "rollout:bundles_show",
+        None,
+        ENV,
+        Arg("deployment_id", "deployment id (ULID)"),
+    ),
+    _v(
+        "bundles",
+        "remove",
+        "remove a deployment whose revisions are archived",
+        "rollout:bundles_remove",
+        f"{ANSWERS}:BundleRemovePayload",
+    ),
+    _v(
+        "bundles",
+        "verify",
+        "check a bundle archive (safety and secret scan)",
+        "bundles:verify",
+        None,
+        Arg("archive", "path to a .zip, .tar or .tar.gz bundle"),
+    ),
+    _v(
+        "bundles",
+        "unpack",
+        "safely unpack a bundle archive",
+        "bundles:unpack",
+        None,
+        Arg("archive", "path to the archive"),
+        Arg("dest", "destination directory (must not exist)"),
+    ),
+    # revisions
+    _v(
+        "revisions",
+        "stage",
+        "create a revision of a deployment (-> revision_id, sequence)",
+        "rollout:revisions_stage",
+        f"{ANSWERS}:RevisionStagePayload",
+    ),
+    _v(
+        "revisions",
+        "warm",
+        "staged -> warming -> ready",
+        "rollout:revisions_warm",
+        f"{ANSWERS}:RevisionPayload",
+    ),
+    _v(
+        "revisions",
+        "drain",
+        "ready -> draining (weight must be 0)",
+        "rollout:revisions_drain",
+        f"{ANSWERS}:RevisionPayload",
+    ),
+    _v(
+        "revisions",
+        "deactivate",
+        "draining/warming -> inactive",
+        "rollout:revisions_deactivate",
+        f"{ANSWERS}:RevisionPayload",
+    ),
+    _v(
+        "revisions",
+        "archive",
+        "-> archived (resources removed)",
+        "rollout:revisions_archive",
+        f"{ANSWERS}:RevisionPayload",
+    ),
+    _v("revisions", "list", "list revisions", "rollout:revisions_list", None, ENV),
+    # traffic
+    _v(
+        "traffic",
+        "set",
+        "set the split of one or more deployments atomically",
+        "rollout:traffic_set",
+        f"{ANSWERS}:TrafficSetPayload",
+    ),
+    _v("traffic", "show", "show the current splits", "rollout:traffic_show", None, ENV),
+    _v(
+        "traffic",
+        "history",
+        "splits over time, from the audit log",
+        "rollout:traffic_history",
+        None,
+        ENV,
+    ),
+    _v(
+        "traffic",
+        "rollback",
+        "restore a deployment's previous split",
+        "rollout:traffic_rollback",
+        f"{ANSWERS}:TrafficRollbackPayload",
+    ),
+    # config
+    _v(
+        "config",
+        "set",
+        "set (or with value null, unset) a non-secret config key",
+        "config:config_set",
+        f"{ANSWERS}:ConfigSetPayload",
+    ),
+    _v(
+        "config",
+        "get",
+        "get a config key",
+        "config:config_get",
+        None,
+        ENV,
+        Arg("key", "config key"),
+        Arg("--deployment", "deployment id for a per-deployment key"),
+    ),
+    _v("config", "list", "list config keys", "config:config_list", None, ENV),
+    # secrets
+    _v(
+        "secrets",
+        "put",
+        "store a secret through the environment's secrets pack",
+        "config:secrets_put",
+        f"{ANSWERS}:SecretPutPayload",
+    ),
+    _v(
+        "secrets",
+        "get",
+        "print a secret's value (the only verb that does)",
+        "config:secrets_get",
+        None,
+        ENV,
+        Arg("name", "secret name"),
+    ),
+    _v("secrets", "list", "list secret names (never values)", "config:secrets_list", None, ENV),
+    # audit
+    _v(
+        "audit",
+        "list",
+        "list audit events",
+        "config:audit_list",
+        None,
+        ENV,
+        Arg("--limit", "newest N events", type="int"),
+    ),
+)
+
+
+def verb_table() -> dict[str, dict[str, Verb]]:
+    table: dict[str, dict[str, Verb]] = {}
+    for verb in VERBS:
+        table.setdefault(verb.noun, {})[verb.name] = verb
+    return table

@@ -1,0 +1,130 @@
+"""Answers-file payloads of the mutating verbs (seed 000 §04 shapes).
+
+Each verb takes its whole payload from ``--answers FILE``; ``--schema`` prints the JSON
+Schema of these models. Unknown fields are refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+from pydantic import Field, model_validator
+
+from greentic_iac.spec.base import SpecModel
+from greentic_iac.spec.deployment import RouteBinding
+from greentic_iac.spec.descriptor import PackDescriptor
+from greentic_iac.spec.environment import DeploymentCtx, TenantCtx
+from greentic_iac.spec.ids import BundleDigest, DeploymentId, EnvironmentId, RevisionId, TenantId
+from greentic_iac.spec.slots import CapabilitySlot
+from greentic_iac.spec.state import TrafficPolicy
+from greentic_iac.spec.traffic import TrafficEntryInput
+
+_KEY = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+_BUNDLE = r"^[a-z0-9](?:[a-z0-9._-]{0,126}[a-z0-9])?$"
+
+
+class Mutation(SpecModel):
+    environment_id: EnvironmentId
+    idempotency_key: str | None = Field(default=None, pattern=_KEY)
+    # Compare-and-swap: refuse when the environment moved past this generation.
+    expected_generation: int | None = Field(default=None, ge=0)
+
+
+class PackBindingInput(SpecModel):
+    slot: CapabilitySlot
+    kind: PackDescriptor
+    pack_ref: str | None = Field(default=None, min_length=1, max_length=1024)
+    answers_ref: str | None = Field(default=None, max_length=1024)
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class EnvCreatePayload(Mutation):
+    tenant: TenantCtx = Field(default_factory=TenantCtx)
+    deployment: DeploymentCtx = Field(default_factory=DeploymentCtx)
+    packs: list[PackBindingInput] = Field(min_length=1)
+    policy: TrafficPolicy = Field(default_factory=TrafficPolicy)
+
+
+class EnvRemovePayload(Mutation):
+    # Removing an environment with live deployments needs an explicit confirmation.
+    force: bool = False
+
+
+class BundleAddPayload(Mutation):
+    bundle_id: str = Field(pattern=_BUNDLE)
+    customer_id: TenantId | None = None
+    route_binding: RouteBinding
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class BundleRemovePayload(Mutation):
+    deployment_id: DeploymentId
+
+
+class RevisionStagePayload(Mutation):
+    deployment_id: DeploymentId
+    bundle_digest: BundleDigest | None = None
+    bundle_path: str | None = Field(default=None, max_length=4096)
+    image: str | None = Field(default=None, max_length=512)
+    command: list[str] | None = Field(default=None, min_length=1)
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if (self.bundle_digest is None) == (self.bundle_path is None):
+            raise ValueError("give exactly one of bundle_digest or bundle_path")
+        return self
+
+
+class RevisionPayload(Mutation):
+    revision_id: RevisionId
+
+
+class DeploymentEntries(SpecModel):
+    deployment_id: DeploymentId
+    entries: list[TrafficEntryInput] = Field(min_length=1)
+
+
+class TrafficSetPayload(Mutation):
+    """One deployment (``deployment_id`` + ``entries``) or several (``deployments``)."""
+
+    deployment_id: DeploymentId | None = None
+    entries: list[TrafficEntryInput] | None = None
+    deployments: list[DeploymentEntries] | None = None
+    # Skip the environment's max-step policy; recorded in the audit log.
+    override_policy: bool = False
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Self:
+        single = self.deployment_id is not None or self.entries is not None
+        if single and self.deployments is not None:
+            raise ValueError("give either deployment_id + entries or deployments, not both")
+        if self.deployments is None and (self.deployment_id is None or self.entries is None):
+            raise ValueError("give deployment_id and entries (or deployments)")
+        return self
+
+    def changes(self) -> list[DeploymentEntries]:
+        if self.deployments is not None:
+            return self.deployments
+        assert self.deployment_id is not None and self.entries is not None
+        return [DeploymentEntries(deployment_id=self.deployment_id, entries=self.entries)]
+
+
+class TrafficRollbackPayload(Mutation):
+    deployment_id: DeploymentId
+
+
+class ConfigSetPayload(Mutation):
+    key: str = Field(pattern=_KEY)
+    # None removes the key.
+    value: str | None = Field(default=None, max_length=65536)
+    deployment_id: DeploymentId | None = None
+
+
+class SecretPutPayload(Mutation):
+    name: str = Field(pattern=_KEY)
+    value: str = Field(max_length=65536)
+
+
+class PolicySetPayload(Mutation):
+    policy: TrafficPolicy
