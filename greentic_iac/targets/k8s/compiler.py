@@ -1,0 +1,205 @@
+"""``compile_plan``: an environment's state in, the Kubernetes plan out (pure, no I/O).
+
+Order of work: settings (binding, then per-deployment and per-revision overrides), the
+namespace, per revision a Deployment and a Service (lifecycle decides replicas; archived
+revisions have none), per deployment the route of the configured mode. The result is
+canonical (sorted) so two compiles of the same state are byte-identical.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from greentic_iac.errors import InvalidInputError
+from greentic_iac.plan import DeploymentTraffic, Finding, Plan, PlanResource, Severity
+from greentic_iac.spec import BundleDeployment, EnvironmentState
+from greentic_iac.spec.lifecycle import RUNNING_STATES
+from greentic_iac.targets.k8s import naming, routes
+from greentic_iac.targets.k8s.settings import (
+    AlbRouting,
+    DeploymentOverrides,
+    GatewayRouting,
+    K8sSettings,
+    NginxRouting,
+    RevisionOverrides,
+    parse_settings,
+    with_overrides,
+)
+from greentic_iac.targets.k8s.workloads import (
+    deployment_manifest,
+    namespace_manifest,
+    replicas_for,
+    service_manifest,
+)
+
+TARGET: Final = "greentic.deployer.k8s"
+NAMESPACE_TYPE: Final = "kubernetes:core/v1:Namespace"
+DEPLOYMENT_TYPE: Final = "kubernetes:apps/v1:Deployment"
+SERVICE_TYPE: Final = "kubernetes:core/v1:Service"
+
+
+def settings_for(state: EnvironmentState) -> K8sSettings:
+    """The deployer binding's settings, validated (``InvalidInputError`` names the field)."""
+    binding = state.environment.deployer()
+    if binding is None:
+        raise InvalidInputError(
+            f"environment {state.environment.environment_id}: no deployer env-pack is bound "
+            f"(bind {TARGET}@1.0.0)"
+        )
+    if binding.kind.path != TARGET:
+        raise InvalidInputError(
+            f"environment {state.environment.environment_id}: the deployer is "
+            f"{binding.kind.path}, not {TARGET}"
+        )
+    return parse_settings(binding.settings, "deployer settings")
+
+
+def compile_plan(state: EnvironmentState) -> Plan:
+    """The plan for ``state`` (see docs/targets/k8s.md).
+
+    Raises ``InvalidInputError`` for invalid settings (naming the field) or a revision
+    without an image; a split the routing mode can't express is an error finding instead.
+    """
+    environment = state.environment
+    settings = settings_for(state)
+    namespace = naming.namespace_name(environment, settings.namespace)
+    resources: list[PlanResource] = []
+    traffic: list[DeploymentTraffic] = []
+    findings: list[Finding] = []
+    namespace_deps: list[str] = []
+    if settings.create_namespace:
+        resources.append(
+            PlanResource(
+                type=NAMESPACE_TYPE,
+                name=naming.namespace_resource(),
+                properties=namespace_manifest(environment, namespace, settings),
+            )
+        )
+        namespace_deps = [naming.namespace_resource()]
+    routes_out: dict[str, Any] = {}
+    for deployment in state.active_deployments():
+        deployment_settings = with_overrides(
+            settings,
+            deployment.settings,
+            DeploymentOverrides,
+            f"deployments.{deployment.deployment_id}.settings",
+        )
+        service_resources: dict[str, str] = {}
+        for revision in state.revisions_of(deployment.deployment_id):
+            revision_settings = with_overrides(
+                deployment_settings,
+                revision.settings,
+                RevisionOverrides,
+                f"revisions.{revision.revision_id}.settings",
+            )
+            replicas = replicas_for(revision, revision_settings.replicas)
+            if replicas is None:
+                continue
+            service_name = naming.service_resource(revision)
+            service_resources[revision.revision_id] = service_name
+            resources.append(
+                PlanResource(
+                    type=DEPLOYMENT_TYPE,
+                    name=naming.deployment_resource(revision),
+                    properties=deployment_manifest(
+                        environment,
+                        namespace,
+                        deployment,
+                        revision,
+                        revision_settings,
+                        replicas=replicas,
+                    ),
+                    depends_on=namespace_deps,
+                )
+            )
+            resources.append(
+                PlanResource(
+                    type=SERVICE_TYPE,
+                    name=service_name,
+                    properties=service_manifest(environment, namespace, deployment, revision),
+                    depends_on=namespace_deps,
+                )
+            )
+        result = _route(state, deployment, deployment_settings, namespace, service_resources)
+        if result is None:
+            findings.append(
+                Finding(
+                    severity=Severity.INFO,
+                    code="k8s.no-traffic",
+                    message=(
+                        f"deployment {deployment.deployment_id} has no traffic split yet, so it "
+                        "has no route; set one with `traffic set`"
+                    ),
+                    subject=deployment.deployment_id,
+                )
+            )
+            continue
+        for resource in result.resources:
+            resource.depends_on = sorted({*resource.depends_on, *namespace_deps})
+        resources.extend(result.resources)
+        findings.extend(result.findings)
+        if result.traffic is not None:
+            traffic.append(result.traffic)
+            binding = deployment.route_binding
+            routes_out[deployment.deployment_id] = {
+                "host": binding.host,
+                "path_prefix": binding.path_prefix,
+            }
+    plan = Plan(
+        environment_id=environment.environment_id,
+        target=TARGET,
+        resources=resources,
+        traffic=traffic,
+        findings=findings,
+        outputs={
+            "namespace": namespace,
+            "routing_mode": settings.routing.mode,
+            "routes": routes_out,
+        },
+    )
+    return plan.canonical()
+
+
+def _route(
+    state: EnvironmentState,
+    deployment: BundleDeployment,
+    settings: K8sSettings,
+    namespace: str,
+    service_resources: dict[str, str],
+) -> routes.RouteResult | None:
+    revisions = state.revisions_of(deployment.deployment_id)
+    weighted = [
+        (r, state.weight_of(r))
+        for r in revisions
+        if state.weight_of(r) > 0 and r.revision_id in service_resources
+    ]
+    if not weighted:
+        return None
+    pinnable = (
+        [
+            r
+            for r in revisions
+            if r.lifecycle in RUNNING_STATES and r.revision_id in service_resources
+        ]
+        if state.policy.trust_override_header
+        else []
+    )
+    route = routes.RouteInput(
+        deployment=deployment,
+        namespace=namespace,
+        labels=naming.deployment_labels(state.environment, deployment),
+        weighted=weighted,
+        pinnable=pinnable,
+        stickiness=settings.stickiness,
+        service_resources=service_resources,
+    )
+    routing = settings.routing
+    if isinstance(routing, GatewayRouting):
+        return routes.gateway_route(route, routing)
+    if isinstance(routing, NginxRouting):
+        return routes.nginx_route(route, routing)
+    assert isinstance(routing, AlbRouting)
+    return routes.alb_route(route, routing)
+
+
+__all__ = ["TARGET", "compile_plan", "settings_for"]
