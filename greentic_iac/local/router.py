@@ -1,0 +1,284 @@
+"""The weighted router (seeds B1 + B3): an aiohttp reverse proxy on 127.0.0.1.
+
+A request is matched to a deployment by host and longest path prefix, the dispatcher picks
+the revision, and the request is streamed to that revision's process. The supervisor
+swaps the route table as a whole when the split changes (in-flight requests keep the
+backend they were given) and tells the router which backends are alive. A dead backend is
+a 502 with a JSON reason for a pinned request (override, cookie, session pin), and is
+failed over to another weighted revision for an unpinned one, as long as no byte of the
+request body has been sent. Upstream connect and read timeouts are bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from typing import Any, Final
+
+import aiohttp
+from aiohttp import web
+from multidict import CIMultiDict
+from yarl import URL
+
+from greentic_iac.local.cookie import COOKIE_NAME
+from greentic_iac.local.dispatcher import Dispatcher, RequestKeys, Selection
+from greentic_iac.local.routes import DeploymentRoute, RouteTable, normalise_host
+
+OVERRIDE_HEADER: Final = "x-greentic-revision"
+SESSION_HEADER: Final = "x-greentic-session"
+_HOP_BY_HOP: Final = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+_BUFFER_LIMIT: Final = 1024 * 1024
+_SKIP_AUTO: Final = ("User-Agent", "Accept-Encoding", "Accept", "Content-Type")
+
+
+@dataclass
+class Backend:
+    revision_id: str
+    url: str
+    alive: bool = False
+
+
+@dataclass(frozen=True)
+class RouterOptions:
+    trust_override_header: bool = False
+    connect_timeout_seconds: float = 2.0
+    read_timeout_seconds: float = 30.0
+    cookie_ttl_seconds: int = 3600
+
+
+class _ConnectFailed(Exception):
+    """The backend refused or dropped the connection before any request byte mattered."""
+
+
+def cookie_values(headers: Iterable[str]) -> tuple[str, ...]:
+    """Every ``greentic-rev`` value in the Cookie headers (one per matching path)."""
+    values: list[str] = []
+    for header in headers:
+        for part in header.split(";"):
+            name, sep, value = part.strip().partition("=")
+            if sep and name == COOKIE_NAME and value:
+                values.append(value.strip('"'))
+    return tuple(values)
+
+
+def _json(status: int, error: str, **fields: Any) -> web.Response:
+    return web.json_response({"error": error, **fields}, status=status)
+
+
+class Router:
+    def __init__(self, dispatcher: Dispatcher, options: RouterOptions | None = None) -> None:
+        self.dispatcher = dispatcher
+        self.options = options or RouterOptions()
+        self.table = RouteTable.empty()
+        self.backends: dict[str, Backend] = {}
+        self.requests: dict[str, int] = {}
+        self.in_flight: dict[str, int] = {}
+        self.started_at = time.time()
+        self._session: aiohttp.ClientSession | None = None
+
+    def swap_table(self, table: RouteTable) -> None:
+        """Replace the route table in one assignment (requests see old or new, not a mix)."""
+        self.table = table
+
+    def application(self) -> web.Application:
+        app = web.Application(client_max_size=0)
+        app.cleanup_ctx.append(self._client_session)
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        return app
+
+    async def _client_session(self, _: web.Application) -> AsyncIterator[None]:
+        connector = aiohttp.TCPConnector(limit=1024, limit_per_host=0, keepalive_timeout=30)
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            auto_decompress=False,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            timeout=aiohttp.ClientTimeout(
+                total=None,
+                sock_connect=self.options.connect_timeout_seconds,
+                sock_read=self.options.read_timeout_seconds,
+            ),
+        )
+        yield
+        await self._session.close()
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        host = normalise_host(request.headers.get("Host", ""))
+        route = self.table.match(host, request.path)
+        if route is None:
+            return _json(404, "no_route", host=host, path=request.path)
+        keys = RequestKeys(
+            override=request.headers.get(OVERRIDE_HEADER),
+            cookies=cookie_values(request.headers.getall("Cookie", [])),
+            session_key=request.headers.get(SESSION_HEADER),
+        )
+        now = time.time()
+        exclude: frozenset[str] = frozenset()
+        while True:
+            selection = self.dispatcher.select(route.split, keys, now, exclude)
+            if selection is None:
+                return _json(
+                    503,
+                    "no_live_revision",
+                    deployment_id=route.deployment_id,
+                    reason="no revision with weight has a live process",
+                )
+            backend = self.backends.get(selection.revision_id)
+            if backend is None or not backend.alive:
+                if selection.pinned:
+                    return self._bad_gateway(route, selection, "revision process is not running")
+                exclude = exclude | {selection.revision_id}
+                continue
+            try:
+                return await self._forward(request, route, selection, backend)
+            except _ConnectFailed as exc:
+                if selection.pinned:
+                    return self._bad_gateway(route, selection, str(exc))
+                exclude = exclude | {selection.revision_id}
+
+    @staticmethod
+    def _bad_gateway(route: DeploymentRoute, selection: Selection, reason: str) -> web.Response:
+        return _json(
+            502,
+            "backend_unavailable",
+            deployment_id=route.deployment_id,
+            revision_id=selection.revision_id,
+            selected_by=selection.source.value,
+            reason=reason,
+        )
+
+    def _upstream_headers(self, request: web.Request) -> CIMultiDict[str]:
+        headers: CIMultiDict[str] = CIMultiDict()
+        for name, value in request.headers.items():
+            if name.lower() not in _HOP_BY_HOP:
+                headers.add(name, value)
+        peer = request.remote or ""
+        previous = request.headers.get("X-Forwarded-For")
+        headers["X-Forwarded-For"] = f"{previous}, {peer}" if previous else peer
+        headers["X-Forwarded-Host"] = request.headers.get("Host", "")
+        headers["X-Forwarded-Proto"] = request.scheme
+        return headers
+
+    async def _forward(
+        self,
+        request: web.Request,
+        route: DeploymentRoute,
+        selection: Selection,
+        backend: Backend,
+    ) -> web.StreamResponse:
+        assert self._session is not None
+        revision_id = selection.revision_id
+        has_body = request.body_exists
+        url = URL(backend.url + request.raw_path, encoded=True)
+        self.in_flight[revision_id] = self.in_flight.get(revision_id, 0) + 1
+        try:
+            try:
+                upstream = await self._session.request(
+                    request.method,
+                    url,
+                    headers=self._upstream_headers(request),
+                    data=request.content if has_body else None,
+                    allow_redirects=False,
+                    skip_auto_headers=_SKIP_AUTO,
+                )
+            except aiohttp.ClientConnectorError as exc:
+                raise _ConnectFailed(f"connect to {backend.url} failed: {exc.strerror}") from exc
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+                if not has_body:
+                    raise _ConnectFailed(f"{backend.url} dropped the connection") from exc
+                return self._bad_gateway(route, selection, f"{backend.url} dropped the connection")
+            except TimeoutError:
+                return _json(
+                    504,
+                    "upstream_timeout",
+                    deployment_id=route.deployment_id,
+                    revision_id=revision_id,
+                )
+            except aiohttp.ClientError as exc:
+                return self._bad_gateway(route, selection, type(exc).__name__)
+            async with upstream:
+                self.requests[revision_id] = self.requests.get(revision_id, 0) + 1
+                return await self._relay(request, route, selection, upstream)
+        finally:
+            self.in_flight[revision_id] -= 1
+
+    async def _relay(
+        self,
+        request: web.Request,
+        route: DeploymentRoute,
+        selection: Selection,
+        upstream: aiohttp.ClientResponse,
+    ) -> web.StreamResponse:
+        headers: CIMultiDict[str] = CIMultiDict()
+        for name, value in upstream.headers.items():
+            if name.lower() not in _HOP_BY_HOP and name.lower() != "content-length":
+                headers.add(name, value)
+        if selection.cookie is not None:
+            headers.add("Set-Cookie", self._set_cookie(route, selection.cookie))
+        length = upstream.content_length
+        if length is not None and length <= _BUFFER_LIMIT:
+            try:
+                body = await upstream.read()
+            except TimeoutError:
+                return _json(
+                    504,
+                    "upstream_timeout",
+                    deployment_id=route.deployment_id,
+                    revision_id=selection.revision_id,
+                )
+            return web.Response(
+                status=upstream.status, reason=upstream.reason, body=body, headers=headers
+            )
+        response = web.StreamResponse(
+            status=upstream.status, reason=upstream.reason, headers=headers
+        )
+        if length is not None:
+            response.content_length = length
+        await response.prepare(request)
+        # A timeout or reset mid-body propagates: aiohttp aborts the client connection,
+        # which is the only honest signal once the status line has gone out.
+        async for chunk in upstream.content.iter_chunked(65536):
+            await response.write(chunk)
+        await response.write_eof()
+        return response
+
+    def _set_cookie(self, route: DeploymentRoute, value: str) -> str:
+        morsel = SimpleCookie()
+        morsel[COOKIE_NAME] = value
+        item = morsel[COOKIE_NAME]
+        item["path"] = route.path_prefix
+        item["max-age"] = str(self.dispatcher.cookie_ttl_seconds)
+        item["httponly"] = True
+        item["samesite"] = "Lax"
+        return item.OutputString()
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "generation": self.table.generation,
+            "requests": dict(sorted(self.requests.items())),
+            "in_flight": {k: v for k, v in sorted(self.in_flight.items()) if v},
+        }
+
+
+async def drain_wait(router: Router, revision_id: str, timeout: float) -> bool:
+    """True once ``revision_id`` has no in-flight request (bounded by ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while router.in_flight.get(revision_id, 0) > 0:
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
