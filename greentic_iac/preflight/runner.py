@@ -92,6 +92,12 @@ def _skip_for_missing_cli(
     spec = PROBE_CATALOG.get(requirement.probe)
     if spec is None or spec.cli is None or not spec.cli_required:
         return None
+    try:
+        validate_requirement(requirement)
+    except InvalidInputError:
+        return None  # a manifest bug is reported as such, not hidden behind the skip
+    if has_placeholders(requirement.params):
+        return None
     if spec.cli not in tools_checked or context.which(spec.cli) is not None:
         return None
     return CheckOutcome(

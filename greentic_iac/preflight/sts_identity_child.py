@@ -10,6 +10,7 @@ or ``{"ok": false, "error"}``. Imports only boto3, so it also runs from an insta
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 
@@ -20,8 +21,10 @@ def main(argv: list[str]) -> int:
         from botocore.config import Config
 
         session = boto3.session.Session()
-        # STS answers from any region; us-east-1 keeps a region-less machine working.
-        region = session.region_name or "us-east-1"
+        # botocore reads only AWS_DEFAULT_REGION and the profile; AWS_REGION (what the other
+        # SDKs and our docs use) wins here. STS answers from any region, so us-east-1 keeps
+        # a region-less machine working.
+        region = os.environ.get("AWS_REGION") or session.region_name or "us-east-1"
         config = Config(
             connect_timeout=max(min(timeout / 2, 3.0), 0.5),
             read_timeout=max(timeout, 1.0),
