@@ -24,6 +24,7 @@ from greentic_iac.plan import (
     Finding,
     Plan,
     PlanResource,
+    ResourceOptions,
     Severity,
     logical_name,
     ref,
@@ -94,6 +95,8 @@ RESOURCE_TYPES: Final = (
     _T_EGRESS, _T_ALB, _T_LISTENER, _T_RULE, _T_TG, _T_CLUSTER, _T_TASK, _T_SERVICE, _T_ROLE,
     _T_ROLE_ATTACH, _T_ROLE_POLICY, _T_LOG_GROUP,
 )  # fmt: skip
+
+_DEFAULT_OPTIONS: Final = ResourceOptions()
 
 # Desired count per lifecycle: None means "the configured count".
 _DESIRED: Final[dict[RevisionLifecycle, int | None]] = {
@@ -179,8 +182,17 @@ class _Builder:
         properties: dict[str, Any],
         depends_on: Iterable[str] = (),
     ) -> str:
+        # Built from already-validated settings and ids: skip re-validating each resource
+        # (10k resources per compile); Plan's own validator still checks names and refs.
         self.resources.append(
-            PlanResource(type=type_, name=name, properties=properties, depends_on=list(depends_on))
+            PlanResource.model_construct(
+                type=type_,
+                name=name,
+                properties=properties,
+                parent=None,
+                depends_on=list(depends_on),
+                options=_DEFAULT_OPTIONS,
+            )
         )
         return name
 
@@ -664,6 +676,9 @@ def _compile(state: EnvironmentState, settings: AwsEcsSettings) -> Plan:  # noqa
                     continue
                 image = f"{rsettings.image_repository}@{revision.bundle_digest}"
             rev_tags = b.tags(deployment=dep_id, revision=rev_id)
+            # What logical_name(kind, rev_id) gives for a ULID (lowercase alphanumerics, short
+            # enough), built directly: this loop runs per revision (tests check the equality).
+            rid = rev_id.lower()
             hc = rsettings.health_check
             tg_props: dict[str, Any] = {
                 "name": logical_name("gt", env, rev_id, max_length=32),
@@ -690,7 +705,7 @@ def _compile(state: EnvironmentState, settings: AwsEcsSettings) -> Plan:  # noqa
                     "enabled": True,
                     "cookieDuration": dsettings.stickiness_seconds,
                 }
-            tg = b.add(_T_TG, logical_name("tg", rev_id), tg_props)
+            tg = b.add(_T_TG, f"tg-{rid}", tg_props)
             tg_names[rev_id] = tg
             live_target_groups += 1
 
@@ -720,7 +735,7 @@ def _compile(state: EnvironmentState, settings: AwsEcsSettings) -> Plan:  # noqa
             }
             task = b.add(
                 _T_TASK,
-                logical_name("task", rev_id),
+                f"task-{rid}",
                 {
                     "family": family,
                     "cpu": str(rsettings.cpu),
@@ -738,7 +753,7 @@ def _compile(state: EnvironmentState, settings: AwsEcsSettings) -> Plan:  # noqa
             # health-checks attached target groups (warming revisions need that).
             pin = b.add(
                 _T_RULE,
-                logical_name("rule-pin", rev_id),
+                f"rule-pin-{rid}",
                 {
                     "listenerArn": listener_arn,
                     "priority": b.priority(rev_id, PIN_BASE, PIN_SLOTS),
@@ -759,9 +774,9 @@ def _compile(state: EnvironmentState, settings: AwsEcsSettings) -> Plan:  # noqa
             desired = _DESIRED[revision.lifecycle]
             b.add(
                 _T_SERVICE,
-                logical_name("svc", rev_id),
+                f"svc-{rid}",
                 {
-                    "name": logical_name(env, rev_id, max_length=255),
+                    "name": f"{env}-{rid}",
                     "cluster": cluster_arn,
                     "taskDefinition": ref(task, "arn"),
                     "desiredCount": rsettings.desired_count if desired is None else desired,
