@@ -1,0 +1,88 @@
+"""The Pulumi program behind ``Pulumi.yaml``: stack name -> environment -> compile -> emit.
+
+This is the one place that needs the store, the env-pack registry, the targets and the
+emitter together, so it sits outside the import-linter layers (``greentic_iac.pulumi``
+itself depends only on ``plan`` and ``spec``). ``Pulumi.yaml`` points ``main`` at this
+directory; Pulumi runs ``__main__.py``, which calls ``run()``. Every step before ``run``
+is a plain function, testable without a Pulumi engine.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from greentic_iac.errors import InvalidInputError
+from greentic_iac.plan.model import Compiler, Plan
+from greentic_iac.spec.ids import validate_environment_id
+from greentic_iac.spec.state import EnvironmentState
+
+CONFIG_NAMESPACE = "greentic"
+HOME_VARIABLE = "GREENTIC_HOME"
+
+
+def environment_id_for_stack(stack: str, configured: str | None = None) -> str:
+    """The stack's environment: stack config ``greentic:environment`` or the stack name.
+
+    A fully qualified stack (``org/project/prod-eu``) uses its last segment.
+    """
+    return validate_environment_id(configured or stack.rsplit("/", 1)[-1])
+
+
+def greentic_home(configured: str | None, environ: Mapping[str, str] = os.environ) -> Path | None:
+    """``greentic:home`` from the stack config, else ``GREENTIC_HOME``, else the store's default."""
+    value = configured or environ.get(HOME_VARIABLE)
+    return Path(value).expanduser() if value else None
+
+
+def load_environment(environment_id: str, home: Path | None) -> EnvironmentState:
+    from greentic_iac.store import open_store
+
+    store = open_store(home=home)
+    state: EnvironmentState = store.load(environment_id)
+    return state
+
+
+def compiler_for(state: EnvironmentState) -> Compiler:
+    """The deployer pack's compiler: registry -> handler -> ``compiler_path`` -> function."""
+    from greentic_iac.envpacks import EnvPackRegistry, compiler_path_of
+    from greentic_iac.targets import load_compiler
+
+    deployer = state.environment.deployer()
+    if deployer is None:
+        raise InvalidInputError(
+            f"environment {state.environment.environment_id}: no deployer pack is bound"
+        )
+    handler = EnvPackRegistry.discover().resolve(deployer.kind)
+    path = compiler_path_of(handler)
+    if path is None:
+        raise InvalidInputError(
+            f"environment {state.environment.environment_id}: deployer {deployer.kind} "
+            "declares no compiler"
+        )
+    return load_compiler(path)
+
+
+def compile_environment(state: EnvironmentState, compiler: Compiler | None = None) -> Plan:
+    """Compile ``state`` with its deployer's compiler; a plan with error findings is refused."""
+    plan = (compiler or compiler_for(state))(state)
+    if plan.errors:
+        first = plan.errors[0]
+        raise InvalidInputError(
+            f"plan for {plan.environment_id}: {first.code}: {first.message}"
+            + (f" ({first.subject})" if first.subject else "")
+        )
+    return plan
+
+
+def run() -> None:
+    """The body of the Pulumi program (runs inside ``pulumi up`` / ``pulumi preview``)."""
+    import pulumi
+
+    from greentic_iac.pulumi.emitter import emit
+
+    config = pulumi.Config(CONFIG_NAMESPACE)
+    environment_id = environment_id_for_stack(pulumi.get_stack(), config.get("environment"))
+    state = load_environment(environment_id, greentic_home(config.get("home")))
+    emit(compile_environment(state))

@@ -1,0 +1,105 @@
+"""The generic emitter: any Plan becomes typed Pulumi resources inside a running program.
+
+Written once and tested once (the conformance kit in ``greentic_iac.pulumi.testing``):
+resources are created in ``plan.dependency_order()``; ``$ref`` values become the referenced
+resource's Outputs; parent, depends_on and the plan's options become ``ResourceOptions``;
+``plan.outputs`` become stack outputs. Pulumi is imported lazily, inside the functions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from greentic_iac.errors import InvalidInputError
+from greentic_iac.plan.model import Plan, PlanResource
+from greentic_iac.plan.type_tokens import (
+    check_type_tokens,
+    is_kubernetes,
+    kubernetes_api_version_and_kind,
+)
+from greentic_iac.plan.wire import map_refs, output_path
+from greentic_iac.pulumi.sdk import ResolvedClass, attribute_name, resolve_class
+
+
+def resolve_output(created: dict[str, Any], resource: str, output: str) -> Any:
+    """``ref(resource, "dnsName")`` -> ``created[resource].dns_name`` (an Output).
+
+    Dotted outputs walk into the value through Output attribute lifting:
+    ``metadata.name`` -> ``created[resource].metadata.name``.
+    """
+    current: Any = created[resource]
+    for segment in output_path(output):
+        current = getattr(current, attribute_name(segment))
+    return current
+
+
+def _keyword_arguments(
+    resource: PlanResource, sdk: ResolvedClass, created: dict[str, Any]
+) -> dict[str, Any]:
+    properties = map_refs(resource.properties, lambda name, out: resolve_output(created, name, out))
+    kwargs: dict[str, Any] = {}
+    if is_kubernetes(resource.type):
+        # apiVersion and kind are the token's; a plan may spell them out, but not differently.
+        api_version, kind = kubernetes_api_version_and_kind(resource.type)
+        for key, expected in (("apiVersion", api_version), ("kind", kind)):
+            given = properties.pop(key, expected)
+            if given != expected:
+                raise InvalidInputError(
+                    f"resources.{resource.name}.properties.{key}: {given!r} differs from the "
+                    f"type token {resource.type!r}"
+                )
+        if sdk.is_custom_resource:
+            kwargs["api_version"], kwargs["kind"] = api_version, kind
+    for wire_name, value in properties.items():
+        if value is not None:
+            kwargs[sdk.keyword_for(resource.name, wire_name)] = value
+    return kwargs
+
+
+def _options(resource: PlanResource, created: dict[str, Any]) -> Any:
+    import pulumi
+
+    options = resource.options
+    return pulumi.ResourceOptions(
+        parent=created[resource.parent] if resource.parent else None,
+        depends_on=[created[name] for name in resource.depends_on] or None,
+        # Explicit booleans: a child must not silently inherit its parent's protect flag,
+        # the plan says exactly what each resource gets.
+        protect=options.protect,
+        delete_before_replace=options.delete_before_replace,
+        ignore_changes=list(options.ignore_changes) or None,
+        additional_secret_outputs=list(options.additional_secret_outputs) or None,
+    )
+
+
+def emit_resource(resource: PlanResource, created: dict[str, Any]) -> Any:
+    """Create one resource; every resource it refers to must already be in ``created``."""
+    sdk = resolve_class(resource.type)
+    kwargs = _keyword_arguments(resource, sdk, created)
+    return sdk.cls(resource.name, opts=_options(resource, created), **kwargs)
+
+
+def emit(plan: Plan, *, export_outputs: bool = True) -> dict[str, Any]:
+    """Register every resource of ``plan`` with the running Pulumi program.
+
+    Returns ``{logical name: pulumi.Resource}``. Raises ``InvalidInputError`` for a plan
+    with error findings, an unsupported type token or a property the SDK class doesn't take.
+    """
+    if plan.errors:
+        first = plan.errors[0]
+        raise InvalidInputError(
+            f"plan for {plan.environment_id} has {len(plan.errors)} error finding(s); "
+            f"first: {first.code}: {first.message}"
+        )
+    check_type_tokens(plan)
+    created: dict[str, Any] = {}
+    for resource in plan.dependency_order():
+        created[resource.name] = emit_resource(resource, created)
+    if export_outputs:
+        import pulumi
+
+        for key, value in sorted(plan.outputs.items()):
+            pulumi.export(
+                key, map_refs(value, lambda name, out: resolve_output(created, name, out))
+            )
+    return created

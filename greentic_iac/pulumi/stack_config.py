@@ -1,0 +1,92 @@
+"""Render ``stacks/Pulumi.<env>.yaml`` for ``greentic-iac stack init ENV``.
+
+The stack config carries what the Pulumi program and the providers need before the
+environment is loaded: the environment id, optionally the greentic home, and provider
+settings (``aws:region``, ``kubernetes:context``). Secrets are never written: the file
+lists the secret names the user sets with ``pulumi config set --secret``, so the values
+only ever exist encrypted in Pulumi's own config. The layout is the Jinja2 template
+``templates/stack/Pulumi.env.yaml.j2``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from greentic_iac.spec.environment import Cloud
+from greentic_iac.spec.state import EnvironmentState
+
+STACK_TEMPLATE = "stack/Pulumi.env.yaml.j2"
+STACK_CONFIG_DIR = "stacks"
+
+
+@cache
+def template_environment() -> Any:
+    """The Jinja2 environment over ``templates/`` (checkout or wheel)."""
+    import jinja2
+
+    from greentic_iac.resources import data_dir
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
+        # The outputs are YAML and Python source, not HTML: escaping would corrupt them.
+        autoescape=jinja2.select_autoescape(default_for_string=False, default=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def stack_config_path(environment_id: str) -> str:
+    """``stacks/Pulumi.<env>.yaml`` relative to the directory holding ``Pulumi.yaml``."""
+    return f"{STACK_CONFIG_DIR}/Pulumi.{environment_id}.yaml"
+
+
+def provider_config(state: EnvironmentState) -> dict[str, str]:
+    """Provider settings for the stack, from the environment's context and deployer settings."""
+    environment = state.environment
+    deployer = environment.deployer()
+    settings: dict[str, Any] = deployer.settings if deployer else {}
+    config: dict[str, str] = {}
+    region = environment.deployment.region or settings.get("region")
+    if environment.deployment.cloud == Cloud.AWS and isinstance(region, str) and region:
+        config["aws:region"] = region
+    for key in ("kube_context", "kubeContext", "context"):
+        value = settings.get(key)
+        if isinstance(value, str) and value:
+            config["kubernetes:context"] = value
+            break
+    return config
+
+
+def render_stack_config(
+    state: EnvironmentState,
+    *,
+    home: str | None = None,
+    secret_names: Sequence[str] = (),
+) -> str:
+    """The text of ``stacks/Pulumi.<env>.yaml`` for ``state``.
+
+    ``home`` pins ``greentic:home`` (otherwise the program uses ``GREENTIC_HOME``);
+    ``secret_names`` are the secrets the environment's packs declare: they appear only as
+    ``pulumi config set --secret`` instructions, never as values.
+    """
+    environment = state.environment
+    deployer = environment.deployer()
+    config: dict[str, str] = {"greentic:environment": environment.environment_id}
+    if home:
+        config["greentic:home"] = home
+    config.update(provider_config(state))
+    template = template_environment().get_template(STACK_TEMPLATE)
+    return str(
+        template.render(
+            environment_id=environment.environment_id,
+            deployer=str(deployer.kind) if deployer else None,
+            config=sorted(config.items()),
+            secret_names=sorted(set(secret_names)),
+            yaml_scalar=json.dumps,
+        )
+    )

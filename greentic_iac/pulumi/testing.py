@@ -1,0 +1,245 @@
+"""The conformance kit: run a Pulumi program in-process under capturing mocks.
+
+Every target's golden-plan tests call ``assert_registered_matches_plan(plan)``: it runs the
+real SDK with ``pulumi.runtime.set_mocks``, records what each resource registered (type,
+name, wire inputs, parent, dependencies, options) and compares it with the plan. The mocks
+refuse type tokens outside ``greentic_iac.plan.type_tokens.SUPPORTED_TYPES`` and every run
+starts from a fresh root stack, so runs don't leak into each other. No Pulumi CLI, no
+network. The bench uses the same runner (``run_under_mocks``) to time emission.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from greentic_iac.plan.model import Plan
+from greentic_iac.plan.type_tokens import SUPPORTED_TYPES
+from greentic_iac.plan.wire import expected_wire_inputs, lookup_path, output_path, snake_to_camel
+
+MOCK_PROJECT = "greentic-iac"
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def mock_output_value(resource: str, output: str) -> str:
+    """The deterministic value the mocks give an output the inputs don't already carry."""
+    if output == "id":
+        return f"{resource}-id"
+    return f"mock://{resource}/{output}"
+
+
+@dataclass
+class Registration:
+    """What one resource registered with the (mock) engine."""
+
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    state: dict[str, Any]
+    parent: str | None
+    dependencies: list[str]
+    protect: bool
+    delete_before_replace: bool
+    ignore_changes: list[str]
+    additional_secret_outputs: list[str]
+
+
+@dataclass
+class Capture:
+    """Everything a mocked run registered, by logical name, plus the stack outputs."""
+
+    registrations: dict[str, Registration] = field(default_factory=dict)
+    stack_outputs: dict[str, Any] = field(default_factory=dict)
+
+    def output_of(self, resource: str, output: str) -> Any:
+        """The value the mocks produced for ``resource``'s ``output`` (wire names, dotted);
+        a placeholder naming the ref when the resource or output was never registered, so a
+        comparison reports a difference instead of crashing."""
+        registered = self.registrations.get(resource)
+        try:
+            return lookup_path(registered.state if registered else {}, output_path(output))
+        except (KeyError, TypeError):
+            return f"<unresolved ref {resource}.{output}>"
+
+
+def _name_of(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
+
+
+def _make_mocks_and_monitor(outputs_wanted: dict[str, set[str]], capture: Capture) -> Any:
+    from pulumi.runtime import mocks as pulumi_mocks
+    from pulumi.runtime import rpc
+
+    lock = threading.Lock()
+
+    class CapturingMocks(pulumi_mocks.Mocks):
+        def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+            if args.typ not in SUPPORTED_TYPES:
+                raise TypeError(f"mock engine: unsupported resource type {args.typ!r}")
+            state = dict(args.inputs)
+            for output in outputs_wanted.get(args.name, ()):
+                state.setdefault(output, mock_output_value(args.name, output))
+            return f"{args.name}-id", state
+
+        def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], None]:
+            raise TypeError(f"mock engine: unexpected provider call {args.token!r}")
+
+    class CapturingMonitor(pulumi_mocks.MockMonitor):
+        def RegisterResource(self, request: Any) -> Any:
+            response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+            if request.type == STACK_TYPE:
+                return response
+            registered = self.resources[response.urn]
+            inputs = rpc.deserialize_properties(request.object)
+            parent = _name_of(request.parent) if request.parent else None
+            with lock:
+                capture.registrations[request.name] = Registration(
+                    type=request.type,
+                    name=request.name,
+                    inputs=inputs,
+                    state=dict(registered.state),
+                    parent=None if request.parent.split("::")[-2:-1] == [STACK_TYPE] else parent,
+                    dependencies=sorted({_name_of(urn) for urn in request.dependencies}),
+                    protect=bool(request.protect),
+                    delete_before_replace=bool(request.deleteBeforeReplace),
+                    ignore_changes=list(request.ignoreChanges),
+                    additional_secret_outputs=list(request.additionalSecretOutputs),
+                )
+            return response
+
+        def RegisterResourceOutputs(self, request: Any) -> Any:
+            if request.urn.split("::")[-2] == STACK_TYPE:
+                outputs = rpc.deserialize_properties(request.outputs)
+                with lock:
+                    capture.stack_outputs.update(outputs)
+            return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
+    mocks = CapturingMocks()
+    return mocks, CapturingMonitor(mocks)
+
+
+def run_under_mocks(
+    program: Callable[[], Any],
+    *,
+    stack: str = "test",
+    outputs_wanted: dict[str, set[str]] | None = None,
+) -> Capture:
+    """Run ``program`` (a function that creates resources) under fresh capturing mocks.
+
+    ``outputs_wanted`` names, per logical name, the outputs the mocks must produce when the
+    inputs don't carry them (``arn``, ``dnsName``); ``id`` is always produced. Exceptions from
+    the program or from the mock engine (an unsupported type) propagate.
+    """
+    from pulumi.runtime import mocks as pulumi_mocks
+    from pulumi.runtime import settings
+    from pulumi.runtime.stack import run_in_stack
+    from pulumi.runtime.sync_await import _sync_await
+
+    capture = Capture()
+    mocks, monitor = _make_mocks_and_monitor(outputs_wanted or {}, capture)
+    # A fresh root stack per run: set_mocks only creates one when none is set.
+    settings.ROOT.set(None)
+    settings.SETTINGS.rpc_manager.clear()
+    settings.SETTINGS.outputs.clear()
+    pulumi_mocks.set_mocks(mocks, project=MOCK_PROJECT, stack=stack, preview=False, monitor=monitor)
+    settings.ROOT.set(None)
+    _sync_await(run_in_stack(program))
+    settings.ROOT.set(None)
+    return capture
+
+
+def wanted_outputs(plan: Plan) -> dict[str, set[str]]:
+    """Per resource, the wire-name outputs the plan's refs read (first segment of a dotted
+    output), so the mocks produce them."""
+    from greentic_iac.plan.model import iter_refs
+
+    wanted: dict[str, set[str]] = {}
+    sources = [r.properties for r in plan.resources] + [plan.outputs]
+    for source in sources:
+        for resource, output in iter_refs(source):
+            wanted.setdefault(resource, set()).add(snake_to_camel(output.split(".")[0]))
+    return wanted
+
+
+def emit_under_mocks(plan: Plan, *, stack: str | None = None) -> Capture:
+    """Run the emitter on ``plan`` under the capturing mocks."""
+    from greentic_iac.pulumi.emitter import emit
+
+    return run_under_mocks(
+        lambda: emit(plan),
+        stack=stack or plan.environment_id,
+        outputs_wanted=wanted_outputs(plan),
+    )
+
+
+def run_source_under_mocks(source: str, plan: Plan) -> Capture:
+    """Execute an exported program's source under the capturing mocks."""
+    code = compile(source, "<exported __main__.py>", "exec")
+
+    def program() -> None:
+        exec(code, {"__name__": "__main__"})  # noqa: S102 (our own rendered program)
+
+    return run_under_mocks(program, stack=plan.environment_id, outputs_wanted=wanted_outputs(plan))
+
+
+def differences(plan: Plan, capture: Capture) -> list[str]:
+    """Human-readable differences between the plan and what was registered (empty if equal)."""
+    problems: list[str] = []
+    expected_names = {r.name for r in plan.resources}
+    extra = sorted(set(capture.registrations) - expected_names)
+    if extra:
+        problems.append(f"registered but not in the plan: {extra}")
+    for resource in plan.resources:
+        got = capture.registrations.get(resource.name)
+        if got is None:
+            problems.append(f"{resource.name}: not registered")
+            continue
+        where = f"{resource.name} ({resource.type})"
+        if got.type != resource.type:
+            problems.append(f"{where}: registered as type {got.type}")
+        expected_inputs = expected_wire_inputs(resource, capture.output_of)
+        if got.inputs != expected_inputs:
+            problems.append(
+                f"{where}: inputs differ:\n  plan:       {expected_inputs}\n"
+                f"  registered: {got.inputs}"
+            )
+        if got.parent != resource.parent:
+            problems.append(f"{where}: parent {got.parent!r}, plan says {resource.parent!r}")
+        expected_deps = sorted(resource.references() | set(resource.depends_on))
+        if got.dependencies != expected_deps:
+            problems.append(f"{where}: dependencies {got.dependencies}, plan {expected_deps}")
+        options = resource.options
+        if got.protect != options.protect:
+            problems.append(f"{where}: protect {got.protect}, plan {options.protect}")
+        if got.delete_before_replace != options.delete_before_replace:
+            problems.append(f"{where}: delete_before_replace differs from the plan")
+        if sorted(got.ignore_changes) != sorted(options.ignore_changes):
+            problems.append(f"{where}: ignore_changes {got.ignore_changes} differ from the plan")
+        missing_secret = set(options.additional_secret_outputs) - set(got.additional_secret_outputs)
+        if missing_secret:
+            problems.append(f"{where}: additional_secret_outputs lack {sorted(missing_secret)}")
+    from greentic_iac.plan.wire import map_refs
+
+    expected_outputs = map_refs(plan.outputs, capture.output_of)
+    if capture.stack_outputs != expected_outputs:
+        problems.append(
+            f"stack outputs differ: plan {expected_outputs}, registered {capture.stack_outputs}"
+        )
+    return problems
+
+
+def assert_registered_matches_plan(plan: Plan, capture: Capture | None = None) -> Capture:
+    """Emit ``plan`` under the capturing mocks (unless ``capture`` is given) and assert that
+    the registered resources equal the plan: types, names, wire inputs with refs resolved,
+    parents, dependencies, options and stack outputs. Returns the capture for more checks.
+    """
+    capture = capture if capture is not None else emit_under_mocks(plan)
+    problems = differences(plan, capture)
+    if problems:
+        raise AssertionError(
+            f"registered resources differ from the plan ({len(problems)} problem(s)):\n"
+            + "\n".join(problems)
+        )
+    return capture
