@@ -1,0 +1,84 @@
+"""The bytes of a stored state document and how they are verified.
+
+A state file holds the document and its integrity hash side by side in ONE file::
+
+    {"format": "greentic.store.state-file.v1", "sha256": "<hex>", "state": {...}}
+
+so a single atomic rename replaces both; a separate hash file could disagree with the
+document after a crash between two renames. The hash covers the canonical JSON (sorted
+keys, no whitespace) of ``state`` as parsed, so pretty-printing does not matter but any
+edit to a value does. The same bytes are the S3 object body (and S3 metadata repeats the
+hash).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Final
+
+from pydantic import ValidationError
+
+from greentic_iac.spec import EnvironmentState, format_validation_error
+
+STATE_FILE_FORMAT: Final = "greentic.store.state-file.v1"
+
+
+class CorruptDocument(ValueError):
+    """The bytes are not a valid state file (the store adds the path and backup hint)."""
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def sha256_hex(text: str | bytes) -> str:
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return hashlib.sha256(data).hexdigest()
+
+
+def payload_digest(payload: Any) -> str:
+    """The idempotency fingerprint of a request payload (pydantic models are dumped first)."""
+    if hasattr(payload, "model_dump"):
+        payload = payload.model_dump(mode="json")
+    return sha256_hex(canonical_json(payload))
+
+
+def state_digest(state: EnvironmentState) -> str:
+    return sha256_hex(canonical_json(state.to_json_dict()))
+
+
+def encode_state(state: EnvironmentState) -> bytes:
+    document = state.to_json_dict()
+    envelope = {
+        "format": STATE_FILE_FORMAT,
+        "sha256": sha256_hex(canonical_json(document)),
+        "state": document,
+    }
+    return (json.dumps(envelope, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def decode_state(data: bytes) -> tuple[EnvironmentState, str]:
+    """Parse and verify a state file: ``(state, sha256)``; raises ``CorruptDocument``."""
+    try:
+        envelope = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CorruptDocument(f"not valid JSON ({exc.__class__.__name__}: {exc})") from None
+    if not isinstance(envelope, dict):
+        raise CorruptDocument("not a state file (expected a JSON object)")
+    if envelope.get("format") != STATE_FILE_FORMAT:
+        raise CorruptDocument(f"unknown state file format {envelope.get('format')!r}")
+    document = envelope.get("state")
+    recorded = envelope.get("sha256")
+    if not isinstance(document, dict) or not isinstance(recorded, str):
+        raise CorruptDocument("state file lacks its 'state' document or 'sha256' hash")
+    actual = sha256_hex(canonical_json(document))
+    if actual != recorded:
+        raise CorruptDocument(
+            f"integrity check failed (sha256 {actual[:12]}... != recorded {recorded[:12]}...)"
+        )
+    try:
+        state = EnvironmentState.model_validate(document)
+    except ValidationError as exc:
+        raise CorruptDocument(format_validation_error(exc, prefix="state.")) from None
+    return state, actual

@@ -1,0 +1,589 @@
+"""``LocalFileStore``: environments as files under ``$GREENTIC_HOME/environments/<env>/``.
+
+Layout of one environment (see docs/store.md)::
+
+    state.json                 the EnvironmentState and its sha256 (one file, one rename)
+    .lock                      the kernel lock; holds the holder's pid/host/since/verb
+    audit/events.jsonl         append-only AuditEvent lines (intent + done per mutation)
+    backups/state.<gen>.json   the previous state files, newest N kept (hard links)
+    idempotency/<sha256>.json  the first answer per idempotency key, newest 1000 kept
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import ValidationError
+
+from greentic_iac.errors import ConflictError, NotFoundError, StateCorruptError
+from greentic_iac.spec import EnvironmentState, new_ulid, validate_environment_id
+from greentic_iac.store.atomic import (
+    OS_FILE_OPS,
+    FileOps,
+    append_line,
+    read_last_line,
+    write_atomic,
+)
+from greentic_iac.store.authz import authorize
+from greentic_iac.store.codec import (
+    CorruptDocument,
+    decode_state,
+    encode_state,
+    payload_digest,
+    sha256_hex,
+    state_digest,
+)
+from greentic_iac.store.errors import StoreIOError
+from greentic_iac.store.home import greentic_home
+from greentic_iac.store.lock import EnvironmentLock, lock_timeout_from_environment
+from greentic_iac.store.migrations import (
+    CURRENT_STORE_SCHEMA,
+    MigrationReport,
+    migrate,
+    read_store_schema,
+    write_store_schema,
+)
+from greentic_iac.store.model import AuditEvent, BackupInfo, Change, MutationResult
+from greentic_iac.store.principal import current_principal
+from greentic_iac.store.transaction import (
+    DEFAULT_KEEP_BACKUPS,
+    DEFAULT_KEEP_IDEMPOTENCY_KEYS,
+    IdempotencyRecord,
+    apply_change,
+    check_expected_generation,
+    done_event,
+    now,
+    record_from_event,
+    replay_or_conflict,
+    validated,
+)
+
+log = logging.getLogger("greentic_iac.store")
+
+STATE_FILE = "state.json"
+_BACKUP_NAME = re.compile(r"^state\.(\d{10})\.json$")
+Mode = Literal["create", "mutate", "remove"]
+# Called with a phase name at each step of a write; tests use it to inject crashes.
+FaultHook = Callable[[str], None]
+
+
+def restore_command(environment_id: str, generation: int) -> str:
+    return f"greentic-iac env restore {environment_id} --generation {generation}"
+
+
+class LocalFileStore:
+    def __init__(
+        self,
+        home: Path | None = None,
+        *,
+        lock_timeout: float | None = None,
+        keep_backups: int = DEFAULT_KEEP_BACKUPS,
+        keep_idempotency_keys: int = DEFAULT_KEEP_IDEMPOTENCY_KEYS,
+        environ: Mapping[str, str] | None = None,
+        file_ops: FileOps = OS_FILE_OPS,
+        fault_hook: FaultHook | None = None,
+    ) -> None:
+        self.home = greentic_home(home)
+        self.root = self.home / "environments"
+        self.lock_timeout = lock_timeout_from_environment(lock_timeout)
+        self.keep_backups = max(1, keep_backups)
+        self.keep_idempotency_keys = max(1, keep_idempotency_keys)
+        self._environ = environ
+        self._ops = file_ops
+        self._fault = fault_hook
+        self._layout_checked = False
+        self.migration_report: MigrationReport | None = None
+
+    def __repr__(self) -> str:
+        return f"LocalFileStore({str(self.home)!r})"
+
+    # ---- layout ---------------------------------------------------------------------------
+
+    def environment_dir(self, environment_id: str) -> Path:
+        """The environment's directory (validated id; the directory may not exist yet)."""
+        return self.root / validate_environment_id(environment_id)
+
+    def audit_path(self, environment_id: str) -> Path:
+        return self.environment_dir(environment_id) / "audit" / "events.jsonl"
+
+    def state_path(self, environment_id: str) -> Path:
+        return self.environment_dir(environment_id) / STATE_FILE
+
+    def _backup_path(self, environment_id: str, generation: int) -> Path:
+        return self.environment_dir(environment_id) / "backups" / f"state.{generation:010d}.json"
+
+    def _idempotency_path(self, environment_id: str, key: str) -> Path:
+        return self.environment_dir(environment_id) / "idempotency" / f"{sha256_hex(key)}.json"
+
+    def ensure_layout(self) -> MigrationReport:
+        """Migrate an older layout once (loudly); refuse a newer or broken one."""
+        if not self._layout_checked:
+            self.migration_report = migrate(self.home, self.lock_timeout)
+            self._layout_checked = True
+        assert self.migration_report is not None
+        return self.migration_report
+
+    def _hook(self, phase: str) -> None:
+        if self._fault is not None:
+            self._fault(phase)
+
+    # ---- reads ----------------------------------------------------------------------------
+
+    def list_environments(self) -> list[str]:
+        self.ensure_layout()
+        if not self.root.is_dir():
+            return []
+        names = []
+        for entry in self.root.iterdir():
+            if (entry / STATE_FILE).is_file():
+                with contextlib.suppress(Exception):
+                    names.append(validate_environment_id(entry.name))
+        return sorted(names)
+
+    def exists(self, environment_id: str) -> bool:
+        path = self.state_path(environment_id)
+        self.ensure_layout()
+        return path.is_file()
+
+    def load(self, environment_id: str) -> EnvironmentState:
+        path = self.state_path(environment_id)
+        self.ensure_layout()
+        loaded = self._read(environment_id)
+        if loaded is None:
+            raise NotFoundError(f"environment {environment_id}: not found ({path})")
+        return loaded[0]
+
+    def _read(self, environment_id: str) -> tuple[EnvironmentState, str] | None:
+        path = self.state_path(environment_id)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreIOError(f"{path}: unreadable ({exc.strerror})") from None
+        try:
+            state, digest = decode_state(data)
+        except CorruptDocument as exc:
+            raise self._corrupt(environment_id, path, str(exc)) from None
+        if state.environment.environment_id != environment_id:
+            raise self._corrupt(
+                environment_id,
+                path,
+                f"environment_id {state.environment.environment_id!r} does not match its directory",
+            )
+        return state, digest
+
+    def _corrupt(self, environment_id: str, path: Path, reason: str) -> StateCorruptError:
+        good = next((b for b in reversed(self.backups(environment_id)) if b.verified), None)
+        if good is None:
+            hint = "no verified backup exists"
+        else:
+            hint = (
+                f"newest good backup is generation {good.generation} ({good.location}); "
+                f"restore it with: {restore_command(environment_id, good.generation)}"
+            )
+        return StateCorruptError(f"{path}: {reason}; {hint}")
+
+    def backups(self, environment_id: str) -> list[BackupInfo]:
+        directory = self.environment_dir(environment_id) / "backups"
+        found = []
+        with contextlib.suppress(FileNotFoundError):
+            for entry in directory.iterdir():
+                match = _BACKUP_NAME.match(entry.name)
+                if not match:
+                    continue
+                try:
+                    data = entry.read_bytes()
+                    decode_state(data)
+                    verified = True
+                except (OSError, CorruptDocument):
+                    data, verified = b"", False
+                found.append(
+                    BackupInfo(environment_id, int(match.group(1)), str(entry), len(data), verified)
+                )
+        return sorted(found, key=lambda b: b.generation)
+
+    def load_backup(self, environment_id: str, generation: int) -> EnvironmentState:
+        path = self._backup_path(environment_id, generation)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise NotFoundError(
+                f"environment {environment_id}: no backup of generation {generation} ({path})"
+            ) from None
+        try:
+            return decode_state(data)[0]
+        except CorruptDocument as exc:
+            raise StateCorruptError(f"{path}: {exc}") from None
+
+    def audit_events(self, environment_id: str, limit: int | None = None) -> list[AuditEvent]:
+        path = self.audit_path(environment_id)
+        try:
+            lines = path.read_bytes().splitlines()
+        except FileNotFoundError:
+            return []
+        events = []
+        skipped = 0
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                events.append(AuditEvent.model_validate_json(line))
+            except ValidationError:
+                skipped += 1
+        if skipped:
+            log.warning("%s: skipped %d unparsable audit line(s) (torn by a crash?)", path, skipped)
+        return events[-limit:] if limit else events
+
+    def _pending_intent(self, environment_id: str) -> AuditEvent | None:
+        line = read_last_line(self.audit_path(environment_id))
+        if not line:
+            return None
+        try:
+            event = AuditEvent.model_validate_json(line)
+        except ValidationError:
+            return None
+        return event if event.phase == "intent" else None
+
+    def pending_operations(self, environment_id: str) -> list[AuditEvent]:
+        """Operations a crash left between intent and done (the next mutation completes them)."""
+        directory = self.environment_dir(environment_id)
+        if not directory.is_dir():
+            return []
+        with EnvironmentLock(directory, environment_id, "pending check", self.lock_timeout):
+            pending = self._pending_intent(environment_id)
+        return [pending] if pending else []
+
+    def lock(self, environment_id: str, verb: str) -> EnvironmentLock:
+        """The environment's lock as a context manager (for callers outside a mutation)."""
+        directory = self.environment_dir(environment_id)
+        directory.mkdir(parents=True, exist_ok=True)
+        return EnvironmentLock(directory, environment_id, verb, self.lock_timeout)
+
+    # ---- mutations ------------------------------------------------------------------------
+
+    def create(
+        self,
+        state: EnvironmentState,
+        *,
+        verb: str,
+        idempotency_key: str | None = None,
+        payload: object = None,
+    ) -> MutationResult:
+        environment_id = validate_environment_id(state.environment.environment_id)
+        checked = validated(state, environment_id)
+        return self._transaction(
+            environment_id,
+            "create",
+            verb=verb,
+            idempotency_key=idempotency_key,
+            payload=payload,
+            expected_generation=None,
+            change=None,
+            initial=checked,
+        )
+
+    def mutate(
+        self,
+        environment_id: str,
+        change: Change,
+        *,
+        verb: str,
+        expected_generation: int | None = None,
+        idempotency_key: str | None = None,
+        payload: object = None,
+    ) -> MutationResult:
+        return self._transaction(
+            environment_id,
+            "mutate",
+            verb=verb,
+            idempotency_key=idempotency_key,
+            payload=payload,
+            expected_generation=expected_generation,
+            change=change,
+        )
+
+    def remove(
+        self, environment_id: str, *, verb: str, idempotency_key: str | None = None
+    ) -> MutationResult:
+        return self._transaction(
+            environment_id,
+            "remove",
+            verb=verb,
+            idempotency_key=idempotency_key,
+            payload={"remove": environment_id},
+            expected_generation=None,
+            change=None,
+        )
+
+    def restore_backup(
+        self, environment_id: str, generation: int, *, verb: str = "env restore"
+    ) -> MutationResult:
+        """A new generation whose document equals backup ``generation`` (except the number)."""
+        self.ensure_layout()
+        restored = self.load_backup(environment_id, generation)
+
+        def change(_: EnvironmentState) -> tuple[EnvironmentState, dict[str, object]]:
+            return restored, {"restored_generation": generation}
+
+        return self.mutate(environment_id, change, verb=verb)
+
+    def _next_generation_after_removal(self, environment_id: str) -> int:
+        # A removed environment keeps its history; a re-created one continues its numbering
+        # so backup and audit generations never repeat.
+        known = [b.generation for b in self.backups(environment_id)]
+        return max(known) + 1 if known else 0
+
+    def _transaction(
+        self,
+        environment_id: str,
+        mode: Mode,
+        *,
+        verb: str,
+        idempotency_key: str | None,
+        payload: object,
+        expected_generation: int | None,
+        change: Change | None,
+        initial: EnvironmentState | None = None,
+    ) -> MutationResult:
+        directory = self.environment_dir(environment_id)
+        self.ensure_layout()
+        if mode != "create" and not (directory / STATE_FILE).is_file():
+            raise NotFoundError(
+                f"environment {environment_id}: not found ({directory / STATE_FILE})"
+            )
+        if read_store_schema(self.home) is None:
+            write_store_schema(self.home, CURRENT_STORE_SCHEMA)
+        directory.mkdir(parents=True, exist_ok=True)
+        with EnvironmentLock(directory, environment_id, verb, self.lock_timeout):
+            return self._locked(
+                environment_id,
+                mode,
+                verb=verb,
+                idempotency_key=idempotency_key,
+                payload=payload,
+                expected_generation=expected_generation,
+                change=change,
+                initial=initial,
+            )
+
+    def _locked(  # noqa: PLR0912, PLR0915 (the transaction reads best as one sequence)
+        self,
+        environment_id: str,
+        mode: Mode,
+        *,
+        verb: str,
+        idempotency_key: str | None,
+        payload: object,
+        expected_generation: int | None,
+        change: Change | None,
+        initial: EnvironmentState | None,
+    ) -> MutationResult:
+        loaded = self._read(environment_id)
+        current, current_digest = loaded if loaded else (None, None)
+        recovered = self._recover(environment_id, current_digest)
+        principal = current_principal(self._environ)
+        decision = authorize(environment_id, principal, self.home, self._environ)
+        digest = payload_digest(payload) if idempotency_key is not None else None
+        base = AuditEvent(
+            time=now(),
+            op_id=new_ulid(),
+            principal=principal,
+            verb=verb,
+            environment_id=environment_id,
+            phase="done",
+            decision="allow",
+            idempotency_key=idempotency_key,
+            payload_sha256=digest,
+            grant=decision.grant,
+        )
+        if not decision.allowed:
+            self._audit(
+                environment_id,
+                base.model_copy(
+                    update={"decision": "deny", "outcome": "error", "error": decision.reason}
+                ),
+            )
+            raise decision.error(environment_id)
+        if idempotency_key is not None:
+            record = self._idempotency_get(environment_id, idempotency_key)
+            if record is not None:
+                replay = replay_or_conflict(environment_id, record, digest, current)
+                self._audit(
+                    environment_id,
+                    base.model_copy(
+                        update={
+                            "outcome": "ok",
+                            "replayed": True,
+                            "result": record.result,
+                            "generation_before": record.generation_before,
+                            "generation_after": record.generation_after,
+                        }
+                    ),
+                )
+                return replay
+        new_state: EnvironmentState | None
+        if mode == "create":
+            if current is not None:
+                raise ConflictError(f"environment {environment_id}: already exists")
+            assert initial is not None
+            generation_before = -1
+            new_state = initial.model_copy(
+                update={"generation": self._next_generation_after_removal(environment_id)}
+            )
+            result = {"environment_id": environment_id, "created": True}
+        else:
+            if current is None:
+                raise NotFoundError(f"environment {environment_id}: not found")
+            generation_before = current.generation
+            if mode == "mutate":
+                assert change is not None
+                new_state, result = apply_change(current, change)
+            else:
+                new_state, result = None, {"environment_id": environment_id, "removed": True}
+            check_expected_generation(environment_id, expected_generation, current.generation)
+        generation_after = new_state.generation if new_state else generation_before
+        new_bytes = encode_state(new_state) if new_state else None
+        intent = base.model_copy(
+            update={
+                "time": now(),
+                "phase": "intent",
+                "generation_before": generation_before,
+                "generation_after": generation_after,
+                "result": result,
+                "state_sha256": state_digest(new_state) if new_state else None,
+            }
+        )
+        self._audit(environment_id, intent)
+        try:
+            self._hook("after-intent")
+            if current is not None:
+                self._backup(environment_id, current.generation)
+            self._hook("after-backup")
+            state_path = self.state_path(environment_id)
+            if new_bytes is not None:
+                write_atomic(state_path, new_bytes, self._ops)
+            else:
+                state_path.unlink()
+                self._ops.fsync_directory(state_path.parent)
+            self._hook("after-write")
+            recorded = record_from_event(intent)
+            if recorded is not None:
+                self._idempotency_put(environment_id, recorded)
+        except BaseException as exc:
+            if isinstance(exc, (OSError, StoreIOError)):
+                self._audit(environment_id, done_event(intent, error=f"write failed: {exc}"))
+            if isinstance(exc, OSError):
+                raise StoreIOError(f"{self.state_path(environment_id)}: {exc}") from exc
+            raise
+        self._audit(environment_id, done_event(intent))
+        self._hook("after-done")
+        self._prune_backups(environment_id)
+        return MutationResult(
+            result=result,
+            generation_before=generation_before,
+            generation_after=generation_after,
+            replayed=False,
+            state=new_state,
+            op_id=intent.op_id,
+            recovered=tuple(recovered),
+        )
+
+    # ---- pieces of a transaction ----------------------------------------------------------
+
+    def _audit(self, environment_id: str, event: AuditEvent) -> None:
+        path = self.audit_path(environment_id)
+        path.parent.mkdir(exist_ok=True)
+        append_line(path, event.model_dump_json().encode() + b"\n", self._ops)
+
+    def _recover(self, environment_id: str, current_digest: str | None) -> list[AuditEvent]:
+        """Complete an operation a crash left between intent and done (under the lock)."""
+        intent = self._pending_intent(environment_id)
+        if intent is None:
+            return []
+        applied = intent.state_sha256 == current_digest
+        if applied:
+            done = done_event(intent, recovered=True)
+            recorded = record_from_event(intent)
+            if recorded is not None:
+                self._idempotency_put(environment_id, recorded)
+        else:
+            done = done_event(
+                intent,
+                recovered=True,
+                error="interrupted before the state was written; not applied",
+            )
+        self._audit(environment_id, done)
+        log.warning(
+            "environment %s: completed interrupted operation %s (%s by %s): %s",
+            environment_id,
+            intent.op_id,
+            intent.verb,
+            intent.principal,
+            "applied" if applied else "not applied",
+        )
+        return [done]
+
+    def _backup(self, environment_id: str, generation: int) -> None:
+        source = self.state_path(environment_id)
+        target = self._backup_path(environment_id, generation)
+        target.parent.mkdir(exist_ok=True)
+        # The rename that follows gives state.json a new inode, so a hard link IS the old
+        # document: O(1), no copy. A filesystem without links gets a durable copy.
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                temporary.unlink()
+            os.link(source, temporary)
+            self._ops.replace(temporary, target)
+        except OSError:
+            write_atomic(target, source.read_bytes(), self._ops)
+        self._ops.fsync_directory(target.parent)
+
+    def _prune_backups(self, environment_id: str) -> None:
+        directory = self.environment_dir(environment_id) / "backups"
+        try:
+            names = sorted(p.name for p in directory.iterdir() if _BACKUP_NAME.match(p.name))
+        except FileNotFoundError:
+            return
+        for name in names[: max(0, len(names) - self.keep_backups)]:
+            with contextlib.suppress(FileNotFoundError):
+                (directory / name).unlink()
+
+    def _idempotency_get(self, environment_id: str, key: str) -> IdempotencyRecord | None:
+        path = self._idempotency_path(environment_id, key)
+        try:
+            record = IdempotencyRecord.model_validate_json(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except ValidationError:
+            raise StateCorruptError(f"{path}: unreadable idempotency record") from None
+        return record if record.idempotency_key == key else None
+
+    def _idempotency_put(self, environment_id: str, record: IdempotencyRecord) -> None:
+        path = self._idempotency_path(environment_id, record.idempotency_key)
+        path.parent.mkdir(exist_ok=True)
+        write_atomic(path, record.model_dump_json(indent=2).encode() + b"\n", self._ops)
+        if record.generation_after % 50 == 0:
+            self._prune_idempotency(path.parent)
+
+    def _prune_idempotency(self, directory: Path) -> None:
+        entries = list(_scan(directory))
+        surplus = len(entries) - self.keep_idempotency_keys
+        if surplus <= 0:
+            return
+        entries.sort(key=lambda e: e.stat().st_mtime_ns)
+        for entry in entries[:surplus]:
+            with contextlib.suppress(FileNotFoundError):
+                Path(entry.path).unlink()
+
+
+def _scan(directory: Path) -> Iterator[os.DirEntry[str]]:
+    with os.scandir(directory) as entries:
+        yield from (e for e in entries if e.name.endswith(".json"))

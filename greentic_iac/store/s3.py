@@ -1,0 +1,722 @@
+"""``S3Store``: the same contract as the local store on an S3 bucket, without a lock server.
+
+Compare-and-swap replaces the lock: the state object is created with ``IfNoneMatch="*"``
+and replaced with ``IfMatch=<etag it was read with>``; a 412 means someone else wrote
+first. A caller that named an ``expected_generation`` gets a ``ConflictError``; one that
+did not is retried (reload, re-apply the pure change) until the lock timeout. Because the
+whole design rests on those 412s, the store proves at start that the bucket honours them.
+
+Keys under ``s3://<bucket>/<prefix>``::
+
+    store.json                                   {"store_schema": 1}
+    environments/<env>/state.json                same bytes as the local state file;
+                                                 metadata greentic-sha256 repeats the hash
+    environments/<env>/audit/<time>-<op>-<phase>.json   one object per audit event
+    environments/<env>/pending/<op_id>.json      the intent of an operation in flight
+    environments/<env>/backups/state.<gen>.json  previous documents, newest N kept
+    environments/<env>/idempotency/<sha256>.json first answer per key, newest 1000 kept
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Iterator, Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import ValidationError
+
+from greentic_iac.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PreflightError,
+    StateCorruptError,
+)
+from greentic_iac.spec import EnvironmentState, new_ulid, validate_environment_id
+from greentic_iac.store.authz import authorize
+from greentic_iac.store.codec import (
+    CorruptDocument,
+    decode_state,
+    encode_state,
+    payload_digest,
+    sha256_hex,
+    state_digest,
+)
+from greentic_iac.store.errors import StoreIOError
+from greentic_iac.store.home import greentic_home
+from greentic_iac.store.lock import lock_timeout_from_environment
+from greentic_iac.store.migrations import CURRENT_STORE_SCHEMA
+from greentic_iac.store.model import AuditEvent, BackupInfo, Change, MutationResult
+from greentic_iac.store.principal import current_principal
+from greentic_iac.store.transaction import (
+    DEFAULT_KEEP_BACKUPS,
+    DEFAULT_KEEP_IDEMPOTENCY_KEYS,
+    IdempotencyRecord,
+    apply_change,
+    check_expected_generation,
+    done_event,
+    now,
+    record_from_event,
+    replay_or_conflict,
+    validated,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+log = logging.getLogger("greentic_iac.store")
+
+_BACKUP_KEY = re.compile(r"state\.(\d{10})\.json$")
+_HASH_METADATA = "greentic-sha256"
+Mode = Literal["create", "mutate", "remove"]
+
+
+def _error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return ""
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def _status(exc: Exception) -> int:
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return 0
+    return int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+
+
+def _precondition_failed(exc: Exception) -> bool:
+    # 409 ConditionalRequestConflict: S3's answer to two conditional writes racing.
+    return _status(exc) in (409, 412) or _error_code(exc) in (
+        "PreconditionFailed",
+        "ConditionalRequestConflict",
+    )
+
+
+def _missing(exc: Exception) -> bool:
+    return _status(exc) == 404 or _error_code(exc) in ("NoSuchKey", "404", "NotFound")
+
+
+def parse_s3_url(url: str) -> tuple[str, str]:
+    """``s3://bucket/some/prefix`` -> ``("bucket", "some/prefix/")``."""
+    if not url.startswith("s3://"):
+        raise InvalidInputError(f"store: {url!r} is not an s3:// URL")
+    bucket, _, prefix = url[len("s3://") :].partition("/")
+    if not bucket:
+        raise InvalidInputError(f"store: {url!r} names no bucket")
+    prefix = prefix.strip("/")
+    return bucket, f"{prefix}/" if prefix else ""
+
+
+class S3Store:
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        client: S3Client | None = None,
+        home: Path | None = None,
+        lock_timeout: float | None = None,
+        keep_backups: int = DEFAULT_KEEP_BACKUPS,
+        keep_idempotency_keys: int = DEFAULT_KEEP_IDEMPOTENCY_KEYS,
+        environ: Mapping[str, str] | None = None,
+        pending_grace_seconds: float = 60.0,
+    ) -> None:
+        if client is None:
+            import boto3  # lazy: read verbs on the local store never pay for boto3
+
+            client = boto3.client("s3")
+        self.client: S3Client = client
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self.home = greentic_home(home)  # where policy.json (the grants) lives
+        self.lock_timeout = lock_timeout_from_environment(lock_timeout)
+        self.keep_backups = max(1, keep_backups)
+        self.keep_idempotency_keys = max(1, keep_idempotency_keys)
+        self.pending_grace = timedelta(seconds=pending_grace_seconds)
+        self._environ = environ
+        self._ready = False
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> S3Store:
+        bucket, prefix = parse_s3_url(url)
+        return cls(bucket, prefix, **options)
+
+    @property
+    def url(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}"
+
+    def __repr__(self) -> str:
+        return f"S3Store({self.url!r})"
+
+    # ---- keys and raw objects -------------------------------------------------------------
+
+    def _key(self, environment_id: str, *parts: str) -> str:
+        return f"{self.prefix}environments/{environment_id}/" + "/".join(parts)
+
+    def _get(self, key: str) -> tuple[bytes, str, dict[str, str]] | None:
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=key)
+        except Exception as exc:
+            if _missing(exc):
+                return None
+            raise StoreIOError(f"s3://{self.bucket}/{key}: read failed ({exc})") from None
+        return response["Body"].read(), response["ETag"], dict(response.get("Metadata", {}))
+
+    def _put(self, key: str, body: bytes, **conditions: Any) -> str:
+        try:
+            response = self.client.put_object(
+                Bucket=self.bucket, Key=key, Body=body, ContentType="application/json", **conditions
+            )
+        except Exception as exc:
+            if _precondition_failed(exc):
+                raise
+            raise StoreIOError(f"s3://{self.bucket}/{key}: write failed ({exc})") from None
+        return response["ETag"]
+
+    def _delete(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+        except Exception as exc:
+            raise StoreIOError(f"s3://{self.bucket}/{key}: delete failed ({exc})") from None
+
+    def _list(self, prefix: str) -> Iterator[dict[str, Any]]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                yield dict(item)
+
+    # ---- start-up proof -------------------------------------------------------------------
+
+    def ensure_ready(self) -> None:
+        """Prove the bucket honours conditional writes and check the store schema, once."""
+        if self._ready:
+            return
+        self.verify_conditional_writes()
+        found = self._get(f"{self.prefix}store.json")
+        if found is not None:
+            try:
+                schema = json.loads(found[0]).get("store_schema")
+            except (ValueError, AttributeError):
+                schema = None
+            if not isinstance(schema, int) or schema > CURRENT_STORE_SCHEMA:
+                raise StateCorruptError(
+                    f"{self.url}store.json: store_schema {schema!r} is not one this "
+                    f"greentic-iac understands ({CURRENT_STORE_SCHEMA})"
+                )
+        self._ready = True
+
+    def verify_conditional_writes(self) -> None:
+        """Create-twice and a stale-ETag write must both answer 412, else refuse the bucket."""
+        key = f"{self.prefix}.greentic-probe/{new_ulid()}"
+        refuse = (
+            f"{self.url}: the bucket does not honour conditional writes "
+            "(IfNoneMatch/IfMatch); refusing to use it as a store"
+        )
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=b"1", IfNoneMatch="*")
+        except Exception as exc:
+            raise PreflightError(f"{self.url}: cannot write to the bucket ({exc})") from None
+        stale = '"00000000000000000000000000000000"'
+        try:
+            for label in ("IfNoneMatch=*", f"IfMatch={stale}"):
+                try:
+                    if label.startswith("IfNoneMatch"):
+                        self.client.put_object(
+                            Bucket=self.bucket, Key=key, Body=b"2", IfNoneMatch="*"
+                        )
+                    else:
+                        self.client.put_object(
+                            Bucket=self.bucket, Key=key, Body=b"2", IfMatch=stale
+                        )
+                except Exception as exc:
+                    if _precondition_failed(exc):
+                        continue
+                    raise PreflightError(f"{refuse}: {exc}") from None
+                raise PreflightError(f"{refuse}: a write with {label} succeeded")
+        finally:
+            with contextlib.suppress(Exception):
+                self.client.delete_object(Bucket=self.bucket, Key=key)
+
+    # ---- reads ----------------------------------------------------------------------------
+
+    def _read(self, environment_id: str) -> tuple[EnvironmentState, str, bytes, str] | None:
+        key = self._key(environment_id, "state.json")
+        found = self._get(key)
+        if found is None:
+            return None
+        body, etag, metadata = found
+        try:
+            state, digest = decode_state(body)
+            recorded = metadata.get(_HASH_METADATA)
+            if recorded != digest:
+                raise CorruptDocument(f"metadata {_HASH_METADATA} {recorded!r} != document hash")
+            if state.environment.environment_id != environment_id:
+                raise CorruptDocument("environment_id does not match its key")
+        except CorruptDocument as exc:
+            raise self._corrupt(environment_id, key, str(exc)) from None
+        return state, digest, body, etag
+
+    def _corrupt(self, environment_id: str, key: str, reason: str) -> StateCorruptError:
+        good = next((b for b in reversed(self.backups(environment_id)) if b.verified), None)
+        if good is None:
+            hint = "no verified backup exists"
+        else:
+            hint = (
+                f"newest good backup is generation {good.generation} ({good.location}); restore "
+                f"it with: greentic-iac env restore {environment_id} --generation {good.generation}"
+            )
+        return StateCorruptError(f"s3://{self.bucket}/{key}: {reason}; {hint}")
+
+    def list_environments(self) -> list[str]:
+        self.ensure_ready()
+        paginator = self.client.get_paginator("list_objects_v2")
+        names = []
+        base = f"{self.prefix}environments/"
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=base, Delimiter="/"):
+            for common in page.get("CommonPrefixes", []):
+                name = common["Prefix"][len(base) :].rstrip("/")
+                with contextlib.suppress(Exception):
+                    if self.exists(name):
+                        names.append(name)
+        return sorted(names)
+
+    def exists(self, environment_id: str) -> bool:
+        key = self._key(validate_environment_id(environment_id), "state.json")
+        self.ensure_ready()
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+        except Exception as exc:
+            if _missing(exc):
+                return False
+            raise StoreIOError(f"s3://{self.bucket}/{key}: {exc}") from None
+        return True
+
+    def load(self, environment_id: str) -> EnvironmentState:
+        validate_environment_id(environment_id)
+        self.ensure_ready()
+        loaded = self._read(environment_id)
+        if loaded is None:
+            key = self._key(environment_id, "state.json")
+            raise NotFoundError(
+                f"environment {environment_id}: not found (s3://{self.bucket}/{key})"
+            )
+        return loaded[0]
+
+    def backups(self, environment_id: str) -> list[BackupInfo]:
+        validate_environment_id(environment_id)
+        found = []
+        for item in self._list(self._key(environment_id, "backups/")):
+            match = _BACKUP_KEY.search(item["Key"])
+            if not match:
+                continue
+            got = self._get(item["Key"])
+            verified = False
+            if got is not None:
+                with contextlib.suppress(CorruptDocument):
+                    decode_state(got[0])
+                    verified = True
+            found.append(
+                BackupInfo(
+                    environment_id,
+                    int(match.group(1)),
+                    f"s3://{self.bucket}/{item['Key']}",
+                    int(item.get("Size", 0)),
+                    verified,
+                )
+            )
+        return sorted(found, key=lambda b: b.generation)
+
+    def load_backup(self, environment_id: str, generation: int) -> EnvironmentState:
+        key = self._key(
+            validate_environment_id(environment_id), f"backups/state.{generation:010d}.json"
+        )
+        got = self._get(key)
+        if got is None:
+            raise NotFoundError(
+                f"environment {environment_id}: no backup of generation {generation} "
+                f"(s3://{self.bucket}/{key})"
+            )
+        try:
+            return decode_state(got[0])[0]
+        except CorruptDocument as exc:
+            raise StateCorruptError(f"s3://{self.bucket}/{key}: {exc}") from None
+
+    def _events(self, prefix: str) -> list[AuditEvent]:
+        events = []
+        for item in sorted(self._list(prefix), key=lambda i: str(i["Key"])):
+            got = self._get(item["Key"])
+            if got is None:
+                continue
+            try:
+                events.append(AuditEvent.model_validate_json(got[0]))
+            except ValidationError:
+                log.warning("s3://%s/%s: unparsable audit object", self.bucket, item["Key"])
+        return events
+
+    def audit_events(self, environment_id: str, limit: int | None = None) -> list[AuditEvent]:
+        validate_environment_id(environment_id)
+        prefix = self._key(environment_id, "audit/")
+        if not limit:
+            return self._events(prefix)
+        keys = sorted(str(i["Key"]) for i in self._list(prefix))[-limit:]
+        events = []
+        for key in keys:
+            got = self._get(key)
+            if got is not None:
+                with contextlib.suppress(ValidationError):
+                    events.append(AuditEvent.model_validate_json(got[0]))
+        return events
+
+    def pending_operations(self, environment_id: str) -> list[AuditEvent]:
+        """Intents without a done record: interrupted, or (if younger than the grace) in flight."""
+        validate_environment_id(environment_id)
+        return self._events(self._key(environment_id, "pending/"))
+
+    # ---- mutations ------------------------------------------------------------------------
+
+    def create(
+        self,
+        state: EnvironmentState,
+        *,
+        verb: str,
+        idempotency_key: str | None = None,
+        payload: object = None,
+    ) -> MutationResult:
+        environment_id = validate_environment_id(state.environment.environment_id)
+        checked = validated(state, environment_id)
+        return self._transaction(
+            environment_id,
+            "create",
+            verb=verb,
+            idempotency_key=idempotency_key,
+            payload=payload,
+            expected_generation=None,
+            change=None,
+            initial=checked,
+        )
+
+    def mutate(
+        self,
+        environment_id: str,
+        change: Change,
+        *,
+        verb: str,
+        expected_generation: int | None = None,
+        idempotency_key: str | None = None,
+        payload: object = None,
+    ) -> MutationResult:
+        return self._transaction(
+            environment_id,
+            "mutate",
+            verb=verb,
+            idempotency_key=idempotency_key,
+            payload=payload,
+            expected_generation=expected_generation,
+            change=change,
+        )
+
+    def remove(
+        self, environment_id: str, *, verb: str, idempotency_key: str | None = None
+    ) -> MutationResult:
+        return self._transaction(
+            environment_id,
+            "remove",
+            verb=verb,
+            idempotency_key=idempotency_key,
+            payload={"remove": environment_id},
+            expected_generation=None,
+            change=None,
+        )
+
+    def restore_backup(
+        self, environment_id: str, generation: int, *, verb: str = "env restore"
+    ) -> MutationResult:
+        self.ensure_ready()
+        restored = self.load_backup(environment_id, generation)
+
+        def change(_: EnvironmentState) -> tuple[EnvironmentState, dict[str, object]]:
+            return restored, {"restored_generation": generation}
+
+        return self.mutate(environment_id, change, verb=verb)
+
+    def _audit(self, environment_id: str, event: AuditEvent) -> None:
+        stamp = f"{time.time_ns():020d}"
+        key = self._key(environment_id, f"audit/{stamp}-{event.op_id}-{event.phase}.json")
+        self._put(key, event.model_dump_json().encode())
+
+    def _transaction(
+        self,
+        environment_id: str,
+        mode: Mode,
+        *,
+        verb: str,
+        idempotency_key: str | None,
+        payload: object,
+        expected_generation: int | None,
+        change: Change | None,
+        initial: EnvironmentState | None = None,
+    ) -> MutationResult:
+        validate_environment_id(environment_id)
+        self.ensure_ready()
+        if mode != "create" and self._read(environment_id) is None:
+            raise NotFoundError(f"environment {environment_id}: not found")
+        principal = current_principal(self._environ)
+        decision = authorize(environment_id, principal, self.home, self._environ)
+        digest = payload_digest(payload) if idempotency_key is not None else None
+        base = AuditEvent(
+            time=now(),
+            op_id=new_ulid(),
+            principal=principal,
+            verb=verb,
+            environment_id=environment_id,
+            phase="done",
+            decision="allow",
+            idempotency_key=idempotency_key,
+            payload_sha256=digest,
+            grant=decision.grant,
+        )
+        if not decision.allowed:
+            self._audit(
+                environment_id,
+                base.model_copy(
+                    update={"decision": "deny", "outcome": "error", "error": decision.reason}
+                ),
+            )
+            raise decision.error(environment_id)
+        with contextlib.suppress(Exception):
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=f"{self.prefix}store.json",
+                IfNoneMatch="*",
+                Body=json.dumps({"store_schema": CURRENT_STORE_SCHEMA}).encode(),
+            )
+        deadline = time.monotonic() + self.lock_timeout
+        recovered: list[AuditEvent] = []
+        attempt = 0
+        while True:
+            attempt += 1
+            outcome = self._attempt(
+                environment_id,
+                mode,
+                base.model_copy(update={"op_id": new_ulid()}),
+                expected_generation=expected_generation,
+                change=change,
+                initial=initial,
+                recovered=recovered,
+            )
+            if outcome is not None:
+                return outcome
+            if mode == "create" or expected_generation is not None:
+                raise ConflictError(
+                    f"environment {environment_id}: another writer changed it first "
+                    "(conditional write refused); reload and retry"
+                )
+            if time.monotonic() > deadline:
+                raise ConflictError(
+                    f"environment {environment_id}: still losing to concurrent writers after "
+                    f"{attempt} attempts in {self.lock_timeout:g}s"
+                )
+            time.sleep(random.uniform(0, min(0.2, 0.005 * attempt)))  # noqa: S311 (jitter)
+
+    def _attempt(  # noqa: PLR0912, PLR0915 (the transaction reads best as one sequence)
+        self,
+        environment_id: str,
+        mode: Mode,
+        base: AuditEvent,
+        *,
+        expected_generation: int | None,
+        change: Change | None,
+        initial: EnvironmentState | None,
+        recovered: list[AuditEvent],
+    ) -> MutationResult | None:
+        """One optimistic try; None when a conditional write lost the race."""
+        loaded = self._read(environment_id)
+        current, etag = (loaded[0], loaded[3]) if loaded else (None, None)
+        recovered.extend(self._recover(environment_id, current))
+        key = base.idempotency_key
+        if key is not None:
+            record = self._idempotency_get(environment_id, key)
+            if record is not None:
+                replay = replay_or_conflict(environment_id, record, base.payload_sha256, current)
+                self._audit(
+                    environment_id,
+                    base.model_copy(
+                        update={
+                            "time": now(),
+                            "outcome": "ok",
+                            "replayed": True,
+                            "result": record.result,
+                            "generation_before": record.generation_before,
+                            "generation_after": record.generation_after,
+                        }
+                    ),
+                )
+                return replay
+        new_state: EnvironmentState | None
+        if mode == "create":
+            if current is not None:
+                raise ConflictError(f"environment {environment_id}: already exists")
+            assert initial is not None
+            known = [b.generation for b in self.backups(environment_id)]
+            generation_before = -1
+            new_state = initial.model_copy(update={"generation": max(known) + 1 if known else 0})
+            result: dict[str, Any] = {"environment_id": environment_id, "created": True}
+        else:
+            if current is None:
+                raise NotFoundError(f"environment {environment_id}: not found")
+            generation_before = current.generation
+            if mode == "mutate":
+                assert change is not None
+                new_state, result = apply_change(current, change)
+            else:
+                new_state, result = None, {"environment_id": environment_id, "removed": True}
+            check_expected_generation(environment_id, expected_generation, current.generation)
+        generation_after = new_state.generation if new_state else generation_before
+        intent = base.model_copy(
+            update={
+                "time": now(),
+                "phase": "intent",
+                "generation_before": generation_before,
+                "generation_after": generation_after,
+                "result": result,
+                "state_sha256": state_digest(new_state) if new_state else None,
+            }
+        )
+        pending_key = self._key(environment_id, f"pending/{intent.op_id}.json")
+        self._audit(environment_id, intent)
+        self._put(pending_key, intent.model_dump_json().encode())
+        state_key = self._key(environment_id, "state.json")
+        try:
+            if loaded is not None:
+                backup_key = self._key(
+                    environment_id, f"backups/state.{generation_before:010d}.json"
+                )
+                self._put(backup_key, loaded[2])
+            if new_state is not None:
+                conditions = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+                body = encode_state(new_state)
+                self._put(
+                    state_key,
+                    body,
+                    Metadata={_HASH_METADATA: state_digest(new_state)},
+                    **conditions,
+                )
+            else:
+                assert etag is not None
+                self.client.delete_object(Bucket=self.bucket, Key=state_key, IfMatch=etag)
+        except Exception as exc:
+            lost = _precondition_failed(exc)
+            reason = "lost the race: another writer changed the state first" if lost else str(exc)
+            self._audit(environment_id, done_event(intent, error=reason))
+            self._delete(pending_key)
+            if lost:
+                return None
+            if isinstance(exc, StoreIOError):
+                raise
+            raise StoreIOError(f"s3://{self.bucket}/{state_key}: {exc}") from None
+        recorded = record_from_event(intent)
+        if recorded is not None:
+            self._idempotency_put(environment_id, recorded)
+        self._audit(environment_id, done_event(intent))
+        self._delete(pending_key)
+        self._prune_backups(environment_id)
+        return MutationResult(
+            result=result,
+            generation_before=generation_before,
+            generation_after=generation_after,
+            replayed=False,
+            state=new_state,
+            op_id=intent.op_id,
+            recovered=tuple(recovered),
+        )
+
+    def _document_at(
+        self, environment_id: str, generation: int, current: EnvironmentState | None
+    ) -> str | None:
+        if current is not None and current.generation == generation:
+            return state_digest(current)
+        got = self._get(self._key(environment_id, f"backups/state.{generation:010d}.json"))
+        if got is None:
+            return None
+        with contextlib.suppress(CorruptDocument):
+            return decode_state(got[0])[1]
+        return None
+
+    def _recover(self, environment_id: str, current: EnvironmentState | None) -> list[AuditEvent]:
+        """Complete intents older than the grace whose outcome the state history decides."""
+        done_list = []
+        for intent in self.pending_operations(environment_id):
+            if now() - intent.time < self.pending_grace or intent.generation_after is None:
+                continue
+            if current is None or current.generation < intent.generation_after:
+                continue  # not decidable yet: nothing has taken that generation
+            applied = (
+                intent.state_sha256 is not None
+                and self._document_at(environment_id, intent.generation_after, current)
+                == intent.state_sha256
+            )
+            if applied:
+                done = done_event(intent, recovered=True)
+                recorded = record_from_event(intent)
+                if recorded is not None:
+                    self._idempotency_put(environment_id, recorded)
+            else:
+                done = done_event(intent, recovered=True, error="interrupted; not applied")
+            self._audit(environment_id, done)
+            self._delete(self._key(environment_id, f"pending/{intent.op_id}.json"))
+            log.warning(
+                "environment %s: completed interrupted operation %s (%s): %s",
+                environment_id,
+                intent.op_id,
+                intent.verb,
+                "applied" if applied else "not applied",
+            )
+            done_list.append(done)
+        return done_list
+
+    def _prune_backups(self, environment_id: str) -> None:
+        keys = sorted(
+            str(i["Key"])
+            for i in self._list(self._key(environment_id, "backups/"))
+            if _BACKUP_KEY.search(str(i["Key"]))
+        )
+        for key in keys[: max(0, len(keys) - self.keep_backups)]:
+            with contextlib.suppress(StoreIOError):
+                self._delete(key)
+
+    def _idempotency_key(self, environment_id: str, key: str) -> str:
+        return self._key(environment_id, f"idempotency/{sha256_hex(key)}.json")
+
+    def _idempotency_get(self, environment_id: str, key: str) -> IdempotencyRecord | None:
+        got = self._get(self._idempotency_key(environment_id, key))
+        if got is None:
+            return None
+        try:
+            record = IdempotencyRecord.model_validate_json(got[0])
+        except ValidationError:
+            raise StateCorruptError(
+                f"s3://{self.bucket}/{self._idempotency_key(environment_id, key)}: unreadable"
+            ) from None
+        return record if record.idempotency_key == key else None
+
+    def _idempotency_put(self, environment_id: str, record: IdempotencyRecord) -> None:
+        self._put(
+            self._idempotency_key(environment_id, record.idempotency_key),
+            record.model_dump_json().encode(),
+        )
+        if record.generation_after % 50 == 0:
+            items = list(self._list(self._key(environment_id, "idempotency/")))
+            surplus = len(items) - self.keep_idempotency_keys
+            if surplus > 0:
+                items.sort(key=lambda i: i["LastModified"])
+                for item in items[:surplus]:
+                    with contextlib.suppress(StoreIOError):
+                        self._delete(str(item["Key"]))
