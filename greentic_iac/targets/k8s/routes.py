@@ -135,18 +135,24 @@ def gateway_route(route: RouteInput, routing: GatewayRouting) -> RouteResult:
             )
         )
         return result
-    if 1 + len(route.pinnable) > GATEWAY_MAX_RULES:
+    pinned = route.pinnable
+    if 1 + len(pinned) > GATEWAY_MAX_RULES:
+        # Pins are a testing aid, the split is the contract: keep the newest revisions'
+        # pins (the ones being tried out) and say which were left out.
+        pinned = pinned[-(GATEWAY_MAX_RULES - 1) :]
+        left_out = len(route.pinnable) - len(pinned)
         result.findings.append(
-            _error(
-                "k8s.gateway.rule-limit",
-                f"deployment {subject}: {len(route.pinnable)} revisions have pods and each "
-                f"needs an {REVISION_HEADER} rule, but an HTTPRoute takes at most "
-                f"{GATEWAY_MAX_RULES} rules (one is the weighted rule); deactivate some "
-                "revisions first",
-                subject,
+            Finding(
+                severity=Severity.WARNING,
+                code="k8s.gateway.rule-limit",
+                message=(
+                    f"deployment {subject}: {len(route.pinnable)} revisions have pods but an "
+                    f"HTTPRoute takes at most {GATEWAY_MAX_RULES} rules (one is the weighted "
+                    f"rule), so the {left_out} oldest can't be pinned with {REVISION_HEADER}"
+                ),
+                subject=subject,
             )
         )
-        return result
     path = {"type": "PathPrefix", "value": deployment.route_binding.path_prefix}
     # Header rules first for readability; Gateway API precedence already prefers the rule
     # with more header matches over the plain path rule.
@@ -162,7 +168,7 @@ def gateway_route(route: RouteInput, routing: GatewayRouting) -> RouteResult:
             ],
             "backendRefs": [_gateway_backend(route, revision, 1)],
         }
-        for revision in route.pinnable
+        for revision in pinned
     ]
     rules.append(
         {
@@ -189,7 +195,7 @@ def gateway_route(route: RouteInput, routing: GatewayRouting) -> RouteResult:
             "rules": rules,
         },
     }
-    referenced = [r for r, _ in route.weighted] + route.pinnable
+    referenced = [r for r, _ in route.weighted] + pinned
     result.resources.append(
         PlanResource(
             type=HTTPROUTE_TYPE,

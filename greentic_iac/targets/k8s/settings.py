@@ -195,12 +195,21 @@ def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any
     return merged
 
 
+def _one_line(exc: ValidationError, where: str) -> str:
+    message = format_validation_error(exc, prefix=f"{where}.")
+    # The routing union's tag shows up in the path (routing.gateway.gateway_name); the
+    # answers file has no such level, so drop it.
+    for mode in ("gateway", "nginx", "alb"):
+        message = message.replace(f".routing.{mode}.", ".routing.", 1)
+    return message
+
+
 def parse_settings(raw: dict[str, Any], where: str = "deployer settings") -> K8sSettings:
     """Validate the binding's settings; ``InvalidInputError`` names the field."""
     try:
         return K8sSettings.model_validate(raw)
     except ValidationError as exc:
-        raise InvalidInputError(format_validation_error(exc, prefix=f"{where}.")) from None
+        raise InvalidInputError(_one_line(exc, where)) from None
 
 
 def with_overrides(
@@ -215,7 +224,7 @@ def with_overrides(
     try:
         checked = model.model_validate(overrides)
     except ValidationError as exc:
-        raise InvalidInputError(format_validation_error(exc, prefix=f"{where}.")) from None
+        raise InvalidInputError(_one_line(exc, where)) from None
     partial = checked.model_dump(mode="json", exclude_unset=True)
     merged = _deep_merge(settings.model_dump(mode="json"), partial)
     return parse_settings(merged, where)

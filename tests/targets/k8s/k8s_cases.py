@@ -229,6 +229,7 @@ CASES: dict[str, Callable[[], EnvironmentState]] = {
     "gateway-1-weighted": _one([10_000], GATEWAY),
     "gateway-2-weighted-sticky": _one([9_000, 1_000], GATEWAY, settings=STICKY),
     "gateway-3-weighted": _one([5_000, 3_000, 2_000], GATEWAY),
+    "gateway-16-weighted-pins-capped": _one([625] * 16, GATEWAY),
     "gateway-17-weighted-refused": _one(_seventeen(), GATEWAY),
     "nginx-1-weighted-canary-header": _nginx_one_with_warming,
     "nginx-2-weighted-sticky": _one([9_000, 1_000], NGINX, settings=STICKY),
