@@ -110,19 +110,21 @@ def import_object(path: str) -> Any:
     return getattr(importlib.import_module(module_name), attribute)
 
 
+_MISSING = object()
+
+
 def _setting(settings: dict[str, Any], dotted: str, schema: dict[str, Any]) -> Any:
     value: Any = settings
     node: Any = schema
     for part in dotted.split("."):
         node = node.get("properties", {}).get(part, {}) if isinstance(node, dict) else {}
-        if isinstance(value, dict) and part in value:
-            value = value[part]
-        elif isinstance(node, dict) and "default" in node:
+        value = value.get(part, _MISSING) if isinstance(value, dict) else _MISSING
+        if value is _MISSING and isinstance(node, dict) and "default" in node:
             value = node["default"]
-        else:
-            raise InvalidInputError(
-                f"settings.{dotted}: field required (a preflight probe of this pack uses it)"
-            )
+    if value is _MISSING:
+        raise InvalidInputError(
+            f"settings.{dotted}: field required (a preflight probe of this pack uses it)"
+        )
     return value
 
 

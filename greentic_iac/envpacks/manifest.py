@@ -12,7 +12,7 @@ its own next to its handler. Every manifest is checked twice: against
 from __future__ import annotations
 
 import json
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -27,6 +27,9 @@ from greentic_iac.resources import data_dir
 from greentic_iac.spec import CapabilitySlot, VersionReq, format_validation_error
 from greentic_iac.spec.base import SpecModel
 from greentic_iac.spec.checks import ProbeRequirement, ToolRequirement
+
+# libyaml's loader when the wheel has it: manifests are read by every registry built.
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MANIFEST_SCHEMA_FILE: Final = "manifest.schema.json"
 MANIFEST_SUFFIX: Final = ".yaml"
@@ -139,20 +142,55 @@ def manifest_from_dict(
 
 
 def load_manifest(path: Path) -> EnvPackManifest:
-    """Read and validate one manifest file (YAML or JSON, which YAML reads too)."""
+    """Read and validate one manifest file (YAML or JSON, which YAML reads too).
+
+    Checking a settings schema against the JSON Schema meta-schema is the slow part of
+    building a registry, so a file unchanged since it was last loaded (same size and
+    mtime, and the same for a referenced schema file) is validated only once per process.
+    """
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        stat = path.stat()
     except OSError as exc:
         raise ManifestError(f"{path}: cannot read manifest ({exc.strerror})") from None
+    cached = _load_manifest_cached(str(path), stat.st_mtime_ns, stat.st_size)
+    reference = cached[1]
+    if reference is not None and _stamp(reference) != cached[2]:
+        _load_manifest_cached.cache_clear()
+        cached = _load_manifest_cached(str(path), stat.st_mtime_ns, stat.st_size)
+    return cached[0].model_copy(deep=True)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=256)
+def _load_manifest_cached(
+    name: str, mtime_ns: int, size: int
+) -> tuple[EnvPackManifest, Path | None, tuple[int, int] | None]:
+    path = Path(name)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ManifestError(f"{path}: cannot read manifest ({exc.strerror})") from None
+    try:
+        document = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" at line {where.line + 1}" if where is not None else ""
         raise ManifestError(f"{path}: not valid YAML{line}") from None
+    reference: Path | None = None
+    if isinstance(document, dict) and isinstance(document.get("settings_schema"), str):
+        reference = path.parent / document["settings_schema"]
     manifest = manifest_from_dict(document, path, schema_base=path.parent)
     expected = manifest.descriptor_path + MANIFEST_SUFFIX
     if path.name != expected:
         raise ManifestError(f"{path}: a manifest file is named after its path ({expected})")
-    return manifest
+    return manifest, reference, _stamp(reference) if reference is not None else None
 
 
 def builtin_manifest_files(directory: Path | None = None) -> list[Path]:

@@ -12,6 +12,7 @@ MISFIT_GROUP = "acme_vault.test_envpacks"
 VAULT = "acme.secrets.vault@0.4.2"
 VAULT_SETTINGS = {"address": "https://vault.acme.test:8200"}
 
+
 def make_handler(path: str, slot: str, versions: str = "^1.0", **extra: Any) -> ManifestHandler:
     """A handler from an in-test manifest (settings schema inline)."""
     document: dict[str, Any] = {
