@@ -103,15 +103,29 @@ class Dispatcher:
         signer: CookieSigner,
         *,
         rng: Random | None = None,
+        seed: int | None = None,
         pins: SessionPins | None = None,
         trust_override: bool = False,
         cookie_ttl_seconds: int = 3600,
     ) -> None:
+        """``rng`` serves every deployment; ``seed`` instead gives each deployment its own
+        generator seeded from (seed, deployment id), so one deployment's draws do not
+        depend on how other deployments' requests interleave (reproducible runs)."""
         self.signer = signer
         self.rng = rng if rng is not None else Random()  # noqa: S311 (traffic split, not crypto)
+        self.seed = seed
+        self._seeded: dict[str, Random] = {}
         self.pins = pins if pins is not None else SessionPins()
         self.trust_override = trust_override
         self.cookie_ttl_seconds = cookie_ttl_seconds
+
+    def rng_for(self, deployment_id: str) -> Random:
+        if self.seed is None:
+            return self.rng
+        rng = self._seeded.get(deployment_id)
+        if rng is None:
+            rng = self._seeded[deployment_id] = Random(f"{self.seed}/{deployment_id}")  # noqa: S311
+        return rng
 
     def select(
         self,
@@ -147,7 +161,7 @@ class Dispatcher:
                 cookie = self._cookie(split, pin.revision_id, now)
                 return Selection(pin.revision_id, Source.PIN, cookie)
 
-        chosen = weighted_choice(split.revisions, self.rng, exclude)
+        chosen = weighted_choice(split.revisions, self.rng_for(split.deployment_id), exclude)
         if chosen is None:
             return None
         if keys.session_key:

@@ -29,8 +29,10 @@ from greentic_iac.errors import ConflictError, GreenticError, InvalidInputError,
 from greentic_iac.local.config_io import read_runtime_config
 from greentic_iac.local.layout import DEFAULT_ROUTER_PORT, RuntimeLayout
 from greentic_iac.local.processes import (
+    group_alive,
     kill_group,
     parent_death_preexec,
+    pid_alive,
     same_process,
 )
 from greentic_iac.local.record import SupervisorRecord, read_record
@@ -205,7 +207,10 @@ def _cleanup_after_dead_supervisor(env_dir: Path) -> list[int]:
         return []
     killed = []
     for child in record.children.values():
-        if same_process(child.pid, child.start_ticks):
+        # Linux never hands out a pid still in use as a process-group id, so a live group
+        # whose leader is gone is still ours; a live leader must be the one we started.
+        leader_ours = same_process(child.pid, child.start_ticks)
+        if group_alive(child.pgid) and (leader_ours or not pid_alive(child.pid)):
             kill_group(child.pgid)
             killed.append(child.pgid)
     _remove_record(env_dir)

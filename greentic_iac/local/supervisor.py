@@ -24,7 +24,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from random import Random
 from typing import Any
 
 import aiohttp
@@ -539,10 +538,9 @@ class Supervisor:
                 "invalid", f"cannot listen on port {self.options.port}: {exc}", env_id
             )
         control_sock = bind_listener(0)
-        rng = Random(self.options.rng_seed) if self.options.rng_seed is not None else None  # noqa: S311
         dispatcher = Dispatcher(
             CookieSigner(key),
-            rng=rng,
+            seed=self.options.rng_seed,
             trust_override=self.options.router.trust_override_header,
             cookie_ttl_seconds=self.options.router.cookie_ttl_seconds,
         )
