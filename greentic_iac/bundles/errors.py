@@ -46,7 +46,7 @@ class UnsafeArchiveError(InvalidInputError):
         self.rule = rule
         self.reason = reason
         super().__init__(
-            f"{display_name(archive)}: entry {display_name(entry)!r} refused [{rule}]: {reason}"
+            f"{display_name(archive)}: entry '{display_name(entry)}' refused [{rule}]: {reason}"
         )
 
 

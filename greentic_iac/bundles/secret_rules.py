@@ -50,40 +50,39 @@ ALL_KINDS = (
 
 # -- content patterns ----------------------------------------------------------------------
 
-_AWS_KEY_ID = re.compile(rb"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")
+# Patterns start with a literal and check the byte before the match in Python: a leading
+# look-behind would make the regex engine try every position (10x slower on big files).
+_AWS_KEY_ID = re.compile(rb"(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")
+# matched against the lower-cased buffer (same offsets); values are read from the original
 _AWS_SECRET_ASSIGNED = re.compile(
-    rb"(?i)secret[_\-.]?(?:access[_\-.]?)?key[\"']?[ \t]{0,5}(?:=|:|=>)[ \t]{0,5}[\"']?"
-    rb"([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"
+    rb"secret[_\-.]?(?:access[_\-.]?)?key[\"']?[ \t]{0,5}(?:=|:|=>)[ \t]{0,5}[\"']?"
+    rb"([a-z0-9/+]{40})(?![a-z0-9/+=])"
 )
 _FORTY = re.compile(rb"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 _AWS_PAIR_WINDOW = 1024
 _PEM = re.compile(rb"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----")
 _PUTTY = re.compile(rb"PuTTY-User-Key-File-[0-9]+: ")
 _GITHUB = re.compile(
-    rb"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{50,255})"
-    rb"(?![A-Za-z0-9_])"
+    rb"(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{50,255})(?![A-Za-z0-9_])"
 )
-_SLACK = re.compile(
-    rb"(?<![A-Za-z0-9])(?:xox[baprs]-[A-Za-z0-9-]{10,250}|xapp-[0-9]-[A-Za-z0-9-]{10,250})"
-)
+_SLACK = re.compile(rb"(?:xox[baprs]-[A-Za-z0-9-]{10,250}|xapp-[0-9]-[A-Za-z0-9-]{10,250})")
 _SLACK_HOOK = re.compile(
     rb"https://hooks\.slack\.com/services/T[A-Za-z0-9_]{6,}/B[A-Za-z0-9_]{6,}/[A-Za-z0-9_]{16,}"
 )
-_URL_CREDENTIALS = re.compile(
-    rb"\b[a-z][a-z0-9+.\-]{1,20}://[^\s/:@\"'<>]{1,100}:([^\s/@\"'<>]{3,200})@[A-Za-z0-9.\-\[]"
-)
+_URL_CREDENTIALS = re.compile(rb"://[^\s/:@\"'<>]{1,100}:([^\s/@\"'<>]{3,200})@[A-Za-z0-9.\-\[]")
 _SECRET_WORDS = (
     rb"(?:password|passwd|passphrase|secret|token|api[_\-]?key|access[_\-]?key"
     rb"|private[_\-]?key|client[_\-]?secret|credentials?)"
 )
+# matched against the lower-cased buffer (same offsets); values are read from the original
 _ASSIGNMENT = re.compile(
-    rb"(?i)" + _SECRET_WORDS + rb"[\"']?[ \t]{0,5}(?:=|:=|:|=>)[ \t]{0,5}"
+    _SECRET_WORDS + rb"[\"']?[ \t]{0,5}(?:=|:=|:|=>)[ \t]{0,5}"
     rb"(?:([\"'`])([^\"'`\r\n]{0,512}?)\1|([^\s\"'`,;(){}\[\]<>]{1,512})(?=[\s,;)}\]]|$))"
 )
 _DOTENV_LINE = re.compile(
     rb"(?m)^[ \t]*(?:export[ \t]+)?[A-Za-z_][A-Za-z0-9_.\-]*[ \t]*=[ \t]*([^\r\n]*?)[ \t]*\r?$"
 )
-_BASE64 = re.compile(rb"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{24,}={0,2}")
+_BASE64 = re.compile(rb"[A-Za-z0-9+/_\-]{24,}={0,2}")
 _HEX_ONLY = re.compile(rb"^(?:[0-9a-f]+|[0-9A-F]+)$")
 
 # -- value filters (keep false positives low on normal code and JSON) --------------------
@@ -198,71 +197,95 @@ def _aws_secret_candidate(value: bytes) -> bool:
     return has_upper and has_lower and has_other
 
 
-_SIMPLE_PATTERNS: tuple[tuple[re.Pattern[bytes], str, int], ...] = (
-    # (pattern, kind, bytes after the match that go into the fingerprint)
-    (_PEM, PRIVATE_KEY, 256),
-    (_PUTTY, PRIVATE_KEY, 256),
-    (_GITHUB, GITHUB_TOKEN, 0),
-    (_SLACK, SLACK_TOKEN, 0),
-    (_SLACK_HOOK, SLACK_WEBHOOK, 0),
+_ALNUM = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_UPPER_DIGIT = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_WORD = _ALNUM | {ord("_")}
+_NO_BOUNDARY: frozenset[int] = frozenset()
+
+_SIMPLE_PATTERNS: tuple[tuple[re.Pattern[bytes], str, int, frozenset[int]], ...] = (
+    # (pattern, kind, bytes after the match that go into the fingerprint,
+    #  bytes that must not precede the match)
+    (_PEM, PRIVATE_KEY, 256, _NO_BOUNDARY),
+    (_PUTTY, PRIVATE_KEY, 256, _NO_BOUNDARY),
+    (_GITHUB, GITHUB_TOKEN, 0, _WORD),
+    (_SLACK, SLACK_TOKEN, 0, _ALNUM),
+    (_SLACK_HOOK, SLACK_WEBHOOK, 0, _NO_BOUNDARY),
 )
+_URL_PLACEHOLDERS = {"pass", "password", "passwd", "pwd", "pw", "secret", "token"}
+
+
+def _preceded_by(data: bytes, start: int, forbidden: frozenset[int]) -> bool:
+    return start > 0 and data[start - 1] in forbidden
+
+
+class _Collector:
+    """Hits without overlaps: the first (most specific) rule to claim a span keeps it."""
+
+    def __init__(self) -> None:
+        self.hits: list[Hit] = []
+        self._taken: list[tuple[int, int]] = []
+
+    def add(self, kind: str, start: int, end: int, value: bytes) -> None:
+        span = (start, end)
+        if _overlaps(span, self._taken):
+            return
+        self._taken.append(span)
+        self.hits.append(Hit(start, kind, value, span))
 
 
 def content_hits(data: bytes) -> list[Hit]:
     """Every secret shape in ``data`` (raw bytes; works on text, minified JS, binaries)."""
-    hits: list[Hit] = []
-    taken: list[tuple[int, int]] = []
-
-    def add(kind: str, start: int, end: int, value: bytes) -> None:
-        span = (start, end)
-        if _overlaps(span, taken):
-            return
-        taken.append(span)
-        hits.append(Hit(start, kind, value, span))
-
-    for pattern, kind, context in _SIMPLE_PATTERNS:
+    found = _Collector()
+    lowered = data.lower()
+    for pattern, kind, context, boundary in _SIMPLE_PATTERNS:
         for match in pattern.finditer(data):
-            add(kind, match.start(), match.end(), data[match.start() : match.end() + context])
+            if not _preceded_by(data, match.start(), boundary):
+                end = match.end()
+                found.add(kind, match.start(), end, data[match.start() : end + context])
+    _aws_hits(data, lowered, found)
+    for match in _URL_CREDENTIALS.finditer(data):
+        password = match.group(1).decode("utf-8", "replace")
+        if password.lower() not in _URL_PLACEHOLDERS and not is_reference_or_placeholder(password):
+            found.add(URL_CREDENTIALS, match.start(1), match.end(1), match.group(1))
+    for start, end, value, quoted in _assignments(data, lowered):
+        if looks_like_secret(value.decode("utf-8", "replace"), quoted=quoted):
+            found.add(GENERIC_SECRET, start, end, value)
+    return sorted(found.hits, key=lambda hit: hit.offset)
+
+
+def _aws_hits(data: bytes, lowered: bytes, found: _Collector) -> None:
     for match in _AWS_KEY_ID.finditer(data):
         value = match.group()
-        if value.endswith(_AWS_DOC_EXAMPLES):
+        if value.endswith(_AWS_DOC_EXAMPLES) or _preceded_by(data, match.start(), _UPPER_DIGIT):
             continue
-        add(AWS_ACCESS_KEY_ID, match.start(), match.end(), value)
+        found.add(AWS_ACCESS_KEY_ID, match.start(), match.end(), value)
         low = max(0, match.start() - _AWS_PAIR_WINDOW)
         window = data[low : match.end() + _AWS_PAIR_WINDOW]
         for near in _FORTY.finditer(window):
             if _aws_secret_candidate(near.group()):
-                add(AWS_SECRET_ACCESS_KEY, low + near.start(), low + near.end(), near.group())
-    for match in _AWS_SECRET_ASSIGNED.finditer(data):
-        if _aws_secret_candidate(match.group(1)):
-            add(AWS_SECRET_ACCESS_KEY, match.start(1), match.end(1), match.group(1))
-    for match in _URL_CREDENTIALS.finditer(data):
-        password = match.group(1).decode("utf-8", "replace")
-        if not is_reference_or_placeholder(password):
-            add(URL_CREDENTIALS, match.start(1), match.end(1), match.group(1))
-    for match, value, quoted in _assignments(data):
-        if looks_like_secret(value.decode("utf-8", "replace"), quoted=quoted):
-            add(GENERIC_SECRET, match.start(), match.end(), value)
-    hits.sort(key=lambda hit: hit.offset)
-    return hits
+                found.add(AWS_SECRET_ACCESS_KEY, low + near.start(), low + near.end(), near.group())
+    for match in _AWS_SECRET_ASSIGNED.finditer(lowered):
+        value = data[match.start(1) : match.end(1)]
+        if _aws_secret_candidate(value):
+            found.add(AWS_SECRET_ACCESS_KEY, match.start(1), match.end(1), value)
 
 
-def _assignments(data: bytes) -> Iterator[tuple[re.Match[bytes], bytes, bool]]:
-    for match in _ASSIGNMENT.finditer(data):
-        if match.group(2) is not None:
-            yield match, match.group(2), True
-        else:
-            yield match, match.group(3), False
+def _assignments(data: bytes, lowered: bytes) -> Iterator[tuple[int, int, bytes, bool]]:
+    """(start, end, value, quoted) of every ``<secret-word> = value`` assignment."""
+    for match in _ASSIGNMENT.finditer(lowered):
+        group = 2 if match.group(2) is not None else 3
+        value = data[match.start(group) : match.end(group)]
+        yield match.start(), match.end(), value, group == 2
 
 
 def answer_hits(data: bytes) -> list[Hit]:
     """Plaintext values under secret-named keys in a setup-answers file (no entropy bar:
     an answers file should hold references, so any literal secret value is a leak)."""
     hits = []
-    for match, value, _quoted in _assignments(data):
+    for start, end, value, _quoted in _assignments(data, data.lower()):
         text = value.decode("utf-8", "replace").strip()
         if text and not is_reference_or_placeholder(text):
-            hits.append(Hit(match.start(), SETUP_ANSWER, value, (match.start(), match.end())))
+            hits.append(Hit(start, SETUP_ANSWER, value, (start, end)))
     return hits
 
 
@@ -296,12 +319,15 @@ def base64_blobs(data: bytes, min_decoded: int = 12) -> Iterator[tuple[int, byte
             yield match.start(), decoded
 
 
+_PRINTABLE = bytes([9, 10, 13, *range(0x20, 0x7F)])
+
+
 def is_mostly_text(data: bytes) -> bool:
     """Whether decoded bytes are worth scanning as text (at least 85 % printable)."""
     if not data:
         return False
-    printable = sum(1 for byte in data if 0x20 <= byte < 0x7F or byte in (9, 10, 13))
-    return printable >= 0.85 * len(data)
+    unprintable = len(data.translate(None, _PRINTABLE))
+    return unprintable <= 0.15 * len(data)
 
 
 # -- file-name rules -----------------------------------------------------------------------

@@ -22,6 +22,7 @@ from greentic_iac.bundles.errors import (
     ArchiveLimitError,
     DestinationNotEmptyError,
     UnsafeArchiveError,
+    display_name,
 )
 from greentic_iac.bundles.formats import (
     ArchiveFormat,
@@ -124,7 +125,8 @@ class _Extractor:
             raise
         except OSError as error:
             raise UnpackIOError(
-                f"{self._archive}: cannot write entry {entry.name!r}: {error.strerror}"
+                f"{self._archive}: cannot write entry '{display_name(entry.name)}': "
+                f"{error.strerror}"
             ) from error
 
     def _extract_tar(

@@ -105,7 +105,7 @@ def walk_archive(
 
 def _corrupt(path: Path, near: str, error: BaseException) -> UnsupportedArchiveError:
     return UnsupportedArchiveError(
-        str(path), f"corrupt archive near entry {display_name(near)!r}: {type(error).__name__}"
+        str(path), f"corrupt archive near entry '{display_name(near)}': {type(error).__name__}"
     )
 
 
