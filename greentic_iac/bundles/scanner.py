@@ -143,7 +143,13 @@ class SecretScanner:
                 data = data.decode("utf-16").encode("utf-8")
             except UnicodeDecodeError as error:
                 raise ScanFailedError(where, "UTF-16 text cannot be decoded") from error
-        findings.extend(self._content_findings(data, where, depth, encoded))
+        # a value a file-name rule already reported on the same line is reported once
+        named = {(finding.line, finding.fingerprint) for finding in findings}
+        findings.extend(
+            finding
+            for finding in self._content_findings(data, where, depth, encoded)
+            if (finding.line, finding.fingerprint) not in named
+        )
         return findings
 
     # -- rules ---------------------------------------------------------------------------
