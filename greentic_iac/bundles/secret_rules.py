@@ -77,7 +77,10 @@ _SECRET_WORDS = (
 # matched against the lower-cased buffer (same offsets); values are read from the original
 _ASSIGNMENT = re.compile(
     _SECRET_WORDS + rb"[\"']?[ \t]{0,5}(?:=|:=|:|=>)[ \t]{0,5}"
-    rb"(?:([\"'`])([^\"'`\r\n]{0,512}?)\1|([^\s\"'`,;(){}\[\]<>]{1,512})(?=[\s,;)}\]]|$))"
+    rb"(?:([\"'`])([^\"'`\r\n]{0,512}?)\1"
+    # an unquoted value must end its line or its item: prose ("credentials: none found")
+    # is not an assignment
+    rb"|([^\s\"'`,;(){}\[\]<>]{1,512})(?=[ \t]*(?:[\r\n,;)}\]#]|\Z)))"
 )
 _DOTENV_LINE = re.compile(
     rb"(?m)^[ \t]*(?:export[ \t]+)?[A-Za-z_][A-Za-z0-9_.\-]*[ \t]*=[ \t]*([^\r\n]*?)[ \t]*\r?$"
@@ -110,7 +113,8 @@ _REFERENCE_PREFIXES = (
 )
 _PLACEHOLDER_PARTS = (
     "${",
-    "{{",
+    "{",
+    "}",
     "%(",
     "$(",
     "<",
@@ -166,6 +170,8 @@ def looks_like_secret(value: str, *, quoted: bool) -> bool:
         return False
     if not quoted and _DOTTED.match(value):
         return False
+    if any(char.isspace() for char in value):
+        return False  # code or prose between quotes, not a token
     entropy = shannon_entropy(value)
     if entropy >= ENTROPY_ANY:
         return True
@@ -270,9 +276,14 @@ def _aws_hits(data: bytes, lowered: bytes, found: _Collector) -> None:
             found.add(AWS_SECRET_ACCESS_KEY, match.start(1), match.end(1), value)
 
 
+_COLON = ord(":")
+
+
 def _assignments(data: bytes, lowered: bytes) -> Iterator[tuple[int, int, bytes, bool]]:
     """(start, end, value, quoted) of every ``<secret-word> = value`` assignment."""
     for match in _ASSIGNMENT.finditer(lowered):
+        if match.start() and data[match.start() - 1] == _COLON:
+            continue  # an ARN segment (":secret:name"), not a key
         group = 2 if match.group(2) is not None else 3
         value = data[match.start(group) : match.end(group)]
         yield match.start(), match.end(), value, group == 2

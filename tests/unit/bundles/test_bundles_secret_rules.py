@@ -57,6 +57,10 @@ CLEAN_LINES = [
     "-----BEGIN CERTIFICATE-----",
     "-----BEGIN PUBLIC KEY-----",
     '"credentials": {"ref": "secret://aws/prod"}',
+    '"detail": "no usable AWS credentials: NoCredentialsError: Unable to locate credentials"',
+    "DATABASE_URL: arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/db-AbCdEf",
+    'url = f"postgres://app:{db_password}@db.internal:5432/app"',
+    'env = "API_KEY=" + make_key(20) + "\\n"',
 ]
 
 
