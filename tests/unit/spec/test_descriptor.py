@@ -10,7 +10,9 @@ from greentic_iac.spec import PackDescriptor, SemVer, VersionReq
 
 segment = st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)
 number = st.integers(min_value=0, max_value=10_000)
-prerelease = st.lists(st.from_regex(r"[a-z][a-z0-9-]{0,5}|[1-9][0-9]{0,3}|0", fullmatch=True), max_size=3)
+prerelease = st.lists(
+    st.from_regex(r"[a-z][a-z0-9-]{0,5}|[1-9][0-9]{0,3}|0", fullmatch=True), max_size=3
+)
 
 
 @given(
@@ -20,7 +22,9 @@ prerelease = st.lists(st.from_regex(r"[a-z][a-z0-9-]{0,5}|[1-9][0-9]{0,3}|0", fu
     patch=number,
     pre=prerelease,
 )
-def test_descriptor_round_trips(segments: list[str], major: int, minor: int, patch: int, pre: list[str]) -> None:
+def test_descriptor_round_trips(
+    segments: list[str], major: int, minor: int, patch: int, pre: list[str]
+) -> None:
     version = f"{major}.{minor}.{patch}" + (("-" + ".".join(pre)) if pre else "")
     text = ".".join(segments) + "@" + version
     descriptor = PackDescriptor.parse(text)
@@ -98,7 +102,16 @@ def test_semver_order_matches_tuple_order(a: tuple[int, int, int], b: tuple[int,
 
 
 def test_prerelease_sorts_before_release() -> None:
-    versions = ["1.0.0", "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1"]
+    versions = [
+        "1.0.0",
+        "1.0.0-alpha",
+        "1.0.0-alpha.1",
+        "1.0.0-alpha.beta",
+        "1.0.0-beta",
+        "1.0.0-beta.2",
+        "1.0.0-beta.11",
+        "1.0.0-rc.1",
+    ]
     parsed = sorted(SemVer.parse(v) for v in versions)
     assert [str(v) for v in parsed] == [
         "1.0.0-alpha",

@@ -58,12 +58,17 @@ def test_one_binding_per_slot() -> None:
     data["packs"].append(dict(data["packs"][0]))
     with pytest.raises(ValidationError) as info:
         Environment.model_validate(data)
-    assert format_validation_error(info.value) == "packs: slot 'deployer' is bound twice (one per slot)"
+    assert (
+        format_validation_error(info.value)
+        == "packs: slot 'deployer' is bound twice (one per slot)"
+    )
 
 
 def test_messaging_is_not_a_pack_slot() -> None:
     data = local_environment().to_json_dict()
-    data["packs"].append({"slot": "messaging", "kind": "greentic.messaging.slack@1.0.0", "pack_ref": "x"})
+    data["packs"].append(
+        {"slot": "messaging", "kind": "greentic.messaging.slack@1.0.0", "pack_ref": "x"}
+    )
     with pytest.raises(ValidationError, match="messaging_endpoints"):
         Environment.model_validate(data)
 
@@ -75,8 +80,13 @@ def test_extension_identity_is_version_independent() -> None:
         {"kind": "acme.oauth.auth0@1.0.0", "pack_ref": "b", "instance_id": "primary"},
     ]
     env = Environment.model_validate(data)
-    assert {e.key for e in env.extensions} == {("acme.oauth.auth0", None), ("acme.oauth.auth0", "primary")}
-    data["extensions"].append({"kind": "acme.oauth.auth0@2.0.0", "pack_ref": "c", "instance_id": "primary"})
+    assert {e.key for e in env.extensions} == {
+        ("acme.oauth.auth0", None),
+        ("acme.oauth.auth0", "primary"),
+    }
+    data["extensions"].append(
+        {"kind": "acme.oauth.auth0@2.0.0", "pack_ref": "c", "instance_id": "primary"}
+    )
     with pytest.raises(ValidationError, match="bound twice"):
         Environment.model_validate(data)
 
@@ -113,7 +123,10 @@ def test_only_ready_revisions_take_weight() -> None:
     state, deployment_id, revision_id = _state_with_revisions(RevisionLifecycle.STAGED)
     data = state.to_json_dict()
     data["traffic"] = {
-        deployment_id: {"deployment_id": deployment_id, "entries": [{"revision_id": revision_id, "weight_bps": 10000}]}
+        deployment_id: {
+            "deployment_id": deployment_id,
+            "entries": [{"revision_id": revision_id, "weight_bps": 10000}],
+        }
     }
     with pytest.raises(ValidationError, match="only ready revisions may carry weight"):
         EnvironmentState.model_validate(data)
@@ -127,12 +140,15 @@ def test_runtime_config_from_state() -> None:
     state = EnvironmentState.model_validate(state.to_json_dict())
     config = runtime_config_from_state(state)
     assert config.deployments[0].revisions[0].weight_bps == 10000
-    assert config.deployments[0].revisions[0].pack_refs["deployer"] == "builtin://greentic.deployer.local-process"
+    assert (
+        config.deployments[0].revisions[0].pack_refs["deployer"]
+        == "builtin://greentic.deployer.local-process"
+    )
     RuntimeConfig.model_validate_json(config.model_dump_json())
 
 
 def test_runtime_config_refuses_bad_weights() -> None:
-    state, deployment_id, revision_id = _state_with_revisions(RevisionLifecycle.READY)
+    _state, deployment_id, revision_id = _state_with_revisions(RevisionLifecycle.READY)
     data = {
         "environment_id": "local",
         "generation": 1,
@@ -144,7 +160,13 @@ def test_runtime_config_refuses_bad_weights() -> None:
                 "route_binding": {"host": "localhost"},
                 "split_generation": 0,
                 "revisions": [
-                    {"revision_id": revision_id, "bundle_digest": "sha256:ab", "sequence": 1, "lifecycle": "ready", "weight_bps": 9999}
+                    {
+                        "revision_id": revision_id,
+                        "bundle_digest": "sha256:ab",
+                        "sequence": 1,
+                        "lifecycle": "ready",
+                        "weight_bps": 9999,
+                    }
                 ],
             }
         ],
@@ -153,7 +175,10 @@ def test_runtime_config_refuses_bad_weights() -> None:
         RuntimeConfig.model_validate(data)
 
 
-@pytest.mark.parametrize("model", [Environment, EnvironmentState, RuntimeConfig, TrafficSplit, BundleDeployment, Revision])
+@pytest.mark.parametrize(
+    "model",
+    [Environment, EnvironmentState, RuntimeConfig, TrafficSplit, BundleDeployment, Revision],
+)
 def test_every_model_prints_a_valid_json_schema(model: type) -> None:
     schema = model.model_json_schema()  # type: ignore[attr-defined]
     jsonschema.Draft202012Validator.check_schema(schema)

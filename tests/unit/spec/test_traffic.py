@@ -9,7 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from greentic_iac.spec import TrafficEntryInput, TrafficSplit, format_validation_error, new_ulid, percent_to_bps
+from greentic_iac.spec import (
+    TrafficEntryInput,
+    TrafficSplit,
+    format_validation_error,
+    new_ulid,
+    percent_to_bps,
+)
 from greentic_iac.spec.traffic import entries_from_input
 
 
@@ -51,19 +57,26 @@ def test_percent_sum_error_speaks_percent() -> None:
 
 def test_seed_example_100_percent() -> None:
     rev = new_ulid()
-    entries = entries_from_input([TrafficEntryInput.model_validate({"revision_id": rev, "weight_percent": 100})])
+    entries = entries_from_input(
+        [TrafficEntryInput.model_validate({"revision_id": rev, "weight_percent": 100})]
+    )
     assert entries[0].weight_bps == 10_000
 
 
 def test_exactly_one_weight_field() -> None:
     with pytest.raises(ValidationError) as info:
-        TrafficEntryInput.model_validate({"revision_id": new_ulid(), "weight_bps": 1, "weight_percent": 1})
+        TrafficEntryInput.model_validate(
+            {"revision_id": new_ulid(), "weight_bps": 1, "weight_percent": 1}
+        )
     assert "exactly one of weight_bps or weight_percent" in format_validation_error(info.value)
 
 
 def test_duplicate_revision_is_refused() -> None:
     rev = new_ulid()
-    inputs = [TrafficEntryInput(revision_id=rev, weight_bps=5000), TrafficEntryInput(revision_id=rev, weight_bps=5000)]
+    inputs = [
+        TrafficEntryInput(revision_id=rev, weight_bps=5000),
+        TrafficEntryInput(revision_id=rev, weight_bps=5000),
+    ]
     with pytest.raises(ValueError, match=r"entries\[1\].revision_id: .* appears twice"):
         entries_from_input(inputs)
 
@@ -74,7 +87,14 @@ def test_split_generation_and_previous() -> None:
         {"deployment_id": new_ulid(), "entries": [{"revision_id": a, "weight_bps": 10_000}]}
     )
     assert split.generation == 0 and not split.has_previous
-    nxt = split.replaced_by(entries_from_input([TrafficEntryInput(revision_id=a, weight_bps=9900), TrafficEntryInput(revision_id=b, weight_bps=100)]))
+    nxt = split.replaced_by(
+        entries_from_input(
+            [
+                TrafficEntryInput(revision_id=a, weight_bps=9900),
+                TrafficEntryInput(revision_id=b, weight_bps=100),
+            ]
+        )
+    )
     assert nxt.generation == 1 and nxt.has_previous
     assert nxt.weight_of(b) == 100 and nxt.weight_of(new_ulid()) == 0
 

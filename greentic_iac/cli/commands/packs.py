@@ -1,0 +1,114 @@
+"""``env-packs``, ``extensions``, ``env doctor`` and ``env tool-check`` verbs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+
+from greentic_iac.cli.context import Context
+from greentic_iac.envpacks import binding_requirements
+from greentic_iac.envpacks import bindings as ops
+from greentic_iac.envpacks import doctor as doctor_report
+from greentic_iac.envpacks.registry import EnvPackRegistry
+from greentic_iac.spec import Environment, EnvironmentState, validate_environment_id
+
+EnvChange = Callable[[Environment, Any, EnvPackRegistry], tuple[Environment, dict[str, Any]]]
+
+
+def _mutate(ctx: Context, payload: BaseModel, verb: str, change: EnvChange) -> dict[str, Any]:
+    registry = ctx.registry
+    environment_id: str = getattr(payload, "environment_id")  # noqa: B009 (every payload has one)
+
+    def apply(state: EnvironmentState) -> tuple[EnvironmentState, dict[str, Any]]:
+        environment, result = change(state.environment, payload, registry)
+        new = state.model_copy(deep=True)
+        new.environment = environment
+        return new, result
+
+    return ctx.store.mutate(
+        environment_id,
+        apply,
+        verb=verb,
+        idempotency_key=getattr(payload, "idempotency_key", None),
+        payload=payload.model_dump(mode="json"),
+    ).result
+
+
+def _environment(ctx: Context) -> Environment:
+    return ctx.store.load(validate_environment_id(ctx.args.environment_id)).environment
+
+
+def packs_add(ctx: Context, payload: ops.EnvPackBindingPayload) -> dict[str, Any]:
+    return _mutate(ctx, payload, "env-packs add", ops.add_env_pack)
+
+
+def packs_update(ctx: Context, payload: ops.EnvPackBindingPayload) -> dict[str, Any]:
+    return _mutate(ctx, payload, "env-packs update", ops.update_env_pack)
+
+
+def packs_remove(ctx: Context, payload: ops.EnvPackRemovePayload) -> dict[str, Any]:
+    return _mutate(ctx, payload, "env-packs remove", ops.remove_env_pack)
+
+
+def packs_rollback(ctx: Context, payload: ops.EnvPackRemovePayload) -> dict[str, Any]:
+    return _mutate(ctx, payload, "env-packs rollback", ops.rollback_env_pack)
+
+
+def packs_list(ctx: Context, _: None) -> dict[str, Any]:
+    environment = _environment(ctx)
+    return {"environment_id": environment.environment_id, "packs": ops.list_bindings(environment)}
+
+
+def ext_add(ctx: Context, payload: ops.ExtensionBindingPayload) -> dict[str, Any]:
+    return _mutate(ctx, payload, "extensions add", ops.add_extension)
+
+
+def ext_update(ctx: Context, payload: ops.ExtensionBindingPayload) -> dict[str, Any]:
+    return _mutate(ctx, payload, "extensions update", ops.update_extension)
+
+
+def ext_remove(ctx: Context, payload: ops.ExtensionRemovePayload) -> dict[str, Any]:
+    return _mutate(ctx, payload, "extensions remove", ops.remove_extension)
+
+
+def ext_rollback(ctx: Context, payload: ops.ExtensionRemovePayload) -> dict[str, Any]:
+    return _mutate(ctx, payload, "extensions rollback", ops.rollback_extension)
+
+
+def ext_list(ctx: Context, _: None) -> dict[str, Any]:
+    environment = _environment(ctx)
+    return {
+        "environment_id": environment.environment_id,
+        "extensions": ops.list_extensions(environment),
+    }
+
+
+def ext_resolve(ctx: Context, _: None) -> dict[str, Any]:
+    return ops.resolve_extension(_environment(ctx), ctx.args.uri)
+
+
+def doctor(ctx: Context, _: None) -> dict[str, Any]:
+    return doctor_report(_environment(ctx), ctx.registry)
+
+
+def tool_check_report(ctx: Context, environment: Environment, timeout: float | None) -> Any:
+    """Run every binding's preflight; shared by ``env tool-check`` and the apply gate."""
+    from greentic_iac.errors import InvalidInputError
+    from greentic_iac.preflight.report import build_tool_check_report
+
+    rows = binding_requirements(environment, ctx.registry)
+    broken = [r for r in rows if r.problem]
+    if broken:
+        raise InvalidInputError(f"{broken[0].kind}: {broken[0].problem} (see `env doctor`)")
+    checks = [(r.slot, r.kind, r.requirements) for r in rows]
+    if timeout is None:
+        return build_tool_check_report(checks)
+    return build_tool_check_report(checks, timeout=timeout)
+
+
+def tool_check(ctx: Context, _: None) -> dict[str, Any]:
+    report = tool_check_report(ctx, _environment(ctx), ctx.args.timeout)
+    data: dict[str, Any] = report.model_dump(mode="json")
+    return data

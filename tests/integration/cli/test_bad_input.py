@@ -1,0 +1,317 @@
+"""Bad payloads for every mutating verb: exit 2, one line naming the field, store unchanged."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+ULID = "01KS4MYQ376C5MGJBSAK8TFNAM"
+
+
+@pytest.fixture(scope="module")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """One seeded home per module (seeding costs three CLI runs); tests copy it."""
+    from greentic_iac.cli.main import run
+
+    home = tmp_path_factory.mktemp("seeded") / "home"
+    answers = tmp_path_factory.mktemp("answers")
+
+    def call(*argv: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+        extra: list[str] = []
+        if payload is not None:
+            path = answers / f"{len(list(answers.iterdir()))}.json"
+            path.write_text(json.dumps(payload))
+            extra = ["--answers", str(path)]
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert run(["--home", str(home), "--output", "json", *argv, *extra]) == 0
+        return dict(json.loads(out.getvalue())["result"])
+
+    call("env", "init")
+    deployment_id = call(
+        "bundles",
+        "add",
+        payload={
+            "environment_id": "local",
+            "bundle_id": "b",
+            "route_binding": {"host": "localhost"},
+        },
+    )["deployment_id"]
+    staged = call(
+        "revisions",
+        "stage",
+        payload={
+            "environment_id": "local",
+            "deployment_id": deployment_id,
+            "bundle_digest": "sha256:aa",
+        },
+    )["revision_id"]
+    return home, {"deployment_id": deployment_id, "staged": staged}
+
+
+@pytest.fixture
+def seeded(seeded_template: tuple[Path, dict[str, str]], home: Path) -> dict[str, str]:
+    template, ids = seeded_template
+    shutil.rmtree(home)
+    shutil.copytree(template, home, symlinks=True)
+    return ids
+
+
+CASES: list[tuple[str, str, Any, str]] = [
+    # (noun, verb, payload (callable of ids) or raw text, expected fragment of the one-line error)
+    (
+        "bundles",
+        "add",
+        lambda ids: {"environment_id": "local", "route_binding": {"host": "localhost"}},
+        "bundle_id: field required",
+    ),
+    (
+        "bundles",
+        "add",
+        lambda ids: {"environment_id": "local", "bundle_id": 5, "route_binding": {"host": "x"}},
+        "bundle_id",
+    ),
+    (
+        "bundles",
+        "add",
+        lambda ids: {
+            "environment_id": "local",
+            "bundle_id": "b",
+            "route_binding": {"host": "x"},
+            "colour": 1,
+        },
+        "colour: unknown field",
+    ),
+    (
+        "bundles",
+        "add",
+        lambda ids: {"environment_id": "../x", "bundle_id": "b", "route_binding": {"host": "x"}},
+        "environment_id",
+    ),
+    (
+        "bundles",
+        "add",
+        lambda ids: {
+            "environment_id": "local",
+            "bundle_id": "b",
+            "route_binding": {"host": "localhost", "path_prefix": "/"},
+        },
+        "route_binding: host 'localhost'",
+    ),
+    (
+        "bundles",
+        "remove",
+        lambda ids: {"environment_id": "local", "deployment_id": ULID},
+        "deployment_id",
+    ),
+    (
+        "revisions",
+        "stage",
+        lambda ids: {
+            "environment_id": "local",
+            "deployment_id": ULID,
+            "bundle_digest": "sha256:aa",
+        },
+        "deployment_id: deployment",
+    ),
+    (
+        "revisions",
+        "stage",
+        lambda ids: {
+            "environment_id": "local",
+            "deployment_id": ids["deployment_id"],
+            "bundle_digest": "md5:aa",
+        },
+        "bundle_digest",
+    ),
+    (
+        "revisions",
+        "warm",
+        lambda ids: {"environment_id": "local", "revision_id": ULID},
+        "revision_id: revision",
+    ),
+    (
+        "revisions",
+        "drain",
+        lambda ids: {"environment_id": "local", "revision_id": ids["staged"]},
+        "staged -> draining is not allowed",
+    ),
+    (
+        "revisions",
+        "archive",
+        lambda ids: {"environment_id": "local", "revision_id": "nope"},
+        "revision_id",
+    ),
+    (
+        "traffic",
+        "set",
+        lambda ids: {
+            "environment_id": "local",
+            "deployment_id": ids["deployment_id"],
+            "entries": [{"revision_id": ids["staged"], "weight_percent": 100}],
+        },
+        "only ready revisions may take weight",
+    ),
+    (
+        "traffic",
+        "set",
+        lambda ids: {
+            "environment_id": "local",
+            "deployment_id": ids["deployment_id"],
+            "entries": [{"revision_id": ids["staged"], "weight_percent": 99.5}],
+        },
+        "weights sum to 99.5%, they must sum to 100%",
+    ),
+    (
+        "traffic",
+        "set",
+        lambda ids: {
+            "environment_id": "local",
+            "deployment_id": ids["deployment_id"],
+            "entries": [{"revision_id": ULID, "weight_bps": 10000}],
+        },
+        "entries[0].revision_id",
+    ),
+    ("traffic", "set", lambda ids: {"environment_id": "local", "entries": []}, "deployment_id"),
+    (
+        "traffic",
+        "rollback",
+        lambda ids: {"environment_id": "local", "deployment_id": ids["deployment_id"]},
+        "no previous split",
+    ),
+    (
+        "config",
+        "set",
+        lambda ids: {"environment_id": "local", "key": "bad key!", "value": "x"},
+        "key",
+    ),
+    ("env", "create", lambda ids: {"environment_id": "Prod", "packs": []}, "environment_id"),
+    ("env", "remove", lambda ids: {"environment_id": "local"}, "still has 1 deployment"),
+    ("bundles", "add", "{not json", "not valid JSON"),
+    ("bundles", "add", "", "answers file is empty"),
+    ("bundles", "add", "[1, 2]", "must be a JSON object"),
+    ("traffic", "set", "null", "must be a JSON object"),
+]
+
+
+@pytest.mark.parametrize(("noun", "verb", "payload", "fragment"), CASES)
+def test_bad_payload_changes_nothing(
+    cli: Any,
+    home: Path,
+    tree_digest: Any,
+    seeded: dict[str, str],
+    noun: str,
+    verb: str,
+    payload: Any,
+    fragment: str,
+) -> None:
+    before = tree_digest(home)
+    answers = payload(seeded) if callable(payload) else payload
+    run = cli(noun, verb, answers=answers)
+    assert run.code == 2, (run.code, run.stderr)
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    assert fragment in lines[0], lines[0]
+    assert "Traceback" not in run.stderr
+    assert run.json["error"]["exit_code"] == 2
+    assert tree_digest(home) == before
+
+
+def test_answers_that_are_a_directory_or_missing(
+    cli: Any, home: Path, tree_digest: Any, seeded: dict[str, str], tmp_path: Path
+) -> None:
+    before = tree_digest(home)
+    for source, fragment in (
+        (str(tmp_path), "is a directory"),
+        (str(tmp_path / "missing.json"), "not found"),
+    ):
+        run = cli("bundles", "add", "--answers", source)
+        assert run.code == 2 and fragment in run.stderr
+    assert tree_digest(home) == before
+
+
+def test_missing_environment_is_exit_2(cli: Any) -> None:
+    run = cli("env", "show", "nowhere")
+    assert run.code == 2
+    assert "nowhere" in run.stderr
+
+
+@pytest.mark.parametrize("bad", ["../x", "Prod"])
+def test_bad_environment_ids_on_read_verbs(cli: Any, bad: str) -> None:
+    run = cli("revisions", "list", bad)
+    assert run.code == 2 and "environment_id" in run.stderr
+
+
+def _schema(noun: str, verb: str) -> dict[str, Any]:
+    from greentic_iac.cli.main import run
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert run([noun, verb, "--schema"]) == 0
+    return dict(json.loads(out.getvalue()))
+
+
+def test_schema_for_every_verb(cli: Any, home: Path, tree_digest: Any) -> None:
+    import jsonschema
+
+    from greentic_iac.cli.verbs import VERBS
+
+    before = tree_digest(home)
+    # One verb through the console script; the rest in-process (same code path, no spawn).
+    assert json.loads(cli("traffic", "set", "--schema").stdout)["title"] == "TrafficSetPayload"
+    for verb in VERBS:
+        jsonschema.Draft202012Validator.check_schema(_schema(verb.noun, verb.name))
+    assert tree_digest(home) == before
+
+
+def test_schemas_accept_the_seed_payloads(cli: Any) -> None:
+    import jsonschema
+
+    seed = {
+        ("bundles", "add"): {
+            "environment_id": "local",
+            "bundle_id": "fast2flow",
+            "route_binding": {"host": "localhost", "path_prefix": "/"},
+        },
+        ("revisions", "stage"): {
+            "environment_id": "local",
+            "deployment_id": "01KS4MYQ376C5MGJBSAK8TFNAM",
+            "bundle_digest": "sha256:abc123",
+        },
+        ("revisions", "warm"): {
+            "environment_id": "local",
+            "revision_id": "01KS4N68NZ4AG30J041NA6SC9H",
+        },
+        ("traffic", "set"): {
+            "environment_id": "local",
+            "deployment_id": "01KS4MYQ376C5MGJBSAK8TFNAM",
+            "idempotency_key": "first-rollout",
+            "entries": [{"revision_id": "01KS4N68NZ4AG30J041NA6SC9H", "weight_percent": 100}],
+        },
+        ("env-packs", "add"): {
+            "environment_id": "demo",
+            "slot": "secrets",
+            "kind": "acme.secrets.vault@0.4.2",
+            "pack_ref": "oci://ghcr.io/acme/greentic-secrets-vault:0.4.2",
+            "answers_ref": "env-packs/secrets/answers.json",
+        },
+        ("env-packs", "remove"): {"environment_id": "demo", "slot": "secrets"},
+        ("extensions", "add"): {
+            "environment_id": "demo",
+            "kind": "acme.oauth.auth0@1.0.0",
+            "pack_ref": "oci://ghcr.io/acme/greentic-oauth-auth0:1.0.0",
+            "instance_id": "primary",
+            "answers_ref": "extensions/acme.oauth.auth0-primary/answers.json",
+        },
+    }
+    for (noun, verb), payload in seed.items():
+        schema = _schema(noun, verb)
+        jsonschema.validate(payload, schema)
