@@ -33,13 +33,24 @@ def test_built_wheel_installs_and_finds_its_data(tmp_path: Path) -> None:
     assert any(n.startswith("greentic_iac/_data/templates/") for n in names)
 
     venv = tmp_path / "venv"
-    subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True, timeout=60)
+    subprocess.run(
+        [uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True, timeout=60
+    )
     python = venv / "bin" / "python"
     # Offline from the cache make test just filled: the wheel's own dependencies are pinned
     # in the lock, so install them from there and the wheel itself without resolution.
     env = {**os.environ, "UV_OFFLINE": "1"}
     subprocess.run(
-        [uv, "pip", "install", "--quiet", "--python", str(python), "-r", str(ROOT / "requirements.lock")],
+        [
+            uv,
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(python),
+            "-r",
+            str(ROOT / "requirements.lock"),
+        ],
         check=True,
         timeout=240,
         env=env,
@@ -55,10 +66,20 @@ def test_built_wheel_installs_and_finds_its_data(tmp_path: Path) -> None:
         "print(r.data_dir('envpacks'));print(r.data_dir('templates'))"
     )
     out = subprocess.run(
-        [str(python), "-c", probe], check=True, capture_output=True, text=True, timeout=60, cwd=tmp_path
+        [str(python), "-c", probe],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
     ).stdout.splitlines()
     assert all("site-packages/greentic_iac/_data" in line for line in out), out
     demo = subprocess.run(
-        [str(python), "-m", "greentic_iac.demo"], check=True, capture_output=True, text=True, timeout=60, cwd=tmp_path
+        [str(python), "-m", "greentic_iac.demo"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
     )
     assert "greentic.deployer.local-process@0.1.0" in demo.stdout
