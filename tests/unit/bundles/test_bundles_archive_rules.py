@@ -181,3 +181,28 @@ def test_missing_destination_parent_is_invalid_input(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match="does not exist"):
         unpack_archive(archive, tmp_path / "no" / "dest")
     assert not (tmp_path / "no").exists()
+
+
+def test_zip_with_data_descriptors_is_accepted(tmp_path: Path) -> None:
+    from greentic_iac.bundles import verify_archive
+
+    class Unseekable(io.RawIOBase):
+        def __init__(self) -> None:
+            self.data = bytearray()
+
+        def writable(self) -> bool:
+            return True
+
+        def write(self, chunk: bytes) -> int:  # type: ignore[override]
+            self.data += chunk
+            return len(chunk)
+
+    sink = Unseekable()
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("a.txt", "hello" * 100)
+        archive.writestr("d/b.txt", "x" * 5000)
+    path = tmp_path / "streamed.zip"
+    path.write_bytes(bytes(sink.data))
+    with zipfile.ZipFile(path) as archive:
+        assert all(info.flag_bits & 0x8 for info in archive.infolist())
+    assert verify_archive(path).files == 2

@@ -211,3 +211,17 @@ def test_finding_describe_and_dict() -> None:
     finding = SecretFinding("a.txt", 3, "github-token", "ghp_...0123456789ab")
     assert finding.describe() == "a.txt:3: github-token [ghp_...0123456789ab]"
     assert finding.to_dict()["line"] == 3
+
+
+def test_archive_larger_than_one_file_budget_is_scanned_member_by_member(tmp_path: Path) -> None:
+    path = tmp_path / "big.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        for index in range(10):
+            archive.writestr(f"part{index}.txt", _random(f"p{index}", 60, "abcdef ") + "\n")
+        archive.writestr("leak.txt", "x = 1\nt = ghp_" + _random("big", 36) + "\n")
+    limits = ScanLimits(max_file_bytes=300)
+    assert path.stat().st_size > limits.max_file_bytes
+    findings = scan_path(path, limits)
+    assert [(finding.path.endswith("!leak.txt"), finding.line) for finding in findings] == [
+        (True, 2)
+    ]
