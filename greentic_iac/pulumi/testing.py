@@ -120,6 +120,19 @@ def _make_mocks_and_monitor(outputs_wanted: dict[str, set[str]], capture: Captur
     return mocks, CapturingMonitor(mocks)
 
 
+def _ensure_event_loop() -> None:
+    """Pulumi's sync helpers use the thread's current loop; ``asyncio.run`` elsewhere in the
+    same process (aiohttp tests, probes) leaves none set, so give the thread a fresh one."""
+    import asyncio
+
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None or loop.is_closed():
+        asyncio.set_event_loop(asyncio.new_event_loop())
+
+
 def run_under_mocks(
     program: Callable[[], Any],
     *,
@@ -137,6 +150,7 @@ def run_under_mocks(
     from pulumi.runtime.stack import run_in_stack
     from pulumi.runtime.sync_await import _sync_await
 
+    _ensure_event_loop()
     capture = Capture()
     mocks, monitor = _make_mocks_and_monitor(outputs_wanted or {}, capture)
     # A fresh root stack per run: set_mocks only creates one when none is set.
