@@ -12,6 +12,7 @@ Layout of one environment (see docs/store.md)::
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import re
@@ -427,7 +428,7 @@ class LocalFileStore:
                         }
                     ),
                 )
-                return replay
+                return dataclasses.replace(replay, recovered=tuple(recovered))
         new_state: EnvironmentState | None
         if mode == "create":
             if current is not None:

@@ -20,6 +20,7 @@ Keys under ``s3://<bucket>/<prefix>``::
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import random
@@ -40,7 +41,7 @@ from greentic_iac.errors import (
     StateCorruptError,
 )
 from greentic_iac.spec import EnvironmentState, new_ulid, validate_environment_id
-from greentic_iac.store.authz import authorize
+from greentic_iac.store.authz import Decision, authorize
 from greentic_iac.store.codec import (
     CorruptDocument,
     decode_state,
@@ -143,6 +144,7 @@ class S3Store:
         self.pending_grace = timedelta(seconds=pending_grace_seconds)
         self._environ = environ
         self._ready = False
+        self._schema_recorded = False
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> S3Store:
@@ -466,8 +468,6 @@ class S3Store:
     ) -> MutationResult:
         validate_environment_id(environment_id)
         self.ensure_ready()
-        if mode != "create" and self._read(environment_id) is None:
-            raise NotFoundError(f"environment {environment_id}: not found")
         principal = current_principal(self._environ)
         decision = authorize(environment_id, principal, self.home, self._environ)
         digest = payload_digest(payload) if idempotency_key is not None else None
@@ -483,21 +483,15 @@ class S3Store:
             payload_sha256=digest,
             grant=decision.grant,
         )
-        if not decision.allowed:
-            self._audit(
-                environment_id,
-                base.model_copy(
-                    update={"decision": "deny", "outcome": "error", "error": decision.reason}
-                ),
-            )
-            raise decision.error(environment_id)
-        with contextlib.suppress(Exception):
-            self.client.put_object(
-                Bucket=self.bucket,
-                Key=f"{self.prefix}store.json",
-                IfNoneMatch="*",
-                Body=json.dumps({"store_schema": CURRENT_STORE_SCHEMA}).encode(),
-            )
+        if not self._schema_recorded:
+            with contextlib.suppress(Exception):
+                self.client.put_object(
+                    Bucket=self.bucket,
+                    Key=f"{self.prefix}store.json",
+                    IfNoneMatch="*",
+                    Body=json.dumps({"store_schema": CURRENT_STORE_SCHEMA}).encode(),
+                )
+            self._schema_recorded = True
         deadline = time.monotonic() + self.lock_timeout
         recovered: list[AuditEvent] = []
         attempt = 0
@@ -511,6 +505,8 @@ class S3Store:
                 change=change,
                 initial=initial,
                 recovered=recovered,
+                first_attempt=attempt == 1,
+                decision=decision,
             )
             if outcome is not None:
                 return outcome
@@ -536,11 +532,25 @@ class S3Store:
         change: Change | None,
         initial: EnvironmentState | None,
         recovered: list[AuditEvent],
+        first_attempt: bool,
+        decision: Decision,
     ) -> MutationResult | None:
         """One optimistic try; None when a conditional write lost the race."""
         loaded = self._read(environment_id)
         current, etag = (loaded[0], loaded[3]) if loaded else (None, None)
-        recovered.extend(self._recover(environment_id, current))
+        if current is None and mode != "create":
+            raise NotFoundError(f"environment {environment_id}: not found")
+        # As in the local store: load and verify first, then the gate (denials are audited).
+        if not decision.allowed:
+            self._audit(
+                environment_id,
+                base.model_copy(
+                    update={"decision": "deny", "outcome": "error", "error": decision.reason}
+                ),
+            )
+            raise decision.error(environment_id)
+        if first_attempt:
+            recovered.extend(self._recover(environment_id, current))
         key = base.idempotency_key
         if key is not None:
             record = self._idempotency_get(environment_id, key)
@@ -559,7 +569,7 @@ class S3Store:
                         }
                     ),
                 )
-                return replay
+                return dataclasses.replace(replay, recovered=tuple(recovered))
         new_state: EnvironmentState | None
         if mode == "create":
             if current is not None:
