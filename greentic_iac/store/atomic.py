@@ -60,7 +60,9 @@ def write_atomic(path: Path, data: bytes, ops: FileOps = OS_FILE_OPS) -> None:
         ) from exc
 
 
-def append_line(path: Path, line: bytes, ops: FileOps = OS_FILE_OPS) -> None:
+def append_line(
+    path: Path, line: bytes, ops: FileOps = OS_FILE_OPS, *, durable: bool = True
+) -> None:
     """Append one record with a single ``write`` and fsync it (O(1) in the file's size).
 
     If a crash left a torn last line (no trailing newline) the record starts on a fresh
@@ -73,7 +75,8 @@ def append_line(path: Path, line: bytes, ops: FileOps = OS_FILE_OPS) -> None:
             line = b"\n" + line
         if os.write(fd, line) != len(line):
             raise StoreIOError(f"{path}: short write while appending")
-        ops.fsync(fd, path)
+        if durable:
+            ops.fsync(fd, path)
     except OSError as exc:
         raise StoreIOError(f"{path}: append failed ({exc.strerror or exc})") from exc
     finally:

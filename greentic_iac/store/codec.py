@@ -18,6 +18,7 @@ import json
 from typing import Any, Final
 
 from pydantic import ValidationError
+from pydantic_core import to_json
 
 from greentic_iac.spec import EnvironmentState, format_validation_error
 
@@ -48,14 +49,19 @@ def state_digest(state: EnvironmentState) -> str:
     return sha256_hex(canonical_json(state.to_json_dict()))
 
 
+def encode_state_with_digest(state: EnvironmentState) -> tuple[bytes, str]:
+    """The state file's bytes and the document's sha256 (one dump serves both)."""
+    canonical = canonical_json(state.to_json_dict())
+    digest = sha256_hex(canonical)
+    # Re-parsing the canonical text yields dicts in sorted key order, and pydantic-core's
+    # Rust serializer keeps that order: pretty, sorted JSON without the slow pure-Python
+    # indenting encoder (the largest CPU cost of a mutation before).
+    envelope = {"format": STATE_FILE_FORMAT, "sha256": digest, "state": json.loads(canonical)}
+    return to_json(envelope, indent=2) + b"\n", digest
+
+
 def encode_state(state: EnvironmentState) -> bytes:
-    document = state.to_json_dict()
-    envelope = {
-        "format": STATE_FILE_FORMAT,
-        "sha256": sha256_hex(canonical_json(document)),
-        "state": document,
-    }
-    return (json.dumps(envelope, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    return encode_state_with_digest(state)[0]
 
 
 def decode_state(data: bytes) -> tuple[EnvironmentState, str]:

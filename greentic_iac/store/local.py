@@ -35,10 +35,9 @@ from greentic_iac.store.authz import authorize
 from greentic_iac.store.codec import (
     CorruptDocument,
     decode_state,
-    encode_state,
+    encode_state_with_digest,
     payload_digest,
     sha256_hex,
-    state_digest,
 )
 from greentic_iac.store.errors import StoreIOError
 from greentic_iac.store.home import greentic_home
@@ -99,6 +98,7 @@ class LocalFileStore:
         self._ops = file_ops
         self._fault = fault_hook
         self._layout_checked = False
+        self._schema_recorded = False
         self.migration_report: MigrationReport | None = None
 
     def __repr__(self) -> str:
@@ -359,9 +359,12 @@ class LocalFileStore:
             raise NotFoundError(
                 f"environment {environment_id}: not found ({directory / STATE_FILE})"
             )
-        if read_store_schema(self.home) is None:
-            write_store_schema(self.home, CURRENT_STORE_SCHEMA)
-        directory.mkdir(parents=True, exist_ok=True)
+        if not self._schema_recorded:
+            if read_store_schema(self.home) is None:
+                write_store_schema(self.home, CURRENT_STORE_SCHEMA)
+            self._schema_recorded = True
+        if mode == "create":
+            directory.mkdir(parents=True, exist_ok=True)
         with EnvironmentLock(directory, environment_id, verb, self.lock_timeout):
             return self._locked(
                 environment_id,
@@ -450,7 +453,7 @@ class LocalFileStore:
                 new_state, result = None, {"environment_id": environment_id, "removed": True}
             check_expected_generation(environment_id, expected_generation, current.generation)
         generation_after = new_state.generation if new_state else generation_before
-        new_bytes = encode_state(new_state) if new_state else None
+        new_bytes, new_digest = encode_state_with_digest(new_state) if new_state else (None, None)
         intent = base.model_copy(
             update={
                 "time": now(),
@@ -458,7 +461,7 @@ class LocalFileStore:
                 "generation_before": generation_before,
                 "generation_after": generation_after,
                 "result": result,
-                "state_sha256": state_digest(new_state) if new_state else None,
+                "state_sha256": new_digest,
             }
         )
         self._audit(environment_id, intent)
@@ -483,9 +486,12 @@ class LocalFileStore:
             if isinstance(exc, OSError):
                 raise StoreIOError(f"{self.state_path(environment_id)}: {exc}") from exc
             raise
-        self._audit(environment_id, done_event(intent))
+        # The done record needs no fsync of its own: if a crash loses it, the durable intent
+        # plus the state's hash let the next mutation rebuild it (see _recover).
+        self._audit(environment_id, done_event(intent), durable=False)
         self._hook("after-done")
-        self._prune_backups(environment_id)
+        if current is not None:
+            self._prune_backups(environment_id, current.generation)
         return MutationResult(
             result=result,
             generation_before=generation_before,
@@ -498,10 +504,10 @@ class LocalFileStore:
 
     # ---- pieces of a transaction ----------------------------------------------------------
 
-    def _audit(self, environment_id: str, event: AuditEvent) -> None:
+    def _audit(self, environment_id: str, event: AuditEvent, *, durable: bool = True) -> None:
         path = self.audit_path(environment_id)
         path.parent.mkdir(exist_ok=True)
-        append_line(path, event.model_dump_json().encode() + b"\n", self._ops)
+        append_line(path, event.model_dump_json().encode() + b"\n", self._ops, durable=durable)
 
     def _recover(self, environment_id: str, current_digest: str | None) -> list[AuditEvent]:
         """Complete an operation a crash left between intent and done (under the lock)."""
@@ -547,8 +553,13 @@ class LocalFileStore:
             write_atomic(target, source.read_bytes(), self._ops)
         self._ops.fsync_directory(target.parent)
 
-    def _prune_backups(self, environment_id: str) -> None:
+    def _prune_backups(self, environment_id: str, newest: int) -> None:
+        """Keep the newest N backups: one unlink per mutation, a full sweep now and then."""
         directory = self.environment_dir(environment_id) / "backups"
+        if newest % 100 != 0:
+            with contextlib.suppress(FileNotFoundError):
+                (directory / f"state.{newest - self.keep_backups:010d}.json").unlink()
+            return
         try:
             names = sorted(p.name for p in directory.iterdir() if _BACKUP_NAME.match(p.name))
         except FileNotFoundError:

@@ -1,9 +1,11 @@
 """The per-environment cross-process lock, and who holds it.
 
-``filelock`` takes a kernel lock (``flock``) on ``<env>/.lock``, so a killed holder's lock
-is released by the kernel at once. While holding it we write the holder's pid, host, start
-time and verb INTO the lock file (filelock opens it without truncating), so a waiter that
-gives up can name the holder; the holder empties it again before releasing.
+On POSIX the lock is a kernel ``flock`` on ``<env>/.lock``: a killed holder's lock is
+released by the kernel at once, with no stale-lock cleanup. (We call ``flock`` directly
+rather than through ``filelock``: the library's bookkeeping cost more than a whole durable
+write, see bench/store.py; on Windows ``filelock`` is used.) While holding the lock we write
+the holder's pid, host, start time and verb INTO the lock file, so a waiter that gives up can
+name the holder; the holder empties it again before releasing.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ import contextlib
 import json
 import os
 import socket
+import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-
-from filelock import FileLock, Timeout
 
 from greentic_iac.errors import ConflictError
 
@@ -59,25 +61,59 @@ class EnvironmentLock:
         self.environment_id = environment_id
         self.verb = verb
         self.timeout = timeout
-        self._lock = FileLock(self.path, timeout=timeout, poll_interval=_POLL_SECONDS)
+        self._fd: int | None = None
+        self._fallback: object | None = None
+
+    def _conflict(self) -> ConflictError:
+        return ConflictError(
+            f"environment {self.environment_id}: lock {self.path} "
+            f"{describe_holder(self.path)}; gave up after {self.timeout:g}s"
+        )
+
+    def _acquire_flock(self) -> None:
+        import fcntl
+
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise self._conflict() from None
+                time.sleep(_POLL_SECONDS)  # bounded wait for another process's lock
+            except OSError:
+                os.close(fd)
+                raise
+        self._fd = fd
 
     def __enter__(self) -> EnvironmentLock:
-        try:
-            self._lock.acquire()
-        except Timeout:
-            raise ConflictError(
-                f"environment {self.environment_id}: lock {self.path} "
-                f"{describe_holder(self.path)}; gave up after {self.timeout:g}s"
-            ) from None
-        holder = {
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "since": datetime.now(UTC).isoformat(timespec="seconds"),
-            "verb": self.verb,
-        }
-        with contextlib.suppress(OSError), self.path.open("r+", encoding="utf-8") as handle:
-            handle.write(json.dumps(holder, sort_keys=True))
-            handle.truncate()
+        if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+            from filelock import FileLock, Timeout
+
+            lock = FileLock(self.path, timeout=self.timeout, poll_interval=_POLL_SECONDS)
+            try:
+                lock.acquire()
+            except Timeout:
+                raise self._conflict() from None
+            self._fallback = lock
+            return self
+        self._acquire_flock()
+        holder = json.dumps(
+            {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "since": datetime.now(UTC).isoformat(timespec="seconds"),
+                "verb": self.verb,
+            },
+            sort_keys=True,
+        ).encode()
+        assert self._fd is not None
+        with contextlib.suppress(OSError):
+            os.ftruncate(self._fd, 0)
+            os.pwrite(self._fd, holder, 0)
         return self
 
     def __exit__(
@@ -86,6 +122,16 @@ class EnvironmentLock:
         value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        with contextlib.suppress(OSError), self.path.open("r+", encoding="utf-8") as handle:
-            handle.truncate(0)
-        self._lock.release()
+        if self._fallback is not None:  # pragma: no cover - Windows
+            self._fallback.release()  # type: ignore[attr-defined]
+            self._fallback = None
+            return
+        if self._fd is None:
+            return
+        import fcntl
+
+        with contextlib.suppress(OSError):
+            os.ftruncate(self._fd, 0)
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        os.close(self._fd)
+        self._fd = None

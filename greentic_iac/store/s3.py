@@ -45,7 +45,7 @@ from greentic_iac.store.authz import Decision, authorize
 from greentic_iac.store.codec import (
     CorruptDocument,
     decode_state,
-    encode_state,
+    encode_state_with_digest,
     payload_digest,
     sha256_hex,
     state_digest,
@@ -590,6 +590,7 @@ class S3Store:
                 new_state, result = None, {"environment_id": environment_id, "removed": True}
             check_expected_generation(environment_id, expected_generation, current.generation)
         generation_after = new_state.generation if new_state else generation_before
+        body, new_digest = encode_state_with_digest(new_state) if new_state else (b"", None)
         intent = base.model_copy(
             update={
                 "time": now(),
@@ -597,7 +598,7 @@ class S3Store:
                 "generation_before": generation_before,
                 "generation_after": generation_after,
                 "result": result,
-                "state_sha256": state_digest(new_state) if new_state else None,
+                "state_sha256": new_digest,
             }
         )
         pending_key = self._key(environment_id, f"pending/{intent.op_id}.json")
@@ -612,11 +613,10 @@ class S3Store:
                 self._put(backup_key, loaded[2])
             if new_state is not None:
                 conditions = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
-                body = encode_state(new_state)
                 self._put(
                     state_key,
                     body,
-                    Metadata={_HASH_METADATA: state_digest(new_state)},
+                    Metadata={_HASH_METADATA: str(new_digest)},
                     **conditions,
                 )
             else:

@@ -56,11 +56,18 @@ def validated(state: EnvironmentState, environment_id: str) -> EnvironmentState:
 def apply_change(
     current: EnvironmentState, change: Change
 ) -> tuple[EnvironmentState, dict[str, Any]]:
-    """Run the change on a private copy, validate the result, bump the generation."""
-    proposed, result = change(current.model_copy(deep=True))
+    """Run the change, validate the result, bump the generation.
+
+    ``current`` must be the transaction's own freshly decoded copy: the change may edit it
+    in place (no defensive deep copy, which cost more than the rest of a mutation), and
+    when the change raises the copy is simply dropped.
+    """
     environment_id = current.environment.environment_id
+    generation = current.generation
+    proposed, result = change(current)
     checked = validated(proposed, environment_id)
-    return checked.model_copy(update={"generation": current.generation + 1}), dict(result)
+    checked.generation = generation + 1
+    return checked, dict(result)
 
 
 def check_expected_generation(environment_id: str, expected: int | None, actual: int) -> None:
