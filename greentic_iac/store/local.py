@@ -326,14 +326,71 @@ class LocalFileStore:
     def restore_backup(
         self, environment_id: str, generation: int, *, verb: str = "env restore"
     ) -> MutationResult:
-        """A new generation whose document equals backup ``generation`` (except the number)."""
+        """A new generation whose document equals backup ``generation`` (except the number).
+
+        Works when ``state.json`` is damaged (it is set aside as
+        ``backups/damaged.<op_id>.json`` first, audited) and when the environment was removed.
+        """
         self.ensure_layout()
         restored = self.load_backup(environment_id, generation)
+        note: dict[str, object] = {"restored_generation": generation}
+        try:
+            present = self._read(environment_id) is not None
+        except StateCorruptError:
+            present = False
+            note["damaged_state_kept_as"] = self._set_aside_damaged(environment_id, verb)
+        if present:
 
-        def change(_: EnvironmentState) -> tuple[EnvironmentState, dict[str, object]]:
-            return restored, {"restored_generation": generation}
+            def change(_: EnvironmentState) -> tuple[EnvironmentState, dict[str, object]]:
+                return restored, note
 
-        return self.mutate(environment_id, change, verb=verb)
+            return self.mutate(environment_id, change, verb=verb)
+        return self._transaction(
+            environment_id,
+            "create",
+            verb=verb,
+            idempotency_key=None,
+            payload=None,
+            expected_generation=None,
+            change=None,
+            initial=validated(restored, environment_id),
+            create_result=note,
+        )
+
+    def _set_aside_damaged(self, environment_id: str, verb: str) -> str | None:
+        directory = self.environment_dir(environment_id)
+        principal = current_principal(self._environ)
+        decision = authorize(environment_id, principal, self.home, self._environ)
+        with EnvironmentLock(directory, environment_id, verb, self.lock_timeout):
+            event = AuditEvent(
+                time=now(),
+                op_id=new_ulid(),
+                principal=principal,
+                verb=verb,
+                environment_id=environment_id,
+                phase="done",
+                decision="allow" if decision.allowed else "deny",
+                outcome="ok" if decision.allowed else "error",
+                grant=decision.grant,
+            )
+            if not decision.allowed:
+                self._audit(environment_id, event.model_copy(update={"error": decision.reason}))
+                raise decision.error(environment_id)
+            try:
+                self._read(environment_id)
+                return None  # someone repaired it while we waited for the lock
+            except StateCorruptError:
+                pass
+            target = directory / "backups" / f"damaged.{event.op_id}.json"
+            target.parent.mkdir(exist_ok=True)
+            self._ops.replace(self.state_path(environment_id), target)
+            self._ops.fsync_directory(target.parent)
+            self._ops.fsync_directory(directory)
+            self._audit(
+                environment_id, event.model_copy(update={"result": {"kept_as": str(target)}})
+            )
+            log.warning("environment %s: damaged state.json kept as %s", environment_id, target)
+            return str(target)
 
     def _next_generation_after_removal(self, environment_id: str) -> int:
         # A removed environment keeps its history; a re-created one continues its numbering
@@ -352,6 +409,7 @@ class LocalFileStore:
         expected_generation: int | None,
         change: Change | None,
         initial: EnvironmentState | None = None,
+        create_result: dict[str, object] | None = None,
     ) -> MutationResult:
         directory = self.environment_dir(environment_id)
         self.ensure_layout()
@@ -375,6 +433,7 @@ class LocalFileStore:
                 expected_generation=expected_generation,
                 change=change,
                 initial=initial,
+                create_result=create_result,
             )
 
     def _locked(  # noqa: PLR0912, PLR0915 (the transaction reads best as one sequence)
@@ -388,6 +447,7 @@ class LocalFileStore:
         expected_generation: int | None,
         change: Change | None,
         initial: EnvironmentState | None,
+        create_result: dict[str, object] | None = None,
     ) -> MutationResult:
         loaded = self._read(environment_id)
         current, current_digest = loaded if loaded else (None, None)
@@ -441,7 +501,7 @@ class LocalFileStore:
             new_state = initial.model_copy(
                 update={"generation": self._next_generation_after_removal(environment_id)}
             )
-            result = {"environment_id": environment_id, "created": True}
+            result = dict(create_result or {"environment_id": environment_id, "created": True})
         else:
             if current is None:
                 raise NotFoundError(f"environment {environment_id}: not found")
@@ -468,7 +528,7 @@ class LocalFileStore:
         try:
             self._hook("after-intent")
             if current is not None:
-                self._backup(environment_id, current.generation)
+                self._backup(environment_id, generation_before)
             self._hook("after-backup")
             state_path = self.state_path(environment_id)
             if new_bytes is not None:
@@ -491,7 +551,7 @@ class LocalFileStore:
         self._audit(environment_id, done_event(intent), durable=False)
         self._hook("after-done")
         if current is not None:
-            self._prune_backups(environment_id, current.generation)
+            self._prune_backups(environment_id, generation_before)
         return MutationResult(
             result=result,
             generation_before=generation_before,

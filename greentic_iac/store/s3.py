@@ -441,13 +441,69 @@ class S3Store:
     def restore_backup(
         self, environment_id: str, generation: int, *, verb: str = "env restore"
     ) -> MutationResult:
+        """As the local store: also over a damaged state (kept as backups/damaged.<op>.json)."""
         self.ensure_ready()
         restored = self.load_backup(environment_id, generation)
+        note: dict[str, object] = {"restored_generation": generation}
+        try:
+            present = self._read(environment_id) is not None
+        except StateCorruptError:
+            present = False
+            note["damaged_state_kept_as"] = self._set_aside_damaged(environment_id, verb)
+        if present:
 
-        def change(_: EnvironmentState) -> tuple[EnvironmentState, dict[str, object]]:
-            return restored, {"restored_generation": generation}
+            def change(_: EnvironmentState) -> tuple[EnvironmentState, dict[str, object]]:
+                return restored, note
 
-        return self.mutate(environment_id, change, verb=verb)
+            return self.mutate(environment_id, change, verb=verb)
+        return self._transaction(
+            environment_id,
+            "create",
+            verb=verb,
+            idempotency_key=None,
+            payload=None,
+            expected_generation=None,
+            change=None,
+            initial=validated(restored, environment_id),
+            create_result=note,
+        )
+
+    def _set_aside_damaged(self, environment_id: str, verb: str) -> str:
+        principal = current_principal(self._environ)
+        decision = authorize(environment_id, principal, self.home, self._environ)
+        event = AuditEvent(
+            time=now(),
+            op_id=new_ulid(),
+            principal=principal,
+            verb=verb,
+            environment_id=environment_id,
+            phase="done",
+            decision="allow" if decision.allowed else "deny",
+            outcome="ok" if decision.allowed else "error",
+            grant=decision.grant,
+        )
+        if not decision.allowed:
+            self._audit(environment_id, event.model_copy(update={"error": decision.reason}))
+            raise decision.error(environment_id)
+        state_key = self._key(environment_id, "state.json")
+        found = self._get(state_key)
+        if found is None:
+            raise NotFoundError(f"environment {environment_id}: not found")
+        kept = self._key(environment_id, f"backups/damaged.{event.op_id}.json")
+        self._put(kept, found[0])
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=state_key, IfMatch=found[1])
+        except Exception as exc:
+            if _precondition_failed(exc):
+                raise ConflictError(
+                    f"environment {environment_id}: the damaged state changed while restoring; "
+                    "retry"
+                ) from None
+            raise StoreIOError(f"s3://{self.bucket}/{state_key}: {exc}") from None
+        location = f"s3://{self.bucket}/{kept}"
+        self._audit(environment_id, event.model_copy(update={"result": {"kept_as": location}}))
+        log.warning("environment %s: damaged state kept as %s", environment_id, location)
+        return location
 
     def _audit(self, environment_id: str, event: AuditEvent) -> None:
         stamp = f"{time.time_ns():020d}"
@@ -465,6 +521,7 @@ class S3Store:
         expected_generation: int | None,
         change: Change | None,
         initial: EnvironmentState | None = None,
+        create_result: dict[str, object] | None = None,
     ) -> MutationResult:
         validate_environment_id(environment_id)
         self.ensure_ready()
@@ -507,6 +564,7 @@ class S3Store:
                 recovered=recovered,
                 first_attempt=attempt == 1,
                 decision=decision,
+                create_result=create_result,
             )
             if outcome is not None:
                 return outcome
@@ -534,6 +592,7 @@ class S3Store:
         recovered: list[AuditEvent],
         first_attempt: bool,
         decision: Decision,
+        create_result: dict[str, object] | None = None,
     ) -> MutationResult | None:
         """One optimistic try; None when a conditional write lost the race."""
         loaded = self._read(environment_id)
@@ -578,7 +637,9 @@ class S3Store:
             known = [b.generation for b in self.backups(environment_id)]
             generation_before = -1
             new_state = initial.model_copy(update={"generation": max(known) + 1 if known else 0})
-            result: dict[str, Any] = {"environment_id": environment_id, "created": True}
+            result: dict[str, Any] = dict(
+                create_result or {"environment_id": environment_id, "created": True}
+            )
         else:
             if current is None:
                 raise NotFoundError(f"environment {environment_id}: not found")

@@ -76,10 +76,12 @@ def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..
     client = request.getfixturevalue("s3_client")
     from greentic_iac.store.s3 import S3Store
 
+    prefix = f"team/{uuid.uuid4().hex}"  # one area per test, shared by its stores
+
     def remote(environ: dict[str, str] | None = None, **options: Any) -> S3Store:
         return S3Store(
             BUCKET,
-            f"team/{uuid.uuid4().hex}",
+            prefix,
             client=client,
             home=home,
             environ=environ or {},

@@ -289,3 +289,46 @@ def test_an_unknown_schema_version_is_corrupt(store: Any) -> None:
     _corrupt(store, json.dumps(envelope).encode())
     with pytest.raises(StateCorruptError, match="schema_version"):
         store.load("local")
+
+
+def test_restore_repairs_a_damaged_state_and_keeps_the_damaged_file(store: Any) -> None:
+    store.create(make_state(), verb="env init")
+    store.mutate("local", set_config("a", "1"), verb="c")
+    store.mutate("local", set_config("a", "2"), verb="c")
+    from greentic_iac.store import encode_state
+
+    _corrupt(store, encode_state(store.load("local"))[:40])
+    restored = store.restore_backup("local", 1)
+    assert restored.result["restored_generation"] == 1
+    assert "damaged." in str(restored.result["damaged_state_kept_as"])
+    assert restored.generation_after == 2  # the numbering continues after the newest backup
+    assert store.load("local").config == {"a": "1"}
+    assert [e.verb for e in store.audit_events("local")][-3:] == [
+        "env restore",
+        "env restore",
+        "env restore",
+    ]
+
+
+def test_restore_brings_back_a_removed_environment(store: Any) -> None:
+    store.create(make_state(), verb="env init")
+    store.mutate("local", set_config("a", "1"), verb="c")
+    store.remove("local", verb="env remove")
+    restored = store.restore_backup("local", 1)
+    assert restored.generation_after == 2
+    assert store.load("local").config == {"a": "1"}
+
+
+def test_restore_of_a_damaged_non_local_environment_needs_a_grant(store_factory: Any) -> None:
+    granted = store_factory(environ={"GREENTIC_GRANT": "prod-eu"})
+    granted.create(make_state("prod-eu"), verb="env create")
+    granted.mutate("prod-eu", set_config("a", "1"), verb="c")
+    if isinstance(granted, LocalFileStore):
+        granted.state_path("prod-eu").write_bytes(b"{}")
+    else:
+        key = granted._key("prod-eu", "state.json")
+        granted.client.put_object(Bucket=granted.bucket, Key=key, Body=b"{}")
+    with pytest.raises(AuthorizationError):
+        store_factory().restore_backup("prod-eu", 0)
+    with pytest.raises(StateCorruptError):
+        granted.load("prod-eu")
