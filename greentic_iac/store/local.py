@@ -18,7 +18,6 @@ import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Literal
 
 from pydantic import ValidationError
 
@@ -32,6 +31,7 @@ from greentic_iac.store.atomic import (
     write_atomic,
 )
 from greentic_iac.store.authz import authorize
+from greentic_iac.store.base import Mode, TransactionalStore
 from greentic_iac.store.codec import (
     CorruptDocument,
     decode_state,
@@ -68,7 +68,6 @@ log = logging.getLogger("greentic_iac.store")
 
 STATE_FILE = "state.json"
 _BACKUP_NAME = re.compile(r"^state\.(\d{10})\.json$")
-Mode = Literal["create", "mutate", "remove"]
 # Called with a phase name at each step of a write; tests use it to inject crashes.
 FaultHook = Callable[[str], None]
 
@@ -77,7 +76,7 @@ def restore_command(environment_id: str, generation: int) -> str:
     return f"greentic-iac env restore {environment_id} --generation {generation}"
 
 
-class LocalFileStore:
+class LocalFileStore(TransactionalStore):
     def __init__(
         self,
         home: Path | None = None,
@@ -268,60 +267,6 @@ class LocalFileStore:
         return EnvironmentLock(directory, environment_id, verb, self.lock_timeout)
 
     # ---- mutations ------------------------------------------------------------------------
-
-    def create(
-        self,
-        state: EnvironmentState,
-        *,
-        verb: str,
-        idempotency_key: str | None = None,
-        payload: object = None,
-    ) -> MutationResult:
-        environment_id = validate_environment_id(state.environment.environment_id)
-        checked = validated(state, environment_id)
-        return self._transaction(
-            environment_id,
-            "create",
-            verb=verb,
-            idempotency_key=idempotency_key,
-            payload=payload,
-            expected_generation=None,
-            change=None,
-            initial=checked,
-        )
-
-    def mutate(
-        self,
-        environment_id: str,
-        change: Change,
-        *,
-        verb: str,
-        expected_generation: int | None = None,
-        idempotency_key: str | None = None,
-        payload: object = None,
-    ) -> MutationResult:
-        return self._transaction(
-            environment_id,
-            "mutate",
-            verb=verb,
-            idempotency_key=idempotency_key,
-            payload=payload,
-            expected_generation=expected_generation,
-            change=change,
-        )
-
-    def remove(
-        self, environment_id: str, *, verb: str, idempotency_key: str | None = None
-    ) -> MutationResult:
-        return self._transaction(
-            environment_id,
-            "remove",
-            verb=verb,
-            idempotency_key=idempotency_key,
-            payload={"remove": environment_id},
-            expected_generation=None,
-            change=None,
-        )
 
     def restore_backup(
         self, environment_id: str, generation: int, *, verb: str = "env restore"

@@ -29,7 +29,7 @@ import time
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -42,6 +42,7 @@ from greentic_iac.errors import (
 )
 from greentic_iac.spec import EnvironmentState, new_ulid, validate_environment_id
 from greentic_iac.store.authz import Decision, authorize
+from greentic_iac.store.base import Mode, TransactionalStore
 from greentic_iac.store.codec import (
     CorruptDocument,
     decode_state,
@@ -76,7 +77,6 @@ log = logging.getLogger("greentic_iac.store")
 
 _BACKUP_KEY = re.compile(r"state\.(\d{10})\.json$")
 _HASH_METADATA = "greentic-sha256"
-Mode = Literal["create", "mutate", "remove"]
 
 
 def _error_code(exc: Exception) -> str:
@@ -116,7 +116,7 @@ def parse_s3_url(url: str) -> tuple[str, str]:
     return bucket, f"{prefix}/" if prefix else ""
 
 
-class S3Store:
+class S3Store(TransactionalStore):
     def __init__(
         self,
         bucket: str,
@@ -383,60 +383,6 @@ class S3Store:
         return self._events(self._key(environment_id, "pending/"))
 
     # ---- mutations ------------------------------------------------------------------------
-
-    def create(
-        self,
-        state: EnvironmentState,
-        *,
-        verb: str,
-        idempotency_key: str | None = None,
-        payload: object = None,
-    ) -> MutationResult:
-        environment_id = validate_environment_id(state.environment.environment_id)
-        checked = validated(state, environment_id)
-        return self._transaction(
-            environment_id,
-            "create",
-            verb=verb,
-            idempotency_key=idempotency_key,
-            payload=payload,
-            expected_generation=None,
-            change=None,
-            initial=checked,
-        )
-
-    def mutate(
-        self,
-        environment_id: str,
-        change: Change,
-        *,
-        verb: str,
-        expected_generation: int | None = None,
-        idempotency_key: str | None = None,
-        payload: object = None,
-    ) -> MutationResult:
-        return self._transaction(
-            environment_id,
-            "mutate",
-            verb=verb,
-            idempotency_key=idempotency_key,
-            payload=payload,
-            expected_generation=expected_generation,
-            change=change,
-        )
-
-    def remove(
-        self, environment_id: str, *, verb: str, idempotency_key: str | None = None
-    ) -> MutationResult:
-        return self._transaction(
-            environment_id,
-            "remove",
-            verb=verb,
-            idempotency_key=idempotency_key,
-            payload={"remove": environment_id},
-            expected_generation=None,
-            change=None,
-        )
 
     def restore_backup(
         self, environment_id: str, generation: int, *, verb: str = "env restore"

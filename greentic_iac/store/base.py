@@ -1,0 +1,87 @@
+"""The public mutation verbs both stores share; each store supplies its ``_transaction``.
+
+create, mutate and remove differ only in how they call the transaction, and that mapping
+is part of the contract, so it lives once here rather than in every store.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Literal
+
+from greentic_iac.spec import EnvironmentState, validate_environment_id
+from greentic_iac.store.model import Change, MutationResult
+from greentic_iac.store.transaction import validated
+
+Mode = Literal["create", "mutate", "remove"]
+
+
+class TransactionalStore(ABC):
+    @abstractmethod
+    def _transaction(
+        self,
+        environment_id: str,
+        mode: Mode,
+        *,
+        verb: str,
+        idempotency_key: str | None,
+        payload: object,
+        expected_generation: int | None,
+        change: Change | None,
+        initial: EnvironmentState | None = None,
+        create_result: dict[str, object] | None = None,
+    ) -> MutationResult: ...
+
+    def create(
+        self,
+        state: EnvironmentState,
+        *,
+        verb: str,
+        idempotency_key: str | None = None,
+        payload: object = None,
+    ) -> MutationResult:
+        environment_id = validate_environment_id(state.environment.environment_id)
+        checked = validated(state, environment_id)
+        return self._transaction(
+            environment_id,
+            "create",
+            verb=verb,
+            idempotency_key=idempotency_key,
+            payload=payload,
+            expected_generation=None,
+            change=None,
+            initial=checked,
+        )
+
+    def mutate(
+        self,
+        environment_id: str,
+        change: Change,
+        *,
+        verb: str,
+        expected_generation: int | None = None,
+        idempotency_key: str | None = None,
+        payload: object = None,
+    ) -> MutationResult:
+        return self._transaction(
+            environment_id,
+            "mutate",
+            verb=verb,
+            idempotency_key=idempotency_key,
+            payload=payload,
+            expected_generation=expected_generation,
+            change=change,
+        )
+
+    def remove(
+        self, environment_id: str, *, verb: str, idempotency_key: str | None = None
+    ) -> MutationResult:
+        return self._transaction(
+            environment_id,
+            "remove",
+            verb=verb,
+            idempotency_key=idempotency_key,
+            payload={"remove": environment_id},
+            expected_generation=None,
+            change=None,
+        )
