@@ -62,8 +62,9 @@ class BindingSnapshot(SpecModel):
     generation: int = Field(ge=0)
 
 
-class EnvPackBinding(SpecModel):
-    slot: CapabilitySlot
+class _Binding(SpecModel):
+    """What env-pack and extension bindings share, including one-step rollback."""
+
     kind: PackDescriptor
     pack_ref: str = Field(min_length=1, max_length=1024)
     answers_ref: str | None = Field(default=None, max_length=1024)
@@ -82,28 +83,17 @@ class EnvPackBinding(SpecModel):
         )
 
 
-class ExtensionBinding(SpecModel):
-    kind: PackDescriptor
+class EnvPackBinding(_Binding):
+    slot: CapabilitySlot
+
+
+class ExtensionBinding(_Binding):
     instance_id: str | None = Field(default=None, pattern=_INSTANCE_PATTERN)
-    pack_ref: str = Field(min_length=1, max_length=1024)
-    answers_ref: str | None = Field(default=None, max_length=1024)
-    settings: dict[str, Any] = Field(default_factory=dict)
-    generation: int = Field(default=0, ge=0)
-    previous: BindingSnapshot | None = None
 
     @property
     def key(self) -> tuple[str, str | None]:
         """Identity is version-independent: ``(kind.path, instance_id)``."""
         return (self.kind.path, self.instance_id)
-
-    def snapshot(self) -> BindingSnapshot:
-        return BindingSnapshot(
-            kind=self.kind,
-            pack_ref=self.pack_ref,
-            answers_ref=self.answers_ref,
-            settings=self.settings,
-            generation=self.generation,
-        )
 
 
 class MessagingEndpoint(SpecModel):

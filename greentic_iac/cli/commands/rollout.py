@@ -84,15 +84,6 @@ def revisions_stage(ctx: Context, payload: RevisionStagePayload) -> dict[str, An
 
 
 def _transition(
-    ctx: Context, payload: RevisionPayload, verb: str, *targets: RevisionLifecycle
-) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for target in targets:
-        result = _mutate_plain(ctx, payload, verb, target)
-    return result
-
-
-def _mutate_plain(
     ctx: Context, payload: RevisionPayload, verb: str, target: RevisionLifecycle
 ) -> dict[str, Any]:
     # Multi-step verbs (warm) are two transactions; the idempotency key covers the last one.
@@ -123,7 +114,7 @@ def revisions_warm(ctx: Context, payload: RevisionPayload) -> dict[str, Any]:
     for target in steps:
         if target == RevisionLifecycle.READY:
             deployers.wait_until_healthy(ctx, payload.environment_id, payload.revision_id)
-        result = _mutate_plain(ctx, payload, "revisions warm", target)
+        result = _transition(ctx, payload, "revisions warm", target)
     return result
 
 
