@@ -20,6 +20,20 @@ if TYPE_CHECKING:
 
 M = TypeVar("M", bound=BaseModel)
 
+
+@dataclass(frozen=True)
+class Rendered:
+    """A handler's finished output, printed verbatim instead of the JSON envelope.
+
+    For verbs whose product is a document in a format the user chose (``preview --format
+    markdown``, ``plan --json``) and for verbs with their own exit codes (``--detailed-
+    exitcode``: 5 means changes present).
+    """
+
+    text: str
+    exit_code: int = 0
+
+
 MAX_ANSWERS_BYTES = 4 * 1024 * 1024
 
 

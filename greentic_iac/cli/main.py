@@ -16,11 +16,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from greentic_iac import __version__
-from greentic_iac.cli.context import Context, parse_payload, read_answers
+from greentic_iac.cli.context import Context, Rendered, parse_payload, read_answers
 from greentic_iac.cli.verbs import Verb, verb_table
 from greentic_iac.errors import GreenticError
 
-Handler = Callable[[Context, Any], dict[str, Any]]
+Handler = Callable[[Context, Any], dict[str, Any] | Rendered]
 
 _TYPES: dict[str, Callable[[str], Any]] = {"str": str, "int": int, "float": float}
 
@@ -50,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     nouns = parser.add_subparsers(dest="noun", metavar="<noun>", parser_class=_Parser)
     nouns.required = True
     for noun, verbs in verb_table().items():
+        if set(verbs) == {""}:
+            # A top-level verb (``plan ENV``, ``preview ENV``, ``up ENV``): no sub-verb.
+            _add_verb(nouns, verbs[""])
+            continue
         noun_parser = nouns.add_parser(noun, help=f"{noun} verbs")
         sub = noun_parser.add_subparsers(dest="verb", metavar="<verb>", parser_class=_Parser)
         sub.required = True
@@ -59,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_verb(sub: Any, verb: Verb) -> None:
-    parser = sub.add_parser(verb.name, help=verb.help, description=verb.help)
+    parser = sub.add_parser(verb.name or verb.noun, help=verb.help, description=verb.help)
     parser.set_defaults(verb_spec=verb)
     parser.add_argument(
         "--schema", action="store_true", help="print the payload's JSON Schema and exit"
@@ -99,7 +103,7 @@ def _schema_of(verb: Verb) -> dict[str, Any]:
         return schema
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": f"{verb.noun} {verb.name}",
+        "title": f"{verb.noun} {verb.name}".strip(),
         "description": "read verb: no answers payload; arguments are positional: "
         + " ".join(a.name for a in verb.args if not a.name.startswith("--")),
         "type": "object",
@@ -165,9 +169,7 @@ def run(argv: Sequence[str] | None = None) -> int:
                 and arg.nargs is None
                 and getattr(args, arg.name) is None
             ):
-                parser.error(
-                    f"{verb.noun} {verb.name}: the argument {arg.name.upper()} is required"
-                )
+                parser.error(f"{verb.command}: the argument {arg.name.upper()} is required")
         payload = None
         if verb.payload is not None:
             label, document = read_answers(args.answers)
@@ -181,7 +183,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             sys.stderr.write("\n".join(str(exc).splitlines()[1:]) + "\n")
         if as_json:
             error = {"type": type(exc).__name__, "message": message, "exit_code": exc.exit_code}
-            envelope = {"noun": verb.noun, "op": verb.name, "error": error}
+            envelope = {"noun": verb.noun, "op": verb.name or verb.noun, "error": error}
             sys.stdout.write(json.dumps(envelope, indent=2) + "\n")
         if args.debug:
             raise
@@ -198,7 +200,12 @@ def run(argv: Sequence[str] | None = None) -> int:
             f"the traceback is in {path}; please attach it to a bug report\n"
         )
         return 1
-    _print_result(verb.noun, verb.name, result, as_json)
+    if isinstance(result, Rendered):
+        sys.stdout.write(
+            result.text if result.text.endswith("\n") or not result.text else result.text + "\n"
+        )
+        return result.exit_code
+    _print_result(verb.noun, verb.name or verb.noun, result, as_json)
     return 0
 
 

@@ -33,9 +33,15 @@ class Verb:
     args: tuple[Arg, ...] = field(default_factory=tuple)
 
     @property
+    def command(self) -> str:
+        return f"{self.noun} {self.name}".strip()
+
+    @property
     def mutating(self) -> bool:
         return self.payload is not None
 
+
+PREVIEW_FORMATS = ("text", "json", "markdown", "html")
 
 ENV = Arg("environment_id", "environment id, e.g. local")
 ENV_OPT = Arg("environment_id", "environment id (default: local)", nargs="?", default="local")
@@ -326,6 +332,144 @@ VERBS: tuple[Verb, ...] = (
         ENV,
         Arg("--limit", "newest N events", type="int"),
     ),
+    # plan, preview and apply (top-level verbs: the noun is the command)
+    _v(
+        "plan",
+        "",
+        "compile an environment into its plan (summary, or --json for the canonical plan)",
+        "plan:plan",
+        None,
+        ENV,
+        Arg("--json", "print the canonical plan JSON", flag=True),
+        Arg("--out", "write the canonical plan JSON to FILE"),
+    ),
+    _v(
+        "preview",
+        "",
+        "diff the plan against the applied baseline: resources, traffic, limits, policy",
+        "preview:preview",
+        None,
+        ENV,
+        Arg("--format", "text, json, markdown or html", choices=PREVIEW_FORMATS),
+        Arg("--against", "baseline plan FILE instead of the last applied plan"),
+        Arg("--out", "write the report to FILE instead of stdout"),
+        Arg("--engine", "offline (default) or pulumi", choices=("offline", "pulumi")),
+        Arg("--detailed-exitcode", "exit 0 when nothing changes, 5 when changes", flag=True),
+        Arg("--override-policy", "apply despite a traffic policy gate (audited)", flag=True),
+        Arg("--skip-preflight", "skip the preflight gate of --engine pulumi (audited)", flag=True),
+    ),
+    _v(
+        "up",
+        "",
+        "apply the environment's plan with Pulumi (behind the preflight gate)",
+        "apply:up",
+        None,
+        ENV,
+        Arg("--skip-preflight", "skip the preflight gate (audited)", flag=True),
+    ),
+    _v(
+        "destroy",
+        "",
+        "destroy the environment's stack with Pulumi (behind the preflight gate)",
+        "apply:destroy",
+        None,
+        ENV,
+        Arg("--skip-preflight", "skip the preflight gate (audited)", flag=True),
+    ),
+    _v(
+        "drift",
+        "",
+        "refresh preview: what changed in the cloud since the last apply",
+        "apply:drift",
+        None,
+        ENV,
+        Arg("--skip-preflight", "skip the preflight gate (audited)", flag=True),
+        Arg("--detailed-exitcode", "exit 0 without drift, 5 with drift", flag=True),
+    ),
+    _v(
+        "export",
+        "",
+        "write the environment as a standalone Pulumi program or Kubernetes YAML",
+        "plan:export",
+        None,
+        ENV,
+        Arg("--format", "pulumi-python or k8s-yaml", choices=("pulumi-python", "k8s-yaml")),
+        Arg("--out", "output directory"),
+    ),
+    # stack, credentials, ci, doctor
+    _v(
+        "stack",
+        "init",
+        "write stacks/Pulumi.<env>.yaml for `pulumi up -s <env>`",
+        "plan:stack_init",
+        None,
+        ENV,
+        Arg("--dir", "project directory (default: the current directory)"),
+    ),
+    _v(
+        "credentials",
+        "policy",
+        "the least-privilege IAM policy / RBAC Role the environment's deployer needs",
+        "credentials:policy",
+        None,
+        ENV,
+    ),
+    _v(
+        "credentials",
+        "validate",
+        "check the current credentials can do what the deployer needs",
+        "credentials:validate",
+        None,
+        ENV,
+        Arg("--timeout", "seconds per probe (default 10)", type="float"),
+    ),
+    _v(
+        "ci",
+        "init",
+        "render the pull-request preview workflow",
+        "ci:init",
+        None,
+        Arg("--provider", "github or gitlab", choices=("github", "gitlab"), default="github"),
+        Arg("--dir", "repository root (default: the current directory)"),
+        Arg("--force", "overwrite an existing workflow file", flag=True),
+    ),
+    _v(
+        "doctor",
+        "secrets",
+        "scan files and archives for leaked secrets (file and line, never the value)",
+        "doctor:secrets",
+        None,
+        Arg("path", "a file, directory or archive"),
+    ),
+    # local runtime
+    _v(
+        "local",
+        "up",
+        "start the local runtime: revision processes behind the weighted router",
+        "local:up",
+        None,
+        ENV_OPT,
+        Arg("--port", "router port (default 8787)", type="int"),
+        Arg("--detach", "return once the router answers", flag=True),
+    ),
+    _v(
+        "local",
+        "status",
+        "processes, health, split and requests per revision",
+        "local:status",
+        None,
+        ENV_OPT,
+    ),
+    _v(
+        "local",
+        "logs",
+        "print the runtime's logs",
+        "local:logs",
+        None,
+        ENV_OPT,
+        Arg("--revision", "one revision's log"),
+    ),
+    _v("local", "down", "stop the local runtime and every process", "local:down", None, ENV_OPT),
 )
 
 

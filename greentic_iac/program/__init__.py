@@ -13,10 +13,18 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from greentic_iac.errors import InvalidInputError
-from greentic_iac.plan.model import Compiler, Plan
+from greentic_iac.operations.planning import compile_environment, compiler_for
 from greentic_iac.spec.ids import validate_environment_id
 from greentic_iac.spec.state import EnvironmentState
+
+__all__ = [
+    "compile_environment",
+    "compiler_for",
+    "environment_id_for_stack",
+    "greentic_home",
+    "load_environment",
+    "run",
+]
 
 CONFIG_NAMESPACE = "greentic"
 HOME_VARIABLE = "GREENTIC_HOME"
@@ -42,38 +50,6 @@ def load_environment(environment_id: str, home: Path | None) -> EnvironmentState
     store = open_store(home=home)
     state: EnvironmentState = store.load(environment_id)
     return state
-
-
-def compiler_for(state: EnvironmentState) -> Compiler:
-    """The deployer pack's compiler: registry -> handler -> ``compiler_path`` -> function."""
-    from greentic_iac.envpacks import EnvPackRegistry, compiler_path_of
-    from greentic_iac.targets import load_compiler
-
-    deployer = state.environment.deployer()
-    if deployer is None:
-        raise InvalidInputError(
-            f"environment {state.environment.environment_id}: no deployer pack is bound"
-        )
-    handler = EnvPackRegistry.discover().resolve(deployer.kind)
-    path = compiler_path_of(handler)
-    if path is None:
-        raise InvalidInputError(
-            f"environment {state.environment.environment_id}: deployer {deployer.kind} "
-            "declares no compiler"
-        )
-    return load_compiler(path)
-
-
-def compile_environment(state: EnvironmentState, compiler: Compiler | None = None) -> Plan:
-    """Compile ``state`` with its deployer's compiler; a plan with error findings is refused."""
-    plan = (compiler or compiler_for(state))(state)
-    if plan.errors:
-        first = plan.errors[0]
-        raise InvalidInputError(
-            f"plan for {plan.environment_id}: {first.code}: {first.message}"
-            + (f" ({first.subject})" if first.subject else "")
-        )
-    return plan
 
 
 def run() -> None:

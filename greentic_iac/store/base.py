@@ -6,12 +6,15 @@ is part of the contract, so it lives once here rather than in every store.
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
-from greentic_iac.spec import EnvironmentState, validate_environment_id
-from greentic_iac.store.model import Change, MutationResult
-from greentic_iac.store.transaction import validated
+from greentic_iac.spec import EnvironmentState, new_ulid, validate_environment_id
+from greentic_iac.store.model import AuditEvent, Change, MutationResult
+from greentic_iac.store.principal import current_principal
+from greentic_iac.store.transaction import now, validated
 
 Mode = Literal["create", "mutate", "remove"]
 
@@ -31,6 +34,38 @@ class TransactionalStore(ABC):
         initial: EnvironmentState | None = None,
         create_result: dict[str, object] | None = None,
     ) -> MutationResult: ...
+
+    @abstractmethod
+    def _audit(self, environment_id: str, event: AuditEvent) -> None: ...
+
+    def record(
+        self,
+        environment_id: str,
+        verb: str,
+        result: dict[str, Any],
+        *,
+        outcome: Literal["ok", "error"] = "ok",
+        environ: Mapping[str, str] | None = None,
+    ) -> AuditEvent:
+        """Append one ``done`` event for an action that changes no state document.
+
+        ``--skip-preflight``, ``--override-policy`` and ``up``/``destroy`` are decisions an
+        auditor must see even though the state itself did not move.
+        """
+        environment_id = validate_environment_id(environment_id)
+        event = AuditEvent(
+            time=now(),
+            op_id=new_ulid(),
+            principal=current_principal(os.environ if environ is None else environ),
+            verb=verb,
+            environment_id=environment_id,
+            phase="done",
+            decision="allow",
+            outcome=outcome,
+            result=result,
+        )
+        self._audit(environment_id, event)
+        return event
 
     def create(
         self,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from collections.abc import Mapping
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from greentic_iac.spec import EnvironmentState
 from greentic_iac.store.model import AuditEvent, BackupInfo, Change, MutationResult
@@ -41,6 +42,16 @@ class EnvironmentStore(Protocol):
     ) -> MutationResult: ...
 
     def audit_events(self, environment_id: str, limit: int | None = None) -> list[AuditEvent]: ...
+
+    def record(
+        self,
+        environment_id: str,
+        verb: str,
+        result: dict[str, Any],
+        *,
+        outcome: Literal["ok", "error"] = "ok",
+        environ: Mapping[str, str] | None = None,
+    ) -> AuditEvent: ...
 
     def pending_operations(self, environment_id: str) -> list[AuditEvent]: ...
 
