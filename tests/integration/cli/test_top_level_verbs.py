@@ -1,0 +1,36 @@
+"""Top-level verbs (``plan ENV``, ``preview ENV``, ``up ENV``): no sub-verb, same rules."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from greentic_iac.cli.main import run
+from greentic_iac.cli.verbs import verb_table
+
+TOP_LEVEL = sorted(noun for noun, verbs in verb_table().items() if set(verbs) == {""})
+
+
+def test_the_top_level_verbs_are_the_apply_surface() -> None:
+    assert TOP_LEVEL == ["destroy", "drift", "export", "plan", "preview", "up"]
+
+
+@pytest.mark.parametrize("noun", TOP_LEVEL)
+def test_schema_of_a_top_level_verb(noun: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run([noun, "--schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["title"] == noun
+    assert "environment_id" in schema["description"]
+
+
+@pytest.mark.parametrize("noun", TOP_LEVEL)
+def test_a_missing_environment_is_a_usage_error(
+    noun: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        run([noun])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"{noun}: the argument ENVIRONMENT_ID is required" in err
+    assert "Traceback" not in err
