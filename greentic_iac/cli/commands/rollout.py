@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from greentic_iac.cli.commands import deployers
 from greentic_iac.cli.context import Context
 from greentic_iac.operations import rollout as ops
 from greentic_iac.spec import EnvironmentState, RevisionLifecycle, validate_environment_id
@@ -18,10 +19,13 @@ from greentic_iac.spec.answers import (
     TrafficSetPayload,
 )
 
+if TYPE_CHECKING:
+    from greentic_iac.store import MutationResult
+
 Change = Callable[[EnvironmentState], tuple[EnvironmentState, dict[str, Any]]]
 
 
-def _mutate(ctx: Context, payload: Mutation, verb: str, change: Change) -> dict[str, Any]:
+def _mutate(ctx: Context, payload: Mutation, verb: str, change: Change) -> MutationResult:
     return ctx.store.mutate(
         payload.environment_id,
         change,
@@ -29,7 +33,12 @@ def _mutate(ctx: Context, payload: Mutation, verb: str, change: Change) -> dict[
         expected_generation=payload.expected_generation,
         idempotency_key=payload.idempotency_key,
         payload=payload.to_json_dict(),
-    ).result
+    )
+
+
+def _with_runtime(result: dict[str, Any], runtime: dict[str, Any] | None) -> dict[str, Any]:
+    # What a running local runtime did is reported beside the stored result, not in it.
+    return {**result, "runtime": runtime} if runtime else result
 
 
 def _state(ctx: Context) -> EnvironmentState:
@@ -37,11 +46,11 @@ def _state(ctx: Context) -> EnvironmentState:
 
 
 def bundles_add(ctx: Context, payload: BundleAddPayload) -> dict[str, Any]:
-    return _mutate(ctx, payload, "bundles add", lambda s: ops.add_bundle(s, payload))
+    return _mutate(ctx, payload, "bundles add", lambda s: ops.add_bundle(s, payload)).result
 
 
 def bundles_remove(ctx: Context, payload: BundleRemovePayload) -> dict[str, Any]:
-    return _mutate(ctx, payload, "bundles remove", lambda s: ops.remove_bundle(s, payload))
+    return _mutate(ctx, payload, "bundles remove", lambda s: ops.remove_bundle(s, payload)).result
 
 
 def bundles_list(ctx: Context, _: None) -> dict[str, Any]:
@@ -80,12 +89,12 @@ def revisions_stage(ctx: Context, payload: RevisionStagePayload) -> dict[str, An
         digest = verify_archive(payload.bundle_path).digest
     return _mutate(
         ctx, payload, "revisions stage", lambda s: ops.stage_revision(s, payload, digest)
-    )
+    ).result
 
 
 def _transition(
     ctx: Context, payload: RevisionPayload, verb: str, target: RevisionLifecycle
-) -> dict[str, Any]:
+) -> MutationResult:
     # Multi-step verbs (warm) are two transactions; the idempotency key covers the last one.
     return ctx.store.mutate(
         payload.environment_id,
@@ -94,40 +103,49 @@ def _transition(
         expected_generation=payload.expected_generation,
         idempotency_key=None,
         payload=payload.to_json_dict(),
-    ).result
+    )
+
+
+def _state_after(ctx: Context, mutation: MutationResult, environment_id: str) -> EnvironmentState:
+    return mutation.state if mutation.state is not None else ctx.store.load(environment_id)
 
 
 def revisions_warm(ctx: Context, payload: RevisionPayload) -> dict[str, Any]:
+    """staged -> warming -> ready; with the local runtime up, ready only once healthy."""
     state = ctx.store.load(payload.environment_id)
     revision = ops.revision_of(state, payload.revision_id)
-    steps = (
-        [RevisionLifecycle.READY]
-        if revision.lifecycle == RevisionLifecycle.WARMING
-        else [
-            RevisionLifecycle.WARMING,
-            RevisionLifecycle.READY,
-        ]
-    )
-    from greentic_iac.cli.commands import deployers
-
-    result: dict[str, Any] = {}
-    for target in steps:
-        if target == RevisionLifecycle.READY:
-            deployers.wait_until_healthy(ctx, payload.environment_id, payload.revision_id)
-        result = _transition(ctx, payload, "revisions warm", target)
-    return result
+    if revision.lifecycle != RevisionLifecycle.WARMING:
+        # The lifecycle matrix refuses (and names) anything but staged -> warming.
+        warming = _transition(ctx, payload, "revisions warm", RevisionLifecycle.WARMING)
+        state = _state_after(ctx, warming, payload.environment_id)
+    # Raises (the revision stays warming) when a running runtime's health check fails.
+    runtime = deployers.wait_until_healthy(ctx, state, payload.revision_id)
+    ready = _transition(ctx, payload, "revisions warm", RevisionLifecycle.READY)
+    pushed = deployers.after_change(ctx, ready.state)
+    if pushed:
+        runtime = {**runtime, **pushed}
+    return _with_runtime(ready.result, runtime)
 
 
 def revisions_drain(ctx: Context, payload: RevisionPayload) -> dict[str, Any]:
-    return _transition(ctx, payload, "revisions drain", RevisionLifecycle.DRAINING)
+    mutation = _transition(ctx, payload, "revisions drain", RevisionLifecycle.DRAINING)
+    state = _state_after(ctx, mutation, payload.environment_id)
+    runtime = deployers.wait_until_drained(ctx, state, payload.revision_id)
+    return _with_runtime(mutation.result, runtime)
 
 
 def revisions_deactivate(ctx: Context, payload: RevisionPayload) -> dict[str, Any]:
-    return _transition(ctx, payload, "revisions deactivate", RevisionLifecycle.INACTIVE)
+    mutation = _transition(ctx, payload, "revisions deactivate", RevisionLifecycle.INACTIVE)
+    state = _state_after(ctx, mutation, payload.environment_id)
+    runtime = deployers.wait_until_stopped(ctx, state, payload.revision_id)
+    return _with_runtime(mutation.result, runtime)
 
 
 def revisions_archive(ctx: Context, payload: RevisionPayload) -> dict[str, Any]:
-    return _transition(ctx, payload, "revisions archive", RevisionLifecycle.ARCHIVED)
+    mutation = _transition(ctx, payload, "revisions archive", RevisionLifecycle.ARCHIVED)
+    state = _state_after(ctx, mutation, payload.environment_id)
+    runtime = deployers.wait_until_stopped(ctx, state, payload.revision_id)
+    return _with_runtime(mutation.result, runtime)
 
 
 def revisions_list(ctx: Context, _: None) -> dict[str, Any]:
@@ -142,11 +160,13 @@ def revisions_list(ctx: Context, _: None) -> dict[str, Any]:
 
 
 def traffic_set(ctx: Context, payload: TrafficSetPayload) -> dict[str, Any]:
-    return _mutate(ctx, payload, "traffic set", lambda s: ops.set_traffic(s, payload))
+    mutation = _mutate(ctx, payload, "traffic set", lambda s: ops.set_traffic(s, payload))
+    return _with_runtime(mutation.result, deployers.after_traffic_change(ctx, mutation.state))
 
 
 def traffic_rollback(ctx: Context, payload: TrafficRollbackPayload) -> dict[str, Any]:
-    return _mutate(ctx, payload, "traffic rollback", lambda s: ops.rollback_traffic(s, payload))
+    mutation = _mutate(ctx, payload, "traffic rollback", lambda s: ops.rollback_traffic(s, payload))
+    return _with_runtime(mutation.result, deployers.after_traffic_change(ctx, mutation.state))
 
 
 def traffic_show(ctx: Context, _: None) -> dict[str, Any]:
