@@ -3,14 +3,15 @@
 Env-pack manifests declare ``ToolRequirement``s and ``ProbeRequirement``s
 (``greentic_iac.spec.checks``); this package runs them with hard timeouts and reports each
 as a ``CheckOutcome`` with an install or login hint. The CLI joins the two: it collects
-each binding's requirements, fills placeholders from the binding's settings, builds the
-``env tool-check`` report, and calls ``gate`` before ``preview``/``up``/``destroy``/``drift``.
+each binding's requirements (placeholders filled by ``envpacks.binding_requirements``),
+builds the ``env tool-check`` report, adds the pulumi CLI check (``preflight.engine``) and
+calls ``gate`` before ``preview --engine pulumi``/``up``/``destroy``/``drift``.
 This package never imports ``envpacks`` (same layer).
 """
 
 from greentic_iac.preflight.catalog import KNOWN_TOOLS, TOOL_CATALOG, InstallHints, ToolSpec
 from greentic_iac.preflight.outcome import BLOCKING_STATUSES, CheckOutcome, CheckStatus
-from greentic_iac.preflight.placeholders import fill_placeholders
+from greentic_iac.preflight.placeholders import has_placeholders
 from greentic_iac.preflight.platforms import detect_platform
 from greentic_iac.preflight.probes import KNOWN_PROBES, PROBE_CATALOG, ProbeSpec
 from greentic_iac.preflight.report import (
@@ -41,8 +42,8 @@ __all__ = [
     "ToolSpec",
     "build_tool_check_report",
     "detect_platform",
-    "fill_placeholders",
     "gate",
+    "has_placeholders",
     "install_hint",
     "report_from_outcomes",
     "run_requirements",

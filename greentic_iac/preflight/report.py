@@ -73,7 +73,7 @@ def build_tool_check_report(
     """Run every binding's requirements (one concurrent batch) and group the outcomes.
 
     ``bindings`` is ``[(slot, kind, requirements)]`` with placeholders already filled
-    (see ``fill_placeholders``); ``kind`` is the binding's descriptor. Raises
+    (``envpacks.binding_requirements`` fills them); ``kind`` is the binding's descriptor. Raises
     InvalidInputError only for a non-positive timeout.
     """
     flat = [requirement for _, _, requirements in bindings for requirement in requirements]

@@ -64,7 +64,7 @@ def _run_one(requirement: Requirement, context: ProbeContext) -> CheckOutcome:
             check=check,
             status=CheckStatus.FAILED,
             detail=f"params still hold placeholders: {requirement.params}",
-            hint="fill them from the binding's settings (fill_placeholders) before running",
+            hint="fill them from the binding's settings (envpacks.preflight_for_settings) first",
         )
     return PROBE_CATALOG[requirement.probe].run(requirement, context)
 

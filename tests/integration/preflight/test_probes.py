@@ -10,7 +10,6 @@ import pytest
 from greentic_iac.preflight import (
     CheckStatus,
     build_tool_check_report,
-    fill_placeholders,
     run_requirements,
 )
 from greentic_iac.spec.checks import ProbeRequirement, ToolRequirement
@@ -82,11 +81,11 @@ def test_kubectl_can_i_yes_and_no(fake_tool: FakeTool, bin_dir: Path, tmp_path: 
     declared = [
         ProbeRequirement(
             probe="kubectl-can-i",
-            params={"verb": verb, "resource": "deployments", "namespace": "{{ settings.ns }}"},
+            params={"verb": verb, "resource": "deployments", "namespace": "shop"},
         )
         for verb in ("create", "delete")
     ]
-    filled = [fill_placeholders(r, {"ns": "shop"}) for r in declared]
+    filled = declared  # placeholders are the env-pack layer's job (preflight_for_settings)
     allowed, denied = run_requirements(filled, path=str(bin_dir), timeout=7)
     assert allowed.status is CheckStatus.OK
     assert allowed.found == "yes"

@@ -1,53 +1,31 @@
-"""``{{ settings.x }}`` placeholders in probe params are filled from binding settings."""
+"""Placeholders are filled by the env-pack layer (one filler); the runner refuses leftovers."""
 
 from __future__ import annotations
 
-import pytest
-
-from greentic_iac.errors import InvalidInputError
-from greentic_iac.preflight import fill_placeholders
-from greentic_iac.spec.checks import ProbeRequirement, ToolRequirement
+from greentic_iac.preflight import CheckStatus, has_placeholders, run_requirements
+from greentic_iac.spec.checks import ProbeRequirement
 
 
-def test_fills_whole_and_embedded_placeholders_keeping_types() -> None:
+def test_has_placeholders_finds_them_at_any_depth() -> None:
+    assert has_placeholders("{{ settings.namespace }}")
+    assert has_placeholders({"a": ["x", {"b": "ctx-{{settings.cluster}}"}]})
+    assert not has_placeholders({"namespace": "shop", "port": 8080, "list": ["a", 3]})
+    assert not has_placeholders("{ single braces }")
+
+
+def test_the_runner_refuses_an_unfilled_probe_without_running_it(tmp_path) -> None:
+    # An empty PATH: if the runner tried kubectl it would report it missing instead.
     requirement = ProbeRequirement(
         probe="kubectl-can-i",
-        params={
-            "verb": "create",
-            "resource": "deployments",
-            "namespace": "{{ settings.namespace }}",
-            "context": "ctx-{{settings.cluster.name}}",
-            "port": "{{ settings.port }}",
-            "list": ["{{ settings.namespace }}", 3],
-        },
+        params={"verb": "create", "resource": "deployments", "namespace": "{{ settings.ns }}"},
     )
-    filled = fill_placeholders(
-        requirement, {"namespace": "shop", "cluster": {"name": "eu1"}, "port": 8080}
-    )
-    assert filled.params == {
-        "verb": "create",
-        "resource": "deployments",
-        "namespace": "shop",
-        "context": "ctx-eu1",
-        "port": 8080,
-        "list": ["shop", 3],
-    }
-    # The manifest's requirement is not mutated (it is shared by every binding).
-    assert requirement.params["namespace"] == "{{ settings.namespace }}"
+    (outcome,) = run_requirements([requirement], path=str(tmp_path), timeout=2)
+    assert outcome.status is CheckStatus.FAILED
+    assert outcome.detail is not None and "placeholders" in outcome.detail
+    assert outcome.hint is not None and "preflight_for_settings" in outcome.hint
 
 
-def test_missing_setting_names_the_param_and_the_setting() -> None:
-    requirement = ProbeRequirement(
-        probe="kubectl-can-i", params={"namespace": "{{ settings.namespace }}"}
-    )
-    with pytest.raises(InvalidInputError) as caught:
-        fill_placeholders(requirement, {"other": "x"})
-    message = str(caught.value)
-    assert "probe kubectl-can-i params.namespace" in message
-    assert "settings.namespace" in message
-    assert "\n" not in message
+def test_the_preflight_package_has_no_second_filler() -> None:
+    import greentic_iac.preflight as preflight
 
-
-def test_tool_requirements_pass_through() -> None:
-    requirement = ToolRequirement(tool="kubectl", min_version="1.28.0")
-    assert fill_placeholders(requirement, {}) is requirement
+    assert not hasattr(preflight, "fill_placeholders")

@@ -1,0 +1,216 @@
+"""``up``, ``destroy``, ``drift`` and ``preview --engine pulumi``: the Pulumi engine behind
+the preflight gate.
+
+Each verb runs in the same order: load the environment; refuse the local target (its
+``greentic:local:*`` resources are applied by ``local up``, not Pulumi); run the preflight
+gate (the environment's checks plus the pulumi CLI) unless ``--skip-preflight``, which is
+audited; then the engine. ``up`` compiles the plan first (a plan with error findings never
+reaches Pulumi) and records it as the applied baseline only after the engine succeeded;
+``destroy`` removes the baseline. ``up`` and ``destroy`` are audited with their outcome.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from greentic_iac.cli.context import Context, Rendered
+from greentic_iac.errors import GreenticError, InvalidInputError
+from greentic_iac.spec import EnvironmentState, validate_environment_id
+
+if TYPE_CHECKING:
+    from greentic_iac.pulumi.engine import EngineResult, Operation
+
+LOCAL_DEPLOYER = "greentic.deployer.local-process"
+LOCAL_TOKEN_PREFIX = "greentic:local:"  # noqa: S105 (a type token prefix)
+DRIFT_EXIT_CODE = 5
+
+
+def _state(ctx: Context) -> EnvironmentState:
+    state: EnvironmentState = ctx.store.load(validate_environment_id(ctx.args.environment_id))
+    return state
+
+
+def refuse_local(state: EnvironmentState, verb: str) -> None:
+    """The local target is not a Pulumi stack: point at ``local up`` instead (exit 2)."""
+    deployer = state.environment.deployer()
+    if deployer is not None and deployer.kind.path == LOCAL_DEPLOYER:
+        environment_id = state.environment.environment_id
+        raise InvalidInputError(
+            f"environment_id: {environment_id} uses the local target ({deployer.kind}); its "
+            f"greentic:local:* resources are not Pulumi resources, so `{verb}` does not apply "
+            f"to it: use `greentic-iac local up {environment_id}` (and `local down`)"
+        )
+
+
+def preflight_gate(ctx: Context, state: EnvironmentState, verb: str) -> dict[str, Any] | None:
+    """Run the gate, or record that it was skipped. Returns the report's counts when it ran.
+
+    Raises PreflightError (exit 3) with every failing check and its hint before any
+    Pulumi call.
+    """
+    environment_id = state.environment.environment_id
+    if getattr(ctx.args, "skip_preflight", False):
+        ctx.store.record(environment_id, verb, {"skip_preflight": True})
+        return None
+    from greentic_iac.cli.commands.packs import tool_check_report
+    from greentic_iac.preflight import DEFAULT_TIMEOUT, gate
+    from greentic_iac.preflight.engine import with_engine_checks
+
+    timeout = getattr(ctx.args, "timeout", None) or DEFAULT_TIMEOUT
+    report = with_engine_checks(tool_check_report(ctx, state.environment, timeout), timeout=timeout)
+    gate(report)
+    return {"failed_checks": report.failed_checks, "total_checks": report.total_checks}
+
+
+def _target(ctx: Context, state: EnvironmentState) -> Any:
+    from greentic_iac.pulumi.engine import stack_target
+
+    return stack_target(state, ctx.greentic_home, store_url=ctx.store_url)
+
+
+def _run(ctx: Context, state: EnvironmentState, operation: Operation) -> EngineResult:
+    from greentic_iac.pulumi.engine import run_operation, stderr_progress
+
+    return run_operation(_target(ctx, state), operation, stderr_progress, stream_output=ctx.debug)
+
+
+def _compile(state: EnvironmentState) -> Any:
+    from greentic_iac.operations.planning import compile_environment
+
+    plan = compile_environment(state)
+    local = sorted({r.type for r in plan.resources if r.type.startswith(LOCAL_TOKEN_PREFIX)})
+    if local:
+        raise InvalidInputError(
+            f"environment_id: the plan of {state.environment.environment_id} holds "
+            f"{', '.join(local)} resources, which only `greentic-iac local up` applies"
+        )
+    return plan
+
+
+def _audited(ctx: Context, state: EnvironmentState, verb: str, run: Any) -> dict[str, Any]:
+    """Run ``run()``; record its result (or its one-line error) in the audit log."""
+    environment_id = state.environment.environment_id
+    try:
+        result: dict[str, Any] = run()
+    except GreenticError as error:
+        ctx.store.record(
+            environment_id, verb, {"error": str(error).splitlines()[0]}, outcome="error"
+        )
+        raise
+    ctx.store.record(environment_id, verb, {"changes": result["changes"]})
+    return result
+
+
+def up(ctx: Context, _: None) -> dict[str, Any]:
+    from greentic_iac.operations.baseline import baseline_path, save_baseline
+
+    state = _state(ctx)
+    refuse_local(state, "up")
+    plan = _compile(state)
+    preflight = preflight_gate(ctx, state, "up")
+
+    def run() -> dict[str, Any]:
+        result: dict[str, Any] = _run(ctx, state, "up").to_dict()
+        save_baseline(ctx.greentic_home, plan)
+        result["baseline"] = {
+            "path": str(baseline_path(ctx.greentic_home, plan.environment_id)),
+            "content_hash": plan.content_hash(),
+        }
+        return result
+
+    result = _audited(ctx, state, "up", run)
+    result["preflight"] = preflight
+    return result
+
+
+def destroy(ctx: Context, _: None) -> dict[str, Any]:
+    from greentic_iac.operations.baseline import baseline_path
+
+    state = _state(ctx)
+    refuse_local(state, "destroy")
+    preflight = preflight_gate(ctx, state, "destroy")
+
+    def run() -> dict[str, Any]:
+        result: dict[str, Any] = _run(ctx, state, "destroy").to_dict()
+        path = baseline_path(ctx.greentic_home, state.environment.environment_id)
+        result["baseline_removed"] = path.is_file()
+        path.unlink(missing_ok=True)
+        return result
+
+    result = _audited(ctx, state, "destroy", run)
+    result["preflight"] = preflight
+    return result
+
+
+def _envelope(noun: str, result: dict[str, Any], exit_code: int) -> Rendered:
+    envelope = {"noun": noun, "op": noun, "result": result}
+    return Rendered(json.dumps(envelope, indent=2, default=str), exit_code)
+
+
+def drift(ctx: Context, _: None) -> dict[str, Any] | Rendered:
+    """Refresh preview-only: nothing in the stack's state or the cloud changes."""
+    state = _state(ctx)
+    refuse_local(state, "drift")
+    preflight = preflight_gate(ctx, state, "drift")
+    engine_result = _run(ctx, state, "drift")
+    result: dict[str, Any] = engine_result.to_dict()
+    result["drift"] = engine_result.has_changes
+    result["preflight"] = preflight
+    if ctx.args.detailed_exitcode and engine_result.has_changes:
+        return _envelope("drift", result, DRIFT_EXIT_CODE)
+    return result
+
+
+def _text_summary(result: dict[str, Any]) -> str:
+    changes = result["changes"]
+    parts = [f"{count} to {op}" for op, count in changes.items() if op != "same" and count]
+    lines = [
+        f"pulumi preview of {result['environment_id']}: "
+        + (", ".join(parts) if parts else "no changes"),
+    ]
+    if changes.get("same"):
+        lines.append(f"{changes['same']} unchanged")
+    return "\n".join(lines)
+
+
+def _markdown_summary(result: dict[str, Any]) -> str:
+    rows = "\n".join(f"| {op} | {count} |" for op, count in result["changes"].items())
+    return (
+        f"### pulumi preview of `{result['environment_id']}`\n\n"
+        f"| operation | resources |\n| --- | ---: |\n{rows}\n"
+    )
+
+
+def pulumi_preview(ctx: Context) -> dict[str, Any] | Rendered:
+    """``preview ENV --engine pulumi`` (called by the ``preview`` handler).
+
+    ``--format`` json (or unset) gives the JSON envelope; text and markdown give a short
+    summary; html is the offline preview's format only. ``--detailed-exitcode`` exits 5
+    when the engine reports changes.
+    """
+    output_format = getattr(ctx.args, "format", None)
+    if output_format == "html":
+        raise InvalidInputError(
+            "--format: html is a format of the offline preview; use json, text or markdown "
+            "with --engine pulumi"
+        )
+    state = _state(ctx)
+    refuse_local(state, "preview --engine pulumi")
+    _compile(state)
+    preflight = preflight_gate(ctx, state, "preview")
+    engine_result = _run(ctx, state, "preview")
+    result: dict[str, Any] = engine_result.to_dict()
+    result["preflight"] = preflight
+    exit_code = (
+        DRIFT_EXIT_CODE
+        if getattr(ctx.args, "detailed_exitcode", False) and engine_result.has_changes
+        else 0
+    )
+    if output_format == "text":
+        return Rendered(_text_summary(result), exit_code)
+    if output_format == "markdown":
+        return Rendered(_markdown_summary(result), exit_code)
+    if exit_code:
+        return _envelope("preview", result, exit_code)
+    return result

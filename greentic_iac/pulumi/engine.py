@@ -1,0 +1,225 @@
+"""Run ``preview``, ``up``, ``destroy`` and ``drift`` on an environment's stack through the
+Pulumi Automation API.
+
+A ``LocalWorkspace`` on the project directory (the one holding ``Pulumi.yaml``, whose
+program compiles the environment from the store and emits it), the stack named after the
+environment, the backend and secrets provider from ``greentic_iac.pulumi.backend``, and the
+stack config ``greentic:environment`` / ``greentic:home`` (plus provider settings) so the
+program finds the same store this process reads. Progress goes to a caller-supplied sink
+line by line; the result is a small summary dict. Every engine failure becomes one
+``EngineError`` line (the engine's first error message), never a traceback.
+
+This module knows nothing about preflight, baselines or the CLI: the apply verbs
+(``greentic_iac.cli.commands.apply``) put the gate in front and record the baseline after.
+``pulumi`` is imported inside the functions, so importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from greentic_iac.errors import GreenticError
+from greentic_iac.pulumi.backend import Backend, resolve_backend
+from greentic_iac.pulumi.events import EventCollector, Progress, first_line
+from greentic_iac.pulumi.stack_config import provider_config
+from greentic_iac.spec.state import EnvironmentState
+
+Operation = Literal["preview", "up", "destroy", "drift"]
+OPERATIONS: tuple[Operation, ...] = ("preview", "up", "destroy", "drift")
+
+SECRET_MASK = "[secret]"  # noqa: S105 (the mask, not a secret)
+# Steps that change nothing; every other count in a summary is a change.
+_NO_CHANGE = frozenset({"same", "read", "refresh"})
+_ERROR_LINE = re.compile(r"^\s*error:\s*(.+)$", re.MULTILINE)
+
+
+class EngineError(GreenticError):
+    """The Pulumi engine (or the CLI under it) failed; the message is its first error."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class StackTarget:
+    """Everything the engine needs to address one environment's stack."""
+
+    environment_id: str
+    home: Path
+    backend: Backend
+    # Plaintext stack config (``greentic:*``, ``aws:region``, ...): never secrets.
+    config: dict[str, str]
+    work_dir: Path
+    # Extra environment for the program (``GREENTIC_STORE`` when the store is remote).
+    env_vars: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    environment_id: str
+    operation: Operation
+    changes: dict[str, int]
+    outputs: dict[str, Any]
+    duration_s: float
+
+    @property
+    def has_changes(self) -> bool:
+        return any(count > 0 for op, count in self.changes.items() if op not in _NO_CHANGE)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "environment_id": self.environment_id,
+            "operation": self.operation,
+            "changes": dict(sorted(self.changes.items())),
+            "outputs": self.outputs,
+            "duration_s": self.duration_s,
+        }
+
+
+def stack_config_values(state: EnvironmentState, home: Path) -> dict[str, str]:
+    """``greentic:environment``, ``greentic:home`` and the provider settings of ``state``."""
+    return {
+        "greentic:environment": state.environment.environment_id,
+        "greentic:home": str(home.resolve()),
+        **provider_config(state),
+    }
+
+
+def stack_target(
+    state: EnvironmentState,
+    home: Path,
+    *,
+    store_url: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    work_dir: Path | None = None,
+) -> StackTarget:
+    """The stack of ``state``'s environment, with its backend resolved (see backend.py)."""
+    from greentic_iac.resources import project_dir
+
+    env_vars = {"GREENTIC_HOME": str(home.resolve())}
+    if store_url:
+        env_vars["GREENTIC_STORE"] = store_url
+    return StackTarget(
+        environment_id=state.environment.environment_id,
+        home=home,
+        backend=resolve_backend(home, state.config, environ),
+        config=stack_config_values(state, home),
+        work_dir=work_dir or project_dir(),
+        env_vars=env_vars,
+    )
+
+
+def _masked_outputs(outputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Stack outputs for the result; secret ones are masked, never printed."""
+    return {
+        key: SECRET_MASK if getattr(value, "secret", False) else getattr(value, "value", value)
+        for key, value in sorted(outputs.items())
+    }
+
+
+def engine_error_message(error: BaseException, collector: EventCollector) -> str:
+    """The engine's first error: an error diagnostic, else an ``error:`` line the CLI
+    printed, else the first line it printed at all."""
+    if collector.first_error:
+        return collector.first_error
+    text = str(error)
+    stderr = text.split(" stderr:", 1)[1] if " stderr:" in text else text
+    for source in (stderr, text):
+        found = _ERROR_LINE.search(source)
+        if found:
+            return found.group(1).strip()
+    return first_line(stderr) or first_line(text) or type(error).__name__
+
+
+def _changes(collector: EventCollector, fallback: Mapping[Any, int] | None) -> dict[str, int]:
+    if collector.changes is not None:
+        return collector.changes
+    return {str(getattr(op, "value", op)): int(n) for op, n in (fallback or {}).items()}
+
+
+def run_operation(
+    target: StackTarget,
+    operation: Operation,
+    progress: Progress,
+    *,
+    stream_output: bool = False,
+) -> EngineResult:
+    """Run one operation on ``target``'s stack (selected, or created when new).
+
+    ``progress`` receives one line per resource step, error and summary; with
+    ``stream_output`` it also receives the Pulumi CLI's own output lines. Raises
+    ``EngineError`` (one line) when the CLI is missing, too old, or the operation fails.
+    """
+    from pulumi import automation as auto
+
+    started = time.monotonic()
+    collector = EventCollector(operation, progress)
+    output_tail: deque[str] = deque(maxlen=200)
+
+    def on_output(line: str) -> None:
+        output_tail.append(line)
+        if stream_output:
+            progress(line)
+
+    outputs: dict[str, Any] = {}
+    try:
+        workspace = auto.LocalWorkspace(
+            work_dir=str(target.work_dir),
+            env_vars={**target.env_vars, **target.backend.env_vars},
+            secrets_provider=target.backend.secrets_provider,
+        )
+        stack = auto.Stack.create_or_select(target.environment_id, workspace)
+        stack.set_all_config({key: auto.ConfigValue(value) for key, value in target.config.items()})
+        fallback: Mapping[Any, int] | None = None
+        if operation == "preview":
+            fallback = stack.preview(on_output=on_output, on_event=collector).change_summary
+        elif operation == "drift":
+            refreshed = stack.preview_refresh(on_output=on_output, on_event=collector)
+            fallback = refreshed.change_summary
+        elif operation == "up":
+            up_result = stack.up(on_output=on_output, on_event=collector)
+            outputs = _masked_outputs(up_result.outputs)
+            fallback = up_result.summary.resource_changes
+        else:
+            fallback = stack.destroy(
+                on_output=on_output, on_event=collector
+            ).summary.resource_changes
+    except FileNotFoundError as error:
+        raise EngineError(
+            f"pulumi {operation}: the pulumi CLI is not on PATH ({error.filename or 'pulumi'}); "
+            "run without --skip-preflight to see how to install it"
+        ) from None
+    except auto.InvalidVersionError as error:
+        raise EngineError(f"pulumi {operation}: {first_line(str(error))}") from None
+    except auto.CommandError as error:
+        raise EngineError(
+            f"pulumi {operation} failed for {target.environment_id}: "
+            f"{engine_error_message(error, collector)}"
+        ) from None
+    except (RuntimeError, OSError) as error:
+        # The API raises plain RuntimeError when the engine never sent a summary, and the
+        # CLI's version check can fail to parse; both are engine failures, not bugs of ours.
+        raise EngineError(
+            f"pulumi {operation} failed for {target.environment_id}: "
+            f"{collector.first_error or first_line(str(error)) or type(error).__name__}"
+        ) from None
+    return EngineResult(
+        environment_id=target.environment_id,
+        operation=operation,
+        changes=_changes(collector, fallback),
+        outputs=outputs,
+        duration_s=round(time.monotonic() - started, 3),
+    )
+
+
+def stderr_progress(line: str) -> None:
+    """The CLI's progress sink: stderr, so stdout stays the JSON envelope."""
+    import sys
+
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
