@@ -1,0 +1,166 @@
+"""The resource diff of two plans: create / update / replace / delete, property by property.
+
+Resources are matched by logical name (names come from ids, so a staged revision adds
+resources and renames none). Properties are compared leaf by leaf: dict keys by name, list
+items by position, and a ``$ref`` as one value (its target is known only at apply time).
+A ``None`` value and a missing key are the same thing (Pulumi never sends ``None``).
+Whether a change replaces the resource comes from ``replace_rules``; a changed type token
+or parent changes the resource's URN and is always a replacement. ``depends_on`` and
+resource options are not properties: changing them alone is no change.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+from greentic_iac.plan.model import Plan, PlanResource, is_ref
+from greentic_iac.preview.replace_rules import PropertyPath, forces_replace
+
+ACTION_ORDER: Final = {"create": 0, "replace": 1, "update": 2, "delete": 3}
+_IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
+_MISSING: Final = object()
+
+
+def format_path(path: PropertyPath) -> str:
+    """``("actions", 0, "forward", "targetGroups", 1, "weight")`` ->
+    ``actions[0].forward.targetGroups[1].weight``; keys that are not identifiers (labels,
+    annotations, tag keys) are quoted: ``metadata.labels["greentic.ai/revision"]``."""
+    text = ""
+    for segment in path:
+        if isinstance(segment, int):
+            text += f"[{segment}]"
+        elif _IDENTIFIER.match(segment):
+            text += f".{segment}" if text else segment
+        else:
+            text += f"[{json.dumps(segment)}]"
+    return text
+
+
+def _leaf_changes(before: Any, after: Any, path: PropertyPath, out: list[tuple[Any, ...]]) -> None:
+    if before == after:
+        return
+    if is_ref(before) or is_ref(after):
+        out.append((path, before, after))
+        return
+    if isinstance(before, Mapping) and isinstance(after, Mapping):
+        for key in sorted(before.keys() | after.keys()):
+            old = before.get(key)
+            new = after.get(key)
+            if old is None or new is None:
+                if old != new:
+                    out.append(((*path, key), old, new))
+                continue
+            _leaf_changes(old, new, (*path, key), out)
+        return
+    if isinstance(before, list) and isinstance(after, list):
+        for index in range(max(len(before), len(after))):
+            old = before[index] if index < len(before) else None
+            new = after[index] if index < len(after) else None
+            if old is None or new is None:
+                if old != new:
+                    out.append(((*path, index), old, new))
+                continue
+            _leaf_changes(old, new, (*path, index), out)
+        return
+    out.append((path, before, after))
+
+
+def _ignored(path: str, ignore_changes: list[str]) -> bool:
+    return any(
+        path == ignored or path.startswith((ignored + ".", ignored + "["))
+        for ignored in ignore_changes
+    )
+
+
+def _whole(resource: PlanResource, side: str) -> list[dict[str, Any]]:
+    changes = []
+    for key in sorted(resource.properties):
+        value = resource.properties[key]
+        if value is None:
+            continue
+        before, after = (None, value) if side == "after" else (value, None)
+        changes.append(
+            {"path": format_path((key,)), "before": before, "after": after, "forces_replace": False}
+        )
+    return changes
+
+
+def resource_change(old: PlanResource, new: PlanResource) -> dict[str, Any] | None:
+    """The update or replace of one resource present in both plans (None: unchanged)."""
+    changes: list[dict[str, Any]] = []
+    if old.type != new.type:
+        changes.append(
+            {"path": "type", "before": old.type, "after": new.type, "forces_replace": True}
+        )
+    if old.parent != new.parent:
+        changes.append(
+            {"path": "parent", "before": old.parent, "after": new.parent, "forces_replace": True}
+        )
+    if old.properties != new.properties:
+        leaves: list[tuple[Any, ...]] = []
+        _leaf_changes(old.properties, new.properties, (), leaves)
+        ignore = new.options.ignore_changes
+        for path, before, after in leaves:
+            text = format_path(path)
+            if ignore and _ignored(text, ignore):
+                continue
+            changes.append(
+                {
+                    "path": text,
+                    "before": before,
+                    "after": after,
+                    "forces_replace": forces_replace(
+                        new.type, path, old.properties, new.properties
+                    ),
+                }
+            )
+    if not changes:
+        return None
+    replace = any(change["forces_replace"] for change in changes)
+    return {
+        "action": "replace" if replace else "update",
+        "name": new.name,
+        "type": new.type,
+        "changes": changes,
+    }
+
+
+def diff_resources(before: Plan | None, after: Plan) -> tuple[list[dict[str, Any]], int]:
+    """(changed resources in the preview contract's order, number of unchanged resources)."""
+    old = {r.name: r for r in before.resources} if before is not None else {}
+    changed: list[dict[str, Any]] = []
+    unchanged = 0
+    seen: set[str] = set()
+    for resource in after.resources:
+        seen.add(resource.name)
+        previous = old.get(resource.name)
+        if previous is None:
+            changed.append(
+                {
+                    "action": "create",
+                    "name": resource.name,
+                    "type": resource.type,
+                    "changes": _whole(resource, "after"),
+                }
+            )
+            continue
+        change = resource_change(previous, resource)
+        if change is None:
+            unchanged += 1
+        else:
+            changed.append(change)
+    for name, resource in old.items():
+        if name not in seen:
+            changed.append(
+                {
+                    "action": "delete",
+                    "name": name,
+                    "type": resource.type,
+                    "changes": _whole(resource, "before"),
+                }
+            )
+    changed.sort(key=lambda c: (ACTION_ORDER[c["action"]], c["name"]))
+    return changed, unchanged

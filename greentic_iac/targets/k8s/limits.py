@@ -1,0 +1,132 @@
+"""Routing limits a Kubernetes plan must respect, checked on the plan's route objects.
+
+The compiler refuses a split its routing mode can't express, but ``preview`` also diffs
+plans it did not just compile (``--against FILE``, older baselines), so the limits are
+checked again on what the plan would write:
+
+- Gateway API: an HTTPRoute rule takes at most 16 backendRefs;
+- ingress-nginx: one canary Ingress per host and path (a second one is ignored);
+- AWS Load Balancer Controller: a forward action takes at most five weighted target groups,
+  each weight 0-999 (the ALB's own limits).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any, Final
+
+from greentic_iac.plan.model import Finding, Plan, PlanResource, Severity
+from greentic_iac.targets.alb_weights import ALB_MAX_WEIGHT, ALB_MAX_WEIGHTED_TARGET_GROUPS
+from greentic_iac.targets.k8s.routes import ALB, GATEWAY_MAX_BACKEND_REFS, NGINX
+
+HTTPROUTE: Final = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
+INGRESS: Final = "kubernetes:networking.k8s.io/v1:Ingress"
+
+
+def _error(code: str, message: str, subject: str) -> Finding:
+    return Finding(severity=Severity.ERROR, code=code, message=message, subject=subject)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _httproute(resource: PlanResource) -> list[Finding]:
+    findings = []
+    for index, rule in enumerate(_list(_dict(resource.properties.get("spec")).get("rules"))):
+        refs = _list(_dict(rule).get("backendRefs"))
+        if len(refs) > GATEWAY_MAX_BACKEND_REFS:
+            findings.append(
+                _error(
+                    "gateway-max-backend-refs",
+                    f"spec.rules[{index}].backendRefs: {len(refs)} backends; a Gateway API "
+                    f"HTTPRoute rule takes at most {GATEWAY_MAX_BACKEND_REFS}",
+                    resource.name,
+                )
+            )
+    return findings
+
+
+def _canary_keys(resource: PlanResource) -> list[tuple[str, str, str]]:
+    metadata = _dict(resource.properties.get("metadata"))
+    annotations = _dict(metadata.get("annotations"))
+    if annotations.get(f"{NGINX}/canary") != "true":
+        return []
+    spec = _dict(resource.properties.get("spec"))
+    ingress_class = str(spec.get("ingressClassName", ""))
+    keys = []
+    for rule in _list(spec.get("rules")):
+        host = str(_dict(rule).get("host", ""))
+        for path in _list(_dict(_dict(rule).get("http")).get("paths")):
+            keys.append((ingress_class, host, str(_dict(path).get("path", "/"))))
+    return keys
+
+
+def _alb_actions(resource: PlanResource) -> list[Finding]:
+    annotations = _dict(_dict(resource.properties.get("metadata")).get("annotations"))
+    findings = []
+    prefix = f"{ALB}/actions."
+    for key, raw in sorted(annotations.items()):
+        if not key.startswith(prefix) or not isinstance(raw, str):
+            continue
+        try:
+            action = json.loads(raw)
+        except ValueError:
+            continue
+        groups = _list(_dict(_dict(action).get("forwardConfig")).get("targetGroups"))
+        weighted = [g for g in groups if _dict(g).get("weight", 1) != 0]
+        where = f'metadata.annotations["{key}"]'
+        if len(weighted) > ALB_MAX_WEIGHTED_TARGET_GROUPS:
+            findings.append(
+                _error(
+                    "alb-max-target-groups",
+                    f"{where}: {len(weighted)} weighted target groups in one forward action; "
+                    f"an ALB takes at most {ALB_MAX_WEIGHTED_TARGET_GROUPS}",
+                    resource.name,
+                )
+            )
+        for index, group in enumerate(groups):
+            weight = _dict(group).get("weight")
+            if weight is None:
+                continue
+            if not isinstance(weight, int) or isinstance(weight, bool) or not 0 <= weight <= 999:
+                findings.append(
+                    _error(
+                        "alb-weight-range",
+                        f"{where}: targetGroups[{index}].weight {weight!r} is outside the ALB "
+                        f"range 0-{ALB_MAX_WEIGHT}",
+                        resource.name,
+                    )
+                )
+    return findings
+
+
+def limit_findings(plan: Plan) -> list[Finding]:
+    """Error findings for every route object over its routing mode's limit."""
+    findings: list[Finding] = []
+    canaries: Counter[tuple[str, str, str]] = Counter()
+    canary_owner: dict[tuple[str, str, str], str] = {}
+    for resource in plan.resources:
+        if resource.type == HTTPROUTE:
+            findings.extend(_httproute(resource))
+        elif resource.type == INGRESS:
+            for key in _canary_keys(resource):
+                canaries[key] += 1
+                canary_owner.setdefault(key, resource.name)
+            findings.extend(_alb_actions(resource))
+    for (ingress_class, host, path), count in sorted(canaries.items()):
+        if count > 1:
+            findings.append(
+                _error(
+                    "nginx-one-canary",
+                    f"{count} canary Ingresses for host {host} path {path} (class "
+                    f"{ingress_class}); ingress-nginx honours one canary per host and path",
+                    canary_owner[(ingress_class, host, path)],
+                )
+            )
+    return findings
