@@ -1,0 +1,24 @@
+"""``ci init``: write the pull-request preview workflow into a repository."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from greentic_iac.ci.workflows import FOLLOW_UP, PROVIDERS, Provider, write_workflow
+from greentic_iac.cli.context import Context
+from greentic_iac.errors import InvalidInputError
+
+
+def init(ctx: Context, _: None) -> dict[str, Any]:
+    provider = _provider(ctx.args.provider or "github")
+    root = Path(ctx.args.dir) if ctx.args.dir else Path.cwd()
+    path = write_workflow(root, provider, force=bool(ctx.args.force))
+    return {"path": str(path), "provider": provider, "next": FOLLOW_UP[provider]}
+
+
+def _provider(raw: str) -> Provider:
+    for provider in PROVIDERS:
+        if raw == provider:
+            return provider
+    raise InvalidInputError(f"--provider: {raw!r} is not one of github, gitlab")
