@@ -1,0 +1,363 @@
+"""``plan``, ``export`` and ``stack init``: an environment's plan, as data, as files, as a stack.
+
+``plan ENV`` shows what the deployer's compiler makes of the environment (the same compile
+the Pulumi program runs); ``export`` writes that plan as a standalone Pulumi program or as
+Kubernetes YAML for teams that deploy without greentic-iac; ``stack init`` writes the stack
+config so a user with the Pulumi CLI runs ``pulumi up -s <env>``.
+
+Exports write into a directory the user names, so they follow one rule (docs/plan.md): the
+directory must be missing, empty, or an earlier export of the same environment and format
+(recognised by its ``.greentic-export.json`` record). A fresh export is built in a sibling
+temporary directory and renamed into place, so a failure leaves nothing behind; a refresh
+rewrites our files one by one (temp file + rename), removes the ones the new plan no longer
+has, and leaves files the user added alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from greentic_iac.cli.context import Context, Rendered
+from greentic_iac.errors import InvalidInputError
+from greentic_iac.spec import validate_environment_id
+
+if TYPE_CHECKING:
+    from greentic_iac.plan.model import Plan
+    from greentic_iac.spec.state import EnvironmentState
+
+EXPORT_RECORD: Final = ".greentic-export.json"
+FORMATS: Final = ("pulumi-python", "k8s-yaml")
+K8S_TARGET: Final = "greentic.deployer.k8s"
+LOCAL_TARGET: Final = "greentic.deployer.local-process"
+PROGRAM_SHIM: Final = (
+    '"""Written by `greentic-iac stack init`: stack name -> environment -> plan."""\n\n'
+    "from greentic_iac.program import run\n\nrun()\n"
+)
+
+
+def load_state(ctx: Context) -> EnvironmentState:
+    state: EnvironmentState = ctx.store.load(validate_environment_id(ctx.args.environment_id))
+    return state
+
+
+def compile_state(state: EnvironmentState) -> Plan:
+    from greentic_iac.operations.planning import compile_environment
+
+    return compile_environment(state)
+
+
+# -- plan -----------------------------------------------------------------------------------
+
+
+def plan(ctx: Context, _: None) -> dict[str, Any] | Rendered:
+    from greentic_iac.plan.io import plan_summary, plan_to_json, write_plan
+
+    compiled = compile_state(load_state(ctx))
+    out: str | None = ctx.args.out
+    if out is not None:
+        path = Path(out)
+        if path.is_dir():
+            raise InvalidInputError(f"--out {out}: is a directory; name the plan file to write")
+        write_plan(compiled, path)
+        if not ctx.args.json:
+            return {
+                "path": str(path),
+                "content_hash": compiled.content_hash(),
+                "resources": len(compiled.resources),
+            }
+    if ctx.args.json:
+        return Rendered(plan_to_json(compiled))
+    return plan_summary(compiled)
+
+
+# -- export ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What ``export`` wrote: file names relative to ``out``, in write order."""
+
+    environment_id: str
+    format: str
+    out: Path
+    content_hash: str
+    files: list[str]
+    removed: list[str]
+    refreshed: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "environment_id": self.environment_id,
+            "format": self.format,
+            "out": str(self.out),
+            "content_hash": self.content_hash,
+            "files": self.files,
+            "removed": self.removed,
+            "refreshed": self.refreshed,
+        }
+
+
+def _sdk_requirement(distribution: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"{distribution}>={version(distribution)}"
+    except PackageNotFoundError:
+        return distribution
+
+
+def pulumi_python_files(compiled: Plan) -> dict[str, str]:
+    """``__main__.py`` plus the project file and requirements that make it a runnable project."""
+    from greentic_iac.pulumi.export import export_pulumi_python
+
+    source = export_pulumi_python(compiled)
+    requirements = [_sdk_requirement("pulumi")]
+    if any(r.type.startswith("aws:") for r in compiled.resources):
+        requirements.append(_sdk_requirement("pulumi-aws"))
+    if any(r.type.startswith("kubernetes:") for r in compiled.resources):
+        requirements.append(_sdk_requirement("pulumi-kubernetes"))
+    project = (
+        f"name: greentic-{compiled.environment_id}\n"
+        "runtime:\n  name: python\n  options:\n    toolchain: pip\n    virtualenv: venv\n"
+        f"description: Exported by greentic-iac from plan {compiled.content_hash()} "
+        f"(environment {compiled.environment_id}).\n"
+    )
+    return {
+        "Pulumi.yaml": project,
+        "__main__.py": source,
+        "requirements.txt": "\n".join(requirements) + "\n",
+    }
+
+
+def _previous_export(out: Path, environment_id: str, format_: str) -> dict[str, Any] | None:
+    """The record of an earlier export into ``out``; refuses a directory that isn't one."""
+    if not out.exists():
+        return None
+    if not out.is_dir():
+        raise InvalidInputError(f"--out {out}: exists and is not a directory")
+    entries = list(out.iterdir())
+    if not entries:
+        return None
+    record_path = out / EXPORT_RECORD
+    record: Any = None
+    if record_path.is_file():
+        try:
+            record = json.loads(record_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            record = None
+    if not isinstance(record, dict):
+        raise InvalidInputError(
+            f"--out {out}: directory is not empty and holds no earlier greentic-iac export; "
+            "choose a new or empty directory"
+        )
+    if record.get("environment_id") != environment_id or record.get("format") != format_:
+        raise InvalidInputError(
+            f"--out {out}: holds an export of {record.get('environment_id')} as "
+            f"{record.get('format')}, not {environment_id} as {format_}; choose another directory"
+        )
+    return record
+
+
+def _record_text(compiled: Plan, format_: str, files: list[str]) -> str:
+    record = {
+        "environment_id": compiled.environment_id,
+        "format": format_,
+        "content_hash": compiled.content_hash(),
+        "files": files,
+    }
+    return json.dumps(record, indent=2, sort_keys=True) + "\n"
+
+
+def _umask_mode(mode: int) -> int:
+    """``mode`` as the user's umask would leave it (mkstemp/mkdtemp create 0600/0700)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mode & ~mask
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        Path(temporary).chmod(_umask_mode(0o666))
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _write_export(compiled: Plan, format_: str, directory: Path) -> list[str]:
+    """Write the export's files into ``directory`` (which exists); return their names."""
+    if format_ == "k8s-yaml":
+        from greentic_iac.targets.k8s.export import export_k8s_yaml
+
+        names = [p.name for p in export_k8s_yaml(compiled, directory)]
+    else:
+        files = pulumi_python_files(compiled)
+        for name, text in files.items():
+            _write_atomically(directory / name, text)
+        names = list(files)
+    _write_atomically(directory / EXPORT_RECORD, _record_text(compiled, format_, names))
+    return names
+
+
+def _validate_export(compiled: Plan, format_: str) -> None:
+    """Everything that can refuse the export, before the disk is touched."""
+    if format_ == "k8s-yaml":
+        from greentic_iac.targets.k8s.export import manifests
+
+        if compiled.target != K8S_TARGET:
+            raise InvalidInputError(
+                f"--format k8s-yaml: environment {compiled.environment_id} deploys with "
+                f"{compiled.target}, not Kubernetes; use --format pulumi-python"
+            )
+        manifests(compiled)
+    else:
+        if compiled.target == LOCAL_TARGET:
+            raise InvalidInputError(
+                f"--format pulumi-python: environment {compiled.environment_id} deploys with "
+                f"{LOCAL_TARGET}, which runs on this machine (`greentic-iac local up`), "
+                "not through Pulumi"
+            )
+        pulumi_python_files(compiled)
+
+
+def export_plan(compiled: Plan, format_: str, out: Path) -> ExportResult:
+    """Export ``compiled`` as ``format_`` into ``out`` under the directory rule above.
+
+    Raises ``InvalidInputError`` (nothing written) for an unknown format, a format the
+    target can't take, a plan the exporter refuses, or a directory that isn't ours.
+    """
+    if format_ not in FORMATS:
+        raise InvalidInputError(f"--format: expected one of {', '.join(FORMATS)}, got {format_}")
+    _validate_export(compiled, format_)
+    previous = _previous_export(out, compiled.environment_id, format_)
+    if previous is None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        try:
+            staging.chmod(_umask_mode(0o777))
+            names = _write_export(compiled, format_, staging)
+            if out.exists():
+                out.rmdir()  # empty (checked above); rename needs it gone
+            staging.rename(out)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        removed: list[str] = []
+    else:
+        names = _write_export(compiled, format_, out)
+        old = previous.get("files")
+        stale = [n for n in old if isinstance(n, str)] if isinstance(old, list) else []
+        removed = []
+        for name in sorted(set(stale) - set(names)):
+            candidate = out / name
+            # Only plain file names we wrote ourselves: a hand-edited record can't steer this.
+            if Path(name).name == name and candidate.is_file():
+                candidate.unlink()
+                removed.append(name)
+    return ExportResult(
+        environment_id=compiled.environment_id,
+        format=format_,
+        out=out,
+        content_hash=compiled.content_hash(),
+        files=names,
+        removed=removed,
+        refreshed=previous is not None,
+    )
+
+
+def export(ctx: Context, _: None) -> dict[str, Any]:
+    format_: str | None = ctx.args.format
+    out: str | None = ctx.args.out
+    if format_ is None:
+        raise InvalidInputError(f"--format: required, one of {', '.join(FORMATS)}")
+    if out is None:
+        raise InvalidInputError("--out: required, the directory to write the export into")
+    compiled = compile_state(load_state(ctx))
+    return export_plan(compiled, format_, Path(out)).to_dict()
+
+
+# -- stack init -----------------------------------------------------------------------------
+
+
+def project_file_text() -> str:
+    """``Pulumi.yaml`` for a directory outside the checkout: the packaged project file with
+    ``main`` at that directory's shim and the virtualenv this greentic-iac runs from."""
+    import yaml
+
+    from greentic_iac.resources import project_dir
+
+    project: dict[str, Any] = yaml.safe_load(
+        (project_dir() / "Pulumi.yaml").read_text(encoding="utf-8")
+    )
+    project.pop("main", None)
+    runtime = project.get("runtime")
+    if isinstance(runtime, dict):
+        options = dict(runtime.get("options") or {})
+        if sys.prefix != sys.base_prefix:
+            options["virtualenv"] = sys.prefix
+        else:
+            options.pop("virtualenv", None)
+            options.pop("toolchain", None)
+        if options:
+            runtime["options"] = options
+        else:
+            runtime.pop("options", None)
+    return yaml.safe_dump(project, sort_keys=False, default_flow_style=False)
+
+
+def _secret_names(ctx: Context, state: EnvironmentState) -> list[str]:
+    """The secrets the environment's packs declare, as ``greentic:<name>`` config keys."""
+    names: list[str] = []
+    for binding in state.environment.packs:
+        manifest = ctx.registry.manifest(binding.kind.path)
+        if manifest is None:
+            continue
+        names += [name if ":" in name else f"greentic:{name}" for name in manifest.secrets]
+    return sorted(set(names))
+
+
+def stack_init(ctx: Context, _: None) -> dict[str, Any]:
+    from greentic_iac.pulumi.stack_config import render_stack_config, stack_config_path
+
+    state = load_state(ctx)
+    directory = Path(ctx.args.dir) if ctx.args.dir else Path.cwd()
+    if not directory.is_dir():
+        raise InvalidInputError(f"--dir {directory}: no such directory")
+    home = str(ctx.greentic_home.resolve()) if ctx.home is not None else None
+    text = render_stack_config(state, home=home, secret_names=_secret_names(ctx, state))
+    stack_file = directory / stack_config_path(state.environment.environment_id)
+    replaced = stack_file.exists()
+    project_file = directory / "Pulumi.yaml"
+    shim = directory / "__main__.py"
+    needs_project = not project_file.exists()
+    if needs_project and shim.exists():
+        raise InvalidInputError(
+            f"--dir {directory}: has a __main__.py but no Pulumi.yaml; "
+            "use an empty directory or the greentic-iac checkout"
+        )
+    stack_file.parent.mkdir(exist_ok=True)
+    written: list[str] = []
+    if needs_project:
+        _write_atomically(shim, PROGRAM_SHIM)
+        _write_atomically(project_file, project_file_text())
+        written += ["Pulumi.yaml", "__main__.py"]
+    _write_atomically(stack_file, text)
+    written.append(stack_config_path(state.environment.environment_id))
+    return {
+        "environment_id": state.environment.environment_id,
+        "dir": str(directory),
+        "stack_config": str(stack_file),
+        "replaced": replaced,
+        "written": written,
+        "next": f"pulumi up -s {state.environment.environment_id}",
+    }

@@ -1,0 +1,227 @@
+"""Seeded homes for the plan/export/stack/credentials/doctor verbs, run in-process.
+
+Seeding goes through the CLI itself (``env create --answers examples/...``, ``bundles add``,
+``revisions stage``/``warm``, ``traffic set``), once per module; each test gets its own copy
+of the seeded home, so a verb that writes can't affect another test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+AWS_ANSWERS = REPO_ROOT / "examples" / "aws-ecs" / "environment.json"
+K8S_ANSWERS = REPO_ROOT / "examples" / "k8s" / "environment.json"
+GRANT = "prod-eu,zain-prod"
+MOTO_STARTUP_SECONDS = 30.0
+
+
+@dataclass
+class Outcome:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+    @property
+    def result(self) -> Any:
+        return self.json["result"]
+
+
+def run_cli(home: Path, *argv: str, output: str = "json") -> Outcome:
+    """``greentic-iac --home HOME --output OUTPUT ARGV...`` in this process."""
+    from greentic_iac.cli.main import run
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = run(["--home", str(home), "--output", output, *argv])
+        except SystemExit as exc:  # argparse usage errors
+            code = int(exc.code or 0)
+    return Outcome(code, out.getvalue(), err.getvalue())
+
+
+@dataclass(frozen=True)
+class Seeded:
+    home: Path
+    # environment id -> (deployment id, [revision ids])
+    deployments: dict[str, tuple[str, list[str]]]
+
+
+def _seed_environment(
+    home: Path, answers_dir: Path, answers: Path, host: str
+) -> tuple[str, str, list[str]]:
+    def call(*argv: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+        extra: list[str] = []
+        if payload is not None:
+            path = answers_dir / f"{len(list(answers_dir.iterdir()))}.json"
+            path.write_text(json.dumps(payload), encoding="utf-8")
+            extra = ["--answers", str(path)]
+        outcome = run_cli(home, *argv, *extra)
+        assert outcome.code == 0, outcome.stderr
+        return dict(outcome.result)
+
+    environment_id = json.loads(answers.read_text(encoding="utf-8"))["environment_id"]
+    call("env", "create", "--answers", str(answers))
+    deployment = call(
+        "bundles",
+        "add",
+        payload={
+            "environment_id": environment_id,
+            "bundle_id": "fast2flow",
+            "route_binding": {"host": host, "path_prefix": "/"},
+        },
+    )["deployment_id"]
+    revisions = []
+    for digit in "ab":
+        revision = call(
+            "revisions",
+            "stage",
+            payload={
+                "environment_id": environment_id,
+                "deployment_id": deployment,
+                "bundle_digest": "sha256:" + digit * 64,
+            },
+        )["revision_id"]
+        call(
+            "revisions", "warm", payload={"environment_id": environment_id, "revision_id": revision}
+        )
+        revisions.append(revision)
+    call(
+        "traffic",
+        "set",
+        payload={
+            "environment_id": environment_id,
+            "deployment_id": deployment,
+            "entries": [{"revision_id": revisions[0], "weight_bps": 10_000}],
+        },
+    )
+    # The environments' policy allows at most 50 % per step: 100/0 -> 90/10.
+    call(
+        "traffic",
+        "set",
+        payload={
+            "environment_id": environment_id,
+            "deployment_id": deployment,
+            "entries": [
+                {"revision_id": revisions[0], "weight_bps": 9_000},
+                {"revision_id": revisions[1], "weight_bps": 1_000},
+            ],
+        },
+    )
+    return environment_id, deployment, revisions
+
+
+@pytest.fixture(scope="module")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
+    base = tmp_path_factory.mktemp("verbs-seed")
+    home = base / "home"
+    answers = base / "answers"
+    answers.mkdir()
+    deployments: dict[str, tuple[str, list[str]]] = {}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GREENTIC_GRANT", GRANT)
+        assert run_cli(home, "env", "init").code == 0
+        for path, host in (
+            (AWS_ANSWERS, "app.acme.example.com"),
+            (K8S_ANSWERS, "app.acme.example.org"),
+        ):
+            environment_id, deployment, revisions = _seed_environment(home, answers, path, host)
+            deployments[environment_id] = (deployment, revisions)
+    yield Seeded(home, deployments)
+
+
+@pytest.fixture
+def seeded(seeded_template: Seeded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Seeded:
+    home = tmp_path / "home"
+    shutil.copytree(seeded_template.home, home)
+    monkeypatch.setenv("GREENTIC_GRANT", GRANT)
+    return Seeded(home, seeded_template.deployments)
+
+
+@pytest.fixture
+def cli(seeded: Seeded) -> Callable[..., Outcome]:
+    def call(*argv: str, output: str = "json") -> Outcome:
+        return run_cli(seeded.home, *argv, output=output)
+
+    return call
+
+
+def tree_snapshot(root: Path) -> dict[str, bytes | None]:
+    """Every path under ``root`` with its bytes (None for directories)."""
+    if not root.exists():
+        return {}
+    return {
+        str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None)
+        for p in sorted(root.rglob("*"))
+    }
+
+
+# -- a moto server for credentials validate ------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    port = _free_port()
+    binary = Path(sys.executable).parent / "moto_server"
+    process = subprocess.Popen(
+        [str(binary), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + MOTO_STARTUP_SECONDS
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"moto_server exited with {process.returncode}")
+            try:
+                with urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("moto_server did not answer in time") from None
+                time.sleep(0.05)  # not listening yet: a short pause between connect attempts
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture
+def aws_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point boto3 at the moto server with throwaway credentials; no real config is read."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_DEFAULT_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    return moto_endpoint
