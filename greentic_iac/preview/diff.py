@@ -55,6 +55,11 @@ def _leaf_changes(before: Any, after: Any, path: PropertyPath, out: list[tuple[A
                 continue
             _leaf_changes(old, new, (*path, key), out)
         return
+    if isinstance(before, str) and isinstance(after, str):
+        decoded = _json_pair(before, after)
+        if decoded is not None:
+            _leaf_changes(*decoded, path, out)
+            return
     if isinstance(before, list) and isinstance(after, list):
         for index in range(max(len(before), len(after))):
             old = before[index] if index < len(before) else None
@@ -66,6 +71,17 @@ def _leaf_changes(before: Any, after: Any, path: PropertyPath, out: list[tuple[A
             _leaf_changes(old, new, (*path, index), out)
         return
     out.append((path, before, after))
+
+
+def _json_pair(before: str, after: str) -> tuple[Any, Any] | None:
+    """Both strings decoded when both are JSON documents (ECS ``containerDefinitions``, IAM
+    policies): their diff then names the field inside, as ``pulumi preview`` does."""
+    if not (before[:1] in "[{" and after[:1] in "[{" and before and after):
+        return None
+    try:
+        return json.loads(before), json.loads(after)
+    except ValueError:
+        return None
 
 
 def _ignored(path: str, ignore_changes: list[str]) -> bool:
