@@ -46,6 +46,9 @@ class ToolSpec:
     # Extra environment for the version command: switch off update checks and prompts
     # that would add network calls or block.
     quiet_env: Mapping[str, str] = field(default_factory=dict)
+    # Said when the found major version is below the required one (a different product
+    # line to install, not an upgrade in place).
+    major_upgrade_note: str | None = None
 
 
 _SPECS = (
@@ -107,6 +110,10 @@ _SPECS = (
             url="https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html",
         ),
         quiet_env={"AWS_PAGER": ""},
+        major_upgrade_note=(
+            "aws-cli v2 is a separate install (pip's awscli package stays on v1); "
+            "remove v1 from PATH or put v2 before it"
+        ),
     ),
     ToolSpec(
         name="docker",

@@ -146,13 +146,21 @@ def _version_outcome(
             f"{truncate(result.combined) or '(no output)'}",
         )
     if minimum is not None and found_release < minimum:
+        detail = f"{executable} is {version}, older than {minimum}"
+        if found_release.major < minimum.major:
+            detail = (
+                f"{executable} is {spec.name} v{found_release.major} ({version}); "
+                f"the pack needs v{minimum.major} (>= {minimum})"
+            )
+            if spec.major_upgrade_note:
+                detail += f": {spec.major_upgrade_note}"
         return CheckOutcome(
             check=check,
             status=CheckStatus.FAILED,
             found=version,
             required=required,
             hint=f"upgrade {spec.name} to >= {minimum}: {spec.hints.render(platform)}",
-            detail=f"{executable} is {version}, older than {minimum}",
+            detail=detail,
         )
     return CheckOutcome(
         check=check, status=CheckStatus.OK, found=version, required=required, detail=executable
