@@ -1,4 +1,8 @@
-"""What every verb handler gets: the parsed globals, a lazily opened store and registry."""
+"""What every verb handler gets: the parsed globals, a lazily opened store and registry.
+
+Nothing heavy is imported here (pydantic loads with the first payload parsed): every verb,
+including the read verbs that must start fast, imports this module.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
-
 from greentic_iac.errors import InvalidInputError
-from greentic_iac.spec import format_validation_error
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from greentic_iac.envpacks import EnvPackRegistry
     from greentic_iac.store import EnvironmentStore
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,10 @@ def read_answers(source: str | None) -> tuple[str, Any]:
 
 
 def parse_payload(model: type[M], label: str, document: Any) -> M:
+    from pydantic import ValidationError
+
+    from greentic_iac.spec import format_validation_error
+
     try:
         return model.model_validate(document)
     except ValidationError as exc:

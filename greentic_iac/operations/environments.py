@@ -14,24 +14,14 @@ from greentic_iac.spec import (
 )
 from greentic_iac.spec.answers import ConfigSetPayload, EnvCreatePayload, PolicySetPayload
 from greentic_iac.spec.defaults import LOCAL_DEFAULT_BINDINGS, default_binding
+from greentic_iac.store.reading import environment_summary as summary_of_document
 
 Result = tuple[EnvironmentState, dict[str, Any]]
 
 
 def environment_summary(state: EnvironmentState) -> dict[str, Any]:
-    env = state.environment
-    deployer = env.deployer()
-    return {
-        "environment_id": env.environment_id,
-        "generation": state.generation,
-        "pack_count": len(env.packs),
-        "deployer": str(deployer.kind) if deployer else None,
-        "tenant": env.tenant.tenant,
-        "cloud": env.deployment.cloud.value,
-        "region": env.deployment.region,
-        "deployment_count": len(state.active_deployments()),
-        "revision_count": len(state.revisions),
-    }
+    # One definition of the row, shared with the model-free ``env list`` path.
+    return summary_of_document(state.to_json_dict())
 
 
 def new_local_state(environment_id: str) -> EnvironmentState:

@@ -13,21 +13,11 @@ from typing import Annotated
 from pydantic import AfterValidator
 from ulid import ULID
 
-from greentic_iac.errors import InvalidInputError
+from greentic_iac.spec.environment_id import check_environment_id, validate_environment_id
 
-_DNS_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _ULID = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
 _TENANT = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$")
 _DIGEST = re.compile(r"^sha256:[0-9a-f]+$")
-
-
-def _environment_id(value: str) -> str:
-    if not _DNS_LABEL.fullmatch(value):
-        raise ValueError(
-            f"{value!r} is not a valid environment id: use a lowercase DNS label "
-            "(a-z, 0-9 and '-', at most 63 characters, starting and ending alphanumeric)"
-        )
-    return value
 
 
 def _ulid(value: str) -> str:
@@ -51,7 +41,7 @@ def _bundle_digest(value: str) -> str:
     return value
 
 
-EnvironmentId = Annotated[str, AfterValidator(_environment_id)]
+EnvironmentId = Annotated[str, AfterValidator(check_environment_id)]
 DeploymentId = Annotated[str, AfterValidator(_ulid)]
 RevisionId = Annotated[str, AfterValidator(_ulid)]
 TenantId = Annotated[str, AfterValidator(_tenant_id)]
@@ -62,9 +52,12 @@ def new_ulid() -> str:
     return str(ULID())
 
 
-def validate_environment_id(value: str) -> str:
-    """Check a raw environment id (for example from a CLI argument) before any path use."""
-    try:
-        return _environment_id(value)
-    except ValueError as exc:
-        raise InvalidInputError(f"environment_id: {exc}") from None
+__all__ = [
+    "BundleDigest",
+    "DeploymentId",
+    "EnvironmentId",
+    "RevisionId",
+    "TenantId",
+    "new_ulid",
+    "validate_environment_id",
+]

@@ -9,18 +9,19 @@ document after a crash between two renames. The hash covers the canonical JSON (
 keys, no whitespace) of ``state`` as parsed, so pretty-printing does not matter but any
 edit to a value does. The same bytes are the S3 object body (and S3 metadata repeats the
 hash).
+
+Only the standard library is imported up front: listing environments verifies documents
+with ``verified_document`` and never needs pydantic; ``decode_state`` loads the models.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from pydantic import ValidationError
-from pydantic_core import to_json
-
-from greentic_iac.spec import EnvironmentState, format_validation_error
+if TYPE_CHECKING:
+    from greentic_iac.spec import EnvironmentState
 
 STATE_FILE_FORMAT: Final = "greentic.store.state-file.v1"
 
@@ -56,6 +57,8 @@ def encode_state_with_digest(state: EnvironmentState) -> tuple[bytes, str]:
     # Re-parsing the canonical text yields dicts in sorted key order, and pydantic-core's
     # Rust serializer keeps that order: pretty, sorted JSON without the slow pure-Python
     # indenting encoder (the largest CPU cost of a mutation before).
+    from pydantic_core import to_json
+
     envelope = {"format": STATE_FILE_FORMAT, "sha256": digest, "state": json.loads(canonical)}
     return to_json(envelope, indent=2) + b"\n", digest
 
@@ -64,8 +67,8 @@ def encode_state(state: EnvironmentState) -> bytes:
     return encode_state_with_digest(state)[0]
 
 
-def decode_state(data: bytes) -> tuple[EnvironmentState, str]:
-    """Parse and verify a state file: ``(state, sha256)``; raises ``CorruptDocument``."""
+def verified_document(data: bytes) -> tuple[dict[str, Any], str]:
+    """The state file's document as plain JSON and its sha256, hash checked, not validated."""
     try:
         envelope = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -83,8 +86,18 @@ def decode_state(data: bytes) -> tuple[EnvironmentState, str]:
         raise CorruptDocument(
             f"integrity check failed (sha256 {actual[:12]}... != recorded {recorded[:12]}...)"
         )
+    return document, actual
+
+
+def decode_state(data: bytes) -> tuple[EnvironmentState, str]:
+    """Parse and verify a state file: ``(state, sha256)``; raises ``CorruptDocument``."""
+    from pydantic import ValidationError
+
+    from greentic_iac.spec import EnvironmentState, format_validation_error
+
+    document, digest = verified_document(data)
     try:
         state = EnvironmentState.model_validate(document)
     except ValidationError as exc:
         raise CorruptDocument(format_validation_error(exc, prefix="state.")) from None
-    return state, actual
+    return state, digest

@@ -15,7 +15,6 @@ import contextlib
 import dataclasses
 import logging
 import os
-import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
@@ -51,6 +50,16 @@ from greentic_iac.store.migrations import (
 )
 from greentic_iac.store.model import AuditEvent, BackupInfo, Change, MutationResult
 from greentic_iac.store.principal import current_principal
+from greentic_iac.store.reading import (
+    STATE_FILE,
+    backup_generation,
+    backup_name,
+    corrupt_state_error,
+    decode_at,
+    is_verified_backup,
+    parse_audit_event,
+    parse_audit_records,
+)
 from greentic_iac.store.transaction import (
     DEFAULT_KEEP_BACKUPS,
     DEFAULT_KEEP_IDEMPOTENCY_KEYS,
@@ -66,14 +75,8 @@ from greentic_iac.store.transaction import (
 
 log = logging.getLogger("greentic_iac.store")
 
-STATE_FILE = "state.json"
-_BACKUP_NAME = re.compile(r"^state\.(\d{10})\.json$")
 # Called with a phase name at each step of a write; tests use it to inject crashes.
 FaultHook = Callable[[str], None]
-
-
-def restore_command(environment_id: str, generation: int) -> str:
-    return f"greentic-iac env restore {environment_id} --generation {generation}"
 
 
 class LocalFileStore(TransactionalStore):
@@ -116,7 +119,7 @@ class LocalFileStore(TransactionalStore):
         return self.environment_dir(environment_id) / STATE_FILE
 
     def _backup_path(self, environment_id: str, generation: int) -> Path:
-        return self.environment_dir(environment_id) / "backups" / f"state.{generation:010d}.json"
+        return self.environment_dir(environment_id) / "backups" / backup_name(generation)
 
     def _idempotency_path(self, environment_id: str, key: str) -> Path:
         return self.environment_dir(environment_id) / "idempotency" / f"{sha256_hex(key)}.json"
@@ -168,44 +171,32 @@ class LocalFileStore(TransactionalStore):
         except OSError as exc:
             raise StoreIOError(f"{path}: unreadable ({exc.strerror})") from None
         try:
-            state, digest = decode_state(data)
+            return decode_at(data, environment_id)
         except CorruptDocument as exc:
-            raise self._corrupt(environment_id, path, str(exc)) from None
-        if state.environment.environment_id != environment_id:
-            raise self._corrupt(
-                environment_id,
-                path,
-                f"environment_id {state.environment.environment_id!r} does not match its directory",
-            )
-        return state, digest
-
-    def _corrupt(self, environment_id: str, path: Path, reason: str) -> StateCorruptError:
-        good = next((b for b in reversed(self.backups(environment_id)) if b.verified), None)
-        if good is None:
-            hint = "no verified backup exists"
-        else:
-            hint = (
-                f"newest good backup is generation {good.generation} ({good.location}); "
-                f"restore it with: {restore_command(environment_id, good.generation)}"
-            )
-        return StateCorruptError(f"{path}: {reason}; {hint}")
+            raise corrupt_state_error(
+                str(path), environment_id, str(exc), self.backups(environment_id)
+            ) from None
 
     def backups(self, environment_id: str) -> list[BackupInfo]:
         directory = self.environment_dir(environment_id) / "backups"
         found = []
         with contextlib.suppress(FileNotFoundError):
             for entry in directory.iterdir():
-                match = _BACKUP_NAME.match(entry.name)
-                if not match:
+                generation = backup_generation(entry.name)
+                if generation is None:
                     continue
                 try:
-                    data = entry.read_bytes()
-                    decode_state(data)
-                    verified = True
-                except (OSError, CorruptDocument):
-                    data, verified = b"", False
+                    data: bytes | None = entry.read_bytes()
+                except OSError:
+                    data = None
                 found.append(
-                    BackupInfo(environment_id, int(match.group(1)), str(entry), len(data), verified)
+                    BackupInfo(
+                        environment_id,
+                        generation,
+                        str(entry),
+                        len(data or b""),
+                        is_verified_backup(data),
+                    )
                 )
         return sorted(found, key=lambda b: b.generation)
 
@@ -228,28 +219,15 @@ class LocalFileStore(TransactionalStore):
             lines = path.read_bytes().splitlines()
         except FileNotFoundError:
             return []
-        events = []
-        skipped = 0
-        for line in lines:
-            if not line.strip():
-                continue
-            try:
-                events.append(AuditEvent.model_validate_json(line))
-            except ValidationError:
-                skipped += 1
-        if skipped:
-            log.warning("%s: skipped %d unparsable audit line(s) (torn by a crash?)", path, skipped)
+        events = parse_audit_records(lines, str(path))
         return events[-limit:] if limit else events
 
     def _pending_intent(self, environment_id: str) -> AuditEvent | None:
         line = read_last_line(self.audit_path(environment_id))
         if not line:
             return None
-        try:
-            event = AuditEvent.model_validate_json(line)
-        except ValidationError:
-            return None
-        return event if event.phase == "intent" else None
+        event = parse_audit_event(line)
+        return event if event is not None and event.phase == "intent" else None
 
     def pending_operations(self, environment_id: str) -> list[AuditEvent]:
         """Operations a crash left between intent and done (the next mutation completes them)."""
@@ -563,10 +541,12 @@ class LocalFileStore(TransactionalStore):
         directory = self.environment_dir(environment_id) / "backups"
         if newest % 100 != 0:
             with contextlib.suppress(FileNotFoundError):
-                (directory / f"state.{newest - self.keep_backups:010d}.json").unlink()
+                (directory / backup_name(newest - self.keep_backups)).unlink()
             return
         try:
-            names = sorted(p.name for p in directory.iterdir() if _BACKUP_NAME.match(p.name))
+            names = sorted(
+                p.name for p in directory.iterdir() if backup_generation(p.name) is not None
+            )
         except FileNotFoundError:
             return
         for name in names[: max(0, len(names) - self.keep_backups)]:

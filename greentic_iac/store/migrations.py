@@ -21,10 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from pydantic import ValidationError
-
 from greentic_iac.errors import StateCorruptError
-from greentic_iac.spec import Environment, EnvironmentState, format_validation_error
 from greentic_iac.store.atomic import write_atomic
 from greentic_iac.store.codec import decode_state, encode_state
 from greentic_iac.store.lock import EnvironmentLock
@@ -89,6 +86,11 @@ def detect_schema(home: Path) -> int:
 
 
 def _migrate_v0_environment(legacy: Path, report: MigrationReport) -> None:
+    # The models load only when a legacy layout is found: checking the layout stays cheap.
+    from pydantic import ValidationError
+
+    from greentic_iac.spec import Environment, EnvironmentState, format_validation_error
+
     directory = legacy.parent
     try:
         environment = Environment.model_validate_json(legacy.read_bytes())

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from greentic_iac.errors import InvalidInputError
-from greentic_iac.store.local import LocalFileStore
-from greentic_iac.store.protocol import EnvironmentStore
+from greentic_iac.store.reading import STORE_VARIABLE
 
-STORE_VARIABLE = "GREENTIC_STORE"
+if TYPE_CHECKING:
+    from greentic_iac.store.protocol import EnvironmentStore
+
+__all__ = ["STORE_VARIABLE", "open_store"]
 
 
 def open_store(store_url: str | None = None, home: Path | None = None) -> EnvironmentStore:
@@ -17,6 +20,8 @@ def open_store(store_url: str | None = None, home: Path | None = None) -> Enviro
 
     A ``file://`` URL names the home directory itself (it overrides ``home``).
     """
+    from greentic_iac.store.local import LocalFileStore  # the models load with the store
+
     url = store_url or os.environ.get(STORE_VARIABLE) or None
     if url is None:
         return LocalFileStore(home)

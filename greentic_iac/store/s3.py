@@ -24,7 +24,6 @@ import dataclasses
 import json
 import logging
 import random
-import re
 import time
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
@@ -57,6 +56,15 @@ from greentic_iac.store.lock import lock_timeout_from_environment
 from greentic_iac.store.migrations import CURRENT_STORE_SCHEMA
 from greentic_iac.store.model import AuditEvent, BackupInfo, Change, MutationResult
 from greentic_iac.store.principal import current_principal
+from greentic_iac.store.reading import (
+    backup_generation,
+    backup_name,
+    corrupt_state_error,
+    decode_at,
+    is_verified_backup,
+    parse_audit_event,
+    parse_audit_records,
+)
 from greentic_iac.store.transaction import (
     DEFAULT_KEEP_BACKUPS,
     DEFAULT_KEEP_IDEMPOTENCY_KEYS,
@@ -75,7 +83,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("greentic_iac.store")
 
-_BACKUP_KEY = re.compile(r"state\.(\d{10})\.json$")
 _HASH_METADATA = "greentic-sha256"
 
 
@@ -256,26 +263,15 @@ class S3Store(TransactionalStore):
             return None
         body, etag, metadata = found
         try:
-            state, digest = decode_state(body)
+            state, digest = decode_at(body, environment_id)
             recorded = metadata.get(_HASH_METADATA)
             if recorded != digest:
                 raise CorruptDocument(f"metadata {_HASH_METADATA} {recorded!r} != document hash")
-            if state.environment.environment_id != environment_id:
-                raise CorruptDocument("environment_id does not match its key")
         except CorruptDocument as exc:
-            raise self._corrupt(environment_id, key, str(exc)) from None
+            raise corrupt_state_error(
+                f"s3://{self.bucket}/{key}", environment_id, str(exc), self.backups(environment_id)
+            ) from None
         return state, digest, body, etag
-
-    def _corrupt(self, environment_id: str, key: str, reason: str) -> StateCorruptError:
-        good = next((b for b in reversed(self.backups(environment_id)) if b.verified), None)
-        if good is None:
-            hint = "no verified backup exists"
-        else:
-            hint = (
-                f"newest good backup is generation {good.generation} ({good.location}); restore "
-                f"it with: greentic-iac env restore {environment_id} --generation {good.generation}"
-            )
-        return StateCorruptError(f"s3://{self.bucket}/{key}: {reason}; {hint}")
 
     def list_environments(self) -> list[str]:
         self.ensure_ready()
@@ -316,29 +312,24 @@ class S3Store(TransactionalStore):
         validate_environment_id(environment_id)
         found = []
         for item in self._list(self._key(environment_id, "backups/")):
-            match = _BACKUP_KEY.search(item["Key"])
-            if not match:
+            generation = backup_generation(item["Key"])
+            if generation is None:
                 continue
             got = self._get(item["Key"])
-            verified = False
-            if got is not None:
-                with contextlib.suppress(CorruptDocument):
-                    decode_state(got[0])
-                    verified = True
             found.append(
                 BackupInfo(
                     environment_id,
-                    int(match.group(1)),
+                    generation,
                     f"s3://{self.bucket}/{item['Key']}",
                     int(item.get("Size", 0)),
-                    verified,
+                    is_verified_backup(got[0] if got else None),
                 )
             )
         return sorted(found, key=lambda b: b.generation)
 
     def load_backup(self, environment_id: str, generation: int) -> EnvironmentState:
         key = self._key(
-            validate_environment_id(environment_id), f"backups/state.{generation:010d}.json"
+            validate_environment_id(environment_id), f"backups/{backup_name(generation)}"
         )
         got = self._get(key)
         if got is None:
@@ -352,16 +343,12 @@ class S3Store(TransactionalStore):
             raise StateCorruptError(f"s3://{self.bucket}/{key}: {exc}") from None
 
     def _events(self, prefix: str) -> list[AuditEvent]:
-        events = []
+        bodies = []
         for item in sorted(self._list(prefix), key=lambda i: str(i["Key"])):
             got = self._get(item["Key"])
-            if got is None:
-                continue
-            try:
-                events.append(AuditEvent.model_validate_json(got[0]))
-            except ValidationError:
-                log.warning("s3://%s/%s: unparsable audit object", self.bucket, item["Key"])
-        return events
+            if got is not None:
+                bodies.append(got[0])
+        return parse_audit_records(bodies, f"s3://{self.bucket}/{prefix}")
 
     def audit_events(self, environment_id: str, limit: int | None = None) -> list[AuditEvent]:
         validate_environment_id(environment_id)
@@ -372,9 +359,9 @@ class S3Store(TransactionalStore):
         events = []
         for key in keys:
             got = self._get(key)
-            if got is not None:
-                with contextlib.suppress(ValidationError):
-                    events.append(AuditEvent.model_validate_json(got[0]))
+            event = parse_audit_event(got[0]) if got is not None else None
+            if event is not None:
+                events.append(event)
         return events
 
     def pending_operations(self, environment_id: str) -> list[AuditEvent]:
@@ -614,9 +601,7 @@ class S3Store(TransactionalStore):
         state_key = self._key(environment_id, "state.json")
         try:
             if loaded is not None:
-                backup_key = self._key(
-                    environment_id, f"backups/state.{generation_before:010d}.json"
-                )
+                backup_key = self._key(environment_id, f"backups/{backup_name(generation_before)}")
                 self._put(backup_key, loaded[2])
             if new_state is not None:
                 conditions = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
@@ -660,7 +645,7 @@ class S3Store(TransactionalStore):
     ) -> str | None:
         if current is not None and current.generation == generation:
             return state_digest(current)
-        got = self._get(self._key(environment_id, f"backups/state.{generation:010d}.json"))
+        got = self._get(self._key(environment_id, f"backups/{backup_name(generation)}"))
         if got is None:
             return None
         with contextlib.suppress(CorruptDocument):
@@ -703,7 +688,7 @@ class S3Store(TransactionalStore):
         keys = sorted(
             str(i["Key"])
             for i in self._list(self._key(environment_id, "backups/"))
-            if _BACKUP_KEY.search(str(i["Key"]))
+            if backup_generation(str(i["Key"])) is not None
         )
         for key in keys[: max(0, len(keys) - self.keep_backups)]:
             with contextlib.suppress(StoreIOError):

@@ -1,17 +1,25 @@
-"""``env`` verbs: init, create, list, show, remove, policy, backups, restore."""
+"""``env`` verbs: init, create, list, show, remove, policy, backups, restore.
+
+``env list`` is the read verb people and scripts run most, so this module imports no
+models up front: the verbs that need them load ``operations.environments`` when called.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from greentic_iac.cli.context import Context
 from greentic_iac.errors import InvalidInputError, NotFoundError
-from greentic_iac.operations import environments as ops
-from greentic_iac.spec import EnvironmentState, validate_environment_id
-from greentic_iac.spec.answers import EnvCreatePayload, EnvRemovePayload, PolicySetPayload
+from greentic_iac.spec.environment_id import validate_environment_id
+
+if TYPE_CHECKING:
+    from greentic_iac.spec import EnvironmentState
+    from greentic_iac.spec.answers import EnvCreatePayload, EnvRemovePayload, PolicySetPayload
 
 
 def init(ctx: Context, _: None) -> dict[str, Any]:
+    from greentic_iac.operations import environments as ops
+
     environment_id = validate_environment_id(ctx.args.environment_id)
     store = ctx.store
     if not store.exists(environment_id):
@@ -31,6 +39,8 @@ def init(ctx: Context, _: None) -> dict[str, Any]:
 
 
 def create(ctx: Context, payload: EnvCreatePayload) -> dict[str, Any]:
+    from greentic_iac.operations import environments as ops
+
     state = ops.state_from_create(payload)
     registry = ctx.registry
     for index, binding in enumerate(state.environment.packs):
@@ -49,10 +59,9 @@ def create(ctx: Context, payload: EnvCreatePayload) -> dict[str, Any]:
 
 
 def list_(ctx: Context, _: None) -> dict[str, Any]:
-    store = ctx.store
-    return {
-        "environments": [ops.environment_summary(store.load(e)) for e in store.list_environments()]
-    }
+    from greentic_iac.store.reading import environment_summaries
+
+    return {"environments": environment_summaries(ctx.store_url, ctx.home)}
 
 
 def show(ctx: Context, _: None) -> dict[str, Any]:
@@ -75,6 +84,8 @@ def remove(ctx: Context, payload: EnvRemovePayload) -> dict[str, Any]:
 
 
 def policy(ctx: Context, payload: PolicySetPayload) -> dict[str, Any]:
+    from greentic_iac.operations import environments as ops
+
     return ctx.store.mutate(
         payload.environment_id,
         lambda s: ops.set_policy(s, payload),
