@@ -57,6 +57,26 @@ def environments_named_by(path: str, *, greentic_home: str = ".greentic") -> str
     return None
 
 
+def named_environments(
+    changed_paths: Iterable[str] | None, *, greentic_home: str = ".greentic"
+) -> set[str] | None:
+    """The environment ids the changed paths name; None when every environment is touched
+    (unknown diff, a shared path, or no path naming an environment)."""
+    if changed_paths is None:
+        return None
+    named: set[str] = set()
+    for raw in changed_paths:
+        path = raw.strip().removeprefix("./")
+        if not path:
+            continue
+        if path.startswith(SHARED_PREFIXES):
+            return None
+        environment = environments_named_by(path, greentic_home=greentic_home)
+        if environment is not None:
+            named.add(environment)
+    return named or None
+
+
 def touched_environments(
     changed_paths: Iterable[str] | None,
     all_environments: Sequence[str],
@@ -70,18 +90,8 @@ def touched_environments(
     request that adds a stack file before the environment exists has nothing to preview).
     """
     known = list(dict.fromkeys(all_environments))
-    if changed_paths is None:
-        return known
-    named: set[str] = set()
-    for path in changed_paths:
-        if not path.strip():
-            continue
-        if path.strip().removeprefix("./").startswith(SHARED_PREFIXES):
-            return known
-        environment = environments_named_by(path, greentic_home=greentic_home)
-        if environment is not None:
-            named.add(environment)
-    if not named:
+    named = named_environments(changed_paths, greentic_home=greentic_home)
+    if named is None:
         return known
     return [environment for environment in known if environment in named]
 
@@ -127,6 +137,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             # An unknown diff previews everything rather than nothing.
             changed = None
     touched = touched_environments(changed, all_ids, greentic_home=args.greentic_home)
+    unknown = sorted(
+        (named_environments(changed, greentic_home=args.greentic_home) or set()) - set(all_ids)
+    )
+    if unknown:
+        print(f"note: not (yet) environments, not previewed: {', '.join(unknown)}", file=sys.stderr)
     print(json.dumps(touched) if args.json else "\n".join(touched))
     return 0
 
