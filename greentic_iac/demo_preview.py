@@ -41,8 +41,9 @@ def cli_json(home: Path, argv: list[str], answers: dict[str, Any] | None = None)
     """Run one verb with JSON output and return its ``result`` (raises on a non-zero exit)."""
     extra: list[str] = []
     if answers is not None:
-        path = home / "demo-answers" / f"{argv[0]}-{argv[1]}-{len(os.listdir(home))}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        directory = home / "demo-answers"
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{argv[0]}-{argv[1]}-{sum(1 for _ in directory.iterdir())}.json"
         path.write_text(json.dumps(answers), encoding="utf-8")
         extra = ["--answers", str(path)]
     out = io.StringIO()

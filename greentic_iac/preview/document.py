@@ -28,6 +28,9 @@ class Baseline:
     plan: Plan | None
     source: BaselineSource
     path: str | None = None
+    # The plan's content hash when the caller already has it (hashing 10k resources costs
+    # more than diffing them).
+    content_hash: str | None = None
 
     @classmethod
     def empty(cls) -> Baseline:
@@ -37,7 +40,9 @@ class Baseline:
         return {
             "source": self.source,
             "path": self.path,
-            "content_hash": self.plan.content_hash() if self.plan is not None else None,
+            "content_hash": (
+                None if self.plan is None else (self.content_hash or self.plan.content_hash())
+            ),
         }
 
 
@@ -47,6 +52,7 @@ def build_preview(
     baseline: Baseline,
     *,
     override_policy: bool = False,
+    plan_hash: str | None = None,
 ) -> dict[str, Any]:
     """The preview of applying ``plan`` over ``baseline`` (see docs/preview.md)."""
     resources, unchanged = diff_resources(baseline.plan, plan)
@@ -76,7 +82,7 @@ def build_preview(
         "environment_id": plan.environment_id,
         "target": plan.target,
         "baseline": baseline.to_dict(),
-        "plan_hash": plan.content_hash(),
+        "plan_hash": plan_hash or plan.content_hash(),
         "changed": bool(resources) or traffic_changes > 0,
         "refused": bool(limits) or (bool(violations) and not overridden),
         "summary": {**counts, "unchanged": unchanged, "traffic_changes": traffic_changes},
