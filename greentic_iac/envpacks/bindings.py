@@ -154,6 +154,31 @@ def _replace_pack(environment: Environment, binding: EnvPackBinding) -> Environm
     return _rebuild(environment, packs=[*[b.model_dump() for b in others], binding.model_dump()])
 
 
+def _bind_pack(
+    environment: Environment,
+    payload: EnvPackBindingPayload,
+    registry: EnvPackRegistry,
+    current: EnvPackBinding | None,
+) -> tuple[Environment, dict[str, Any]]:
+    """The new binding for ``payload``; replacing ``current`` bumps and keeps it (rollback)."""
+    _check_pack(payload, registry)
+    history: dict[str, Any] = (
+        {}
+        if current is None
+        else {"generation": current.generation + 1, "previous": current.snapshot()}
+    )
+    binding = EnvPackBinding(
+        slot=payload.slot,
+        kind=payload.kind,
+        pack_ref=payload.pack_ref,
+        answers_ref=payload.answers_ref,
+        settings=payload.settings,
+        **history,
+    )
+    updated = _replace_pack(environment, binding)
+    return updated, _pack_result(updated, binding)
+
+
 def add_env_pack(
     environment: Environment, payload: EnvPackBindingPayload, registry: EnvPackRegistry
 ) -> tuple[Environment, dict[str, Any]]:
@@ -165,16 +190,7 @@ def add_env_pack(
             f"slot: {payload.slot.value!r} is already bound in environment "
             f"{environment.environment_id!r} (use env-packs update)"
         )
-    _check_pack(payload, registry)
-    binding = EnvPackBinding(
-        slot=payload.slot,
-        kind=payload.kind,
-        pack_ref=payload.pack_ref,
-        answers_ref=payload.answers_ref,
-        settings=payload.settings,
-    )
-    updated = _replace_pack(environment, binding)
-    return updated, _pack_result(updated, binding)
+    return _bind_pack(environment, payload, registry, None)
 
 
 def update_env_pack(
@@ -183,19 +199,7 @@ def update_env_pack(
     """Replace a slot's binding: ``generation`` + 1, the old one kept for rollback."""
     _check_environment(environment, payload.environment_id)
     _core_slot(payload.slot)
-    current = _bound(environment, payload.slot)
-    _check_pack(payload, registry)
-    binding = EnvPackBinding(
-        slot=payload.slot,
-        kind=payload.kind,
-        pack_ref=payload.pack_ref,
-        answers_ref=payload.answers_ref,
-        settings=payload.settings,
-        generation=current.generation + 1,
-        previous=current.snapshot(),
-    )
-    updated = _replace_pack(environment, binding)
-    return updated, _pack_result(updated, binding)
+    return _bind_pack(environment, payload, registry, _bound(environment, payload.slot))
 
 
 def remove_env_pack(
@@ -299,6 +303,31 @@ def _replace_extension(
     return _rebuild(environment, extensions=others)
 
 
+def _bind_extension(
+    environment: Environment,
+    payload: ExtensionBindingPayload,
+    registry: EnvPackRegistry,
+    current: ExtensionBinding | None,
+) -> tuple[Environment, dict[str, Any]]:
+    """As ``_bind_pack``, keyed by ``(path, instance_id)``."""
+    _check_extension(payload, registry)
+    history: dict[str, Any] = (
+        {}
+        if current is None
+        else {"generation": current.generation + 1, "previous": current.snapshot()}
+    )
+    binding = ExtensionBinding(
+        kind=payload.kind,
+        instance_id=payload.instance_id,
+        pack_ref=payload.pack_ref,
+        answers_ref=payload.answers_ref,
+        settings=payload.settings,
+        **history,
+    )
+    updated = _replace_extension(environment, binding, (payload.kind.path, payload.instance_id))
+    return updated, _extension_result(updated, binding)
+
+
 def add_extension(
     environment: Environment, payload: ExtensionBindingPayload, registry: EnvPackRegistry
 ) -> tuple[Environment, dict[str, Any]]:
@@ -307,16 +336,7 @@ def add_extension(
     key = (payload.kind.path, payload.instance_id)
     if _find_extension(environment, *key) is not None:
         raise ConflictError(f"kind: {_describe_key(*key)} is already bound (use extensions update)")
-    _check_extension(payload, registry)
-    binding = ExtensionBinding(
-        kind=payload.kind,
-        instance_id=payload.instance_id,
-        pack_ref=payload.pack_ref,
-        answers_ref=payload.answers_ref,
-        settings=payload.settings,
-    )
-    updated = _replace_extension(environment, binding, key)
-    return updated, _extension_result(updated, binding)
+    return _bind_extension(environment, payload, registry, None)
 
 
 def update_extension(
@@ -324,20 +344,8 @@ def update_extension(
 ) -> tuple[Environment, dict[str, Any]]:
     """Replace the binding with the same ``(path, instance_id)``; keeps the previous one."""
     _check_environment(environment, payload.environment_id)
-    key = (payload.kind.path, payload.instance_id)
-    current = _bound_extension(environment, *key)
-    _check_extension(payload, registry)
-    binding = ExtensionBinding(
-        kind=payload.kind,
-        instance_id=payload.instance_id,
-        pack_ref=payload.pack_ref,
-        answers_ref=payload.answers_ref,
-        settings=payload.settings,
-        generation=current.generation + 1,
-        previous=current.snapshot(),
-    )
-    updated = _replace_extension(environment, binding, key)
-    return updated, _extension_result(updated, binding)
+    current = _bound_extension(environment, payload.kind.path, payload.instance_id)
+    return _bind_extension(environment, payload, registry, current)
 
 
 def remove_extension(

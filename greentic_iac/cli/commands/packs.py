@@ -15,6 +15,7 @@ from greentic_iac.envpacks.registry import EnvPackRegistry
 from greentic_iac.spec import Environment, EnvironmentState, validate_environment_id
 
 EnvChange = Callable[[Environment, Any, EnvPackRegistry], tuple[Environment, dict[str, Any]]]
+Handler = Callable[[Context, Any], dict[str, Any]]
 
 
 def _mutate(ctx: Context, payload: BaseModel, verb: str, change: EnvChange) -> dict[str, Any]:
@@ -40,41 +41,29 @@ def _environment(ctx: Context) -> Environment:
     return ctx.store.load(validate_environment_id(ctx.args.environment_id)).environment
 
 
-def packs_add(ctx: Context, payload: ops.EnvPackBindingPayload) -> dict[str, Any]:
-    return _mutate(ctx, payload, "env-packs add", ops.add_env_pack)
+def _mutating(verb: str, change: EnvChange) -> Handler:
+    """The handler of one binding verb: the pure change inside a store transaction."""
+
+    def handler(ctx: Context, payload: BaseModel) -> dict[str, Any]:
+        return _mutate(ctx, payload, verb, change)
+
+    handler.__doc__ = f"``{verb}``"
+    return handler
 
 
-def packs_update(ctx: Context, payload: ops.EnvPackBindingPayload) -> dict[str, Any]:
-    return _mutate(ctx, payload, "env-packs update", ops.update_env_pack)
-
-
-def packs_remove(ctx: Context, payload: ops.EnvPackRemovePayload) -> dict[str, Any]:
-    return _mutate(ctx, payload, "env-packs remove", ops.remove_env_pack)
-
-
-def packs_rollback(ctx: Context, payload: ops.EnvPackRemovePayload) -> dict[str, Any]:
-    return _mutate(ctx, payload, "env-packs rollback", ops.rollback_env_pack)
+packs_add = _mutating("env-packs add", ops.add_env_pack)
+packs_update = _mutating("env-packs update", ops.update_env_pack)
+packs_remove = _mutating("env-packs remove", ops.remove_env_pack)
+packs_rollback = _mutating("env-packs rollback", ops.rollback_env_pack)
+ext_add = _mutating("extensions add", ops.add_extension)
+ext_update = _mutating("extensions update", ops.update_extension)
+ext_remove = _mutating("extensions remove", ops.remove_extension)
+ext_rollback = _mutating("extensions rollback", ops.rollback_extension)
 
 
 def packs_list(ctx: Context, _: None) -> dict[str, Any]:
     environment = _environment(ctx)
     return {"environment_id": environment.environment_id, "packs": ops.list_bindings(environment)}
-
-
-def ext_add(ctx: Context, payload: ops.ExtensionBindingPayload) -> dict[str, Any]:
-    return _mutate(ctx, payload, "extensions add", ops.add_extension)
-
-
-def ext_update(ctx: Context, payload: ops.ExtensionBindingPayload) -> dict[str, Any]:
-    return _mutate(ctx, payload, "extensions update", ops.update_extension)
-
-
-def ext_remove(ctx: Context, payload: ops.ExtensionRemovePayload) -> dict[str, Any]:
-    return _mutate(ctx, payload, "extensions remove", ops.remove_extension)
-
-
-def ext_rollback(ctx: Context, payload: ops.ExtensionRemovePayload) -> dict[str, Any]:
-    return _mutate(ctx, payload, "extensions rollback", ops.rollback_extension)
 
 
 def ext_list(ctx: Context, _: None) -> dict[str, Any]:
