@@ -11,7 +11,8 @@ so a change to ``prod-eu`` doesn't post noise on every other environment. The co
 A change under a shared path (the package, env-pack manifests, templates, the Pulumi
 project, the lock file) can move every plan, so it touches every environment; and when no
 path names an environment at all, or the changed paths are unknown, every environment is
-previewed: a preview too many costs a minute, a preview too few hides a change.
+previewed: a preview too many costs a minute, a preview too few hides a change. A path
+naming an environment that doesn't exist yet (a new stack file) is skipped with a note.
 
 Run as ``python -m greentic_iac.ci.touched --changed FILE --environments FILE``: prints the
 touched environment ids, one per line (``--json`` for a JSON list, e.g. a job matrix).
