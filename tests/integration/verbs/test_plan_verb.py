@@ -108,3 +108,32 @@ def test_out_into_a_directory_or_missing_parent_is_exit_2(cli: Cli, tmp_path: Pa
     assert missing.code == 2
     assert "--out" in missing.stderr
     assert not (tmp_path / "no").exists()
+
+
+def test_console_script_prints_the_same_plan_across_processes(
+    seeded: Seeded, tmp_path: Path
+) -> None:
+    """Separate interpreters (different hash seeds) must print byte-identical plans."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    script = shutil.which("greentic-iac", path=str(Path(sys.executable).parent))
+    assert script is not None, "the greentic-iac console script is not installed in the venv"
+    outputs = []
+    for seed in ("1", "2"):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GREENTIC_", "AWS_"))}
+        env["PYTHONHASHSEED"] = seed
+        proc = subprocess.run(
+            [script, "--home", str(seeded.home), "plan", "zain-prod", "--json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env=env,
+        )
+        assert proc.returncode == 0, proc.stderr
+        outputs.append(proc.stdout)
+    assert outputs[0] == outputs[1]
+    assert json.loads(outputs[0])["target"] == "greentic.deployer.k8s"
