@@ -111,3 +111,28 @@ def test_k8s_validate_runs_can_i_per_kind_and_verb(
 def test_k8s_validate_bad_timeout_is_exit_2(cli: Cli) -> None:
     outcome = cli("credentials", "validate", "zain-prod", "--timeout", "0")
     assert outcome.code == 2 and "--timeout" in outcome.stderr
+
+
+def test_aws_validate_with_denied_actions_exits_3_listing_each(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # moto can't simulate policies; the report a real IAM simulation would give is stubbed.
+    from greentic_iac.targets.aws_ecs import credentials as aws_credentials
+
+    def denied(plan: object, session: object) -> aws_credentials.CredentialsReport:
+        return aws_credentials.CredentialsReport(
+            account="123456789012",
+            caller_arn="arn:aws:iam::123456789012:user/ci",
+            actions_checked=101,
+            simulated=True,
+            missing_actions=["ecs:CreateService", "iam:PassRole"],
+        )
+
+    monkeypatch.setattr(aws_credentials, "validate_credentials", denied)
+    outcome = cli("credentials", "validate", "prod-eu")
+    assert outcome.code == 3
+    assert outcome.result["missing_actions"] == ["ecs:CreateService", "iam:PassRole"]
+    assert outcome.result["ok"] is False
+    table = cli("credentials", "validate", "prod-eu", output="table")
+    assert table.code == 3
+    assert "missing: ecs:CreateService" in table.stdout and "missing: iam:PassRole" in table.stdout
