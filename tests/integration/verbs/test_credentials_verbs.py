@@ -129,6 +129,7 @@ def test_aws_validate_with_denied_actions_exits_3_listing_each(
         )
 
     monkeypatch.setattr(aws_credentials, "validate_credentials", denied)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # never the real AWS
     outcome = cli("credentials", "validate", "prod-eu")
     assert outcome.code == 3
     assert outcome.result["missing_actions"] == ["ecs:CreateService", "iam:PassRole"]
