@@ -93,13 +93,96 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
+NGINX_CONF = """
+daemon off;
+master_process off;
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    upstream r1 {{ server 127.0.0.1:{b1}; keepalive 32; }}
+    upstream r2 {{ server 127.0.0.1:{b2}; keepalive 32; }}
+    split_clients "$request_id" $revision {{ 50% r1; * r2; }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_pass http://$revision;
+        }}
+    }}
+}}
+"""
+
+
+def _nginx_comparison(
+    tmp: Path,
+    backends: list[int],
+    args: argparse.Namespace,
+    results: dict[tuple[str, int], tuple[float, float, float]],
+) -> str:
+    """rps through nginx ``split_clients`` over the same two backends, when nginx exists."""
+    import socket
+    import subprocess
+
+    nginx = shutil.which("nginx")
+    if nginx is None:
+        return "nginx split_clients:       skipped (nginx is not on PATH; install it to compare)"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    prefix = tmp / "nginx"
+    prefix.mkdir()
+    conf = prefix / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(tmp=prefix, b1=backends[0], b2=backends[1], port=port))
+    process = subprocess.Popen(
+        [nginx, "-p", str(prefix), "-c", str(conf)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    return "nginx split_clients:       skipped (nginx did not start; see its log)"
+                time.sleep(0.05)
+        rps, latencies, errors = asyncio.run(
+            _load(f"http://127.0.0.1:{port}/bench", args.requests, args.concurrency)
+        )
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+    routed = results[("through the router", args.concurrency)][0]
+    return (
+        f"nginx split_clients (c={args.concurrency}): {rps:8.0f} rps  "
+        f"p99 {_quantile(latencies, 0.99):6.2f} ms  errors {errors}; "
+        f"router / nginx rps ratio {routed / rps:.2f} (target >= 0.33)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
-    if shutil.which("wrk") or shutil.which("nginx"):
-        print("note: wrk/nginx found but this script measures with its asyncio client only")
+    if shutil.which("wrk"):
+        print("note: wrk found but this script measures with its asyncio client only")
     with tempfile.TemporaryDirectory() as tmp:
         env_dir = Path(tmp) / "environments" / "bench"
         env_dir.mkdir(parents=True)
@@ -107,7 +190,8 @@ def main() -> None:
         handle = start_runtime(env_dir, port=0, detach=True)
         try:
             status = runtime_status(env_dir)
-            port = status["deployments"][0]["revisions"][0]["process"]["port"]
+            backends = [r["process"]["port"] for r in status["deployments"][0]["revisions"]]
+            port = backends[0]
             results = {}
             # Throughput under concurrency, and latency one request at a time (so the p99
             # shows the router's own cost rather than queueing on a shared 2-core machine).
@@ -123,6 +207,7 @@ def main() -> None:
                         f"c={concurrency:<3d} {label:22s} {len(latencies):6d} req  "
                         f"{rps:8.0f} rps  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  errors {errors}"
                     )
+            nginx_line = _nginx_comparison(Path(tmp), backends, args, results)
         finally:
             stop_runtime(env_dir)
     direct = results[("direct (one backend)", args.concurrency)]
@@ -134,11 +219,7 @@ def main() -> None:
         f"p99 added by the router (c=1): {routed1[2] - direct1[2]:+.2f} ms "
         f"(p50 {routed1[1] - direct1[1]:+.2f} ms)"
     )
-    print(
-        "nginx split_clients:       skipped (nginx not installed)"
-        if not shutil.which("nginx")
-        else "nginx split_clients:       not measured by this script yet"
-    )
+    print(nginx_line)
 
 
 if __name__ == "__main__":
