@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from greentic_iac.errors import StateCorruptError
 from greentic_iac.spec import EnvironmentState, new_ulid, validate_environment_id
 from greentic_iac.store.model import AuditEvent, Change, MutationResult
 from greentic_iac.store.principal import current_principal
@@ -37,6 +38,55 @@ class TransactionalStore(ABC):
 
     @abstractmethod
     def _audit(self, environment_id: str, event: AuditEvent) -> None: ...
+
+    @abstractmethod
+    def _prepare(self) -> None:
+        """Check (or migrate) the store's layout before a transaction."""
+
+    @abstractmethod
+    def _read(self, environment_id: str) -> tuple[Any, ...] | None:
+        """The verified state and what the store needs with it; None if absent."""
+
+    @abstractmethod
+    def load_backup(self, environment_id: str, generation: int) -> EnvironmentState: ...
+
+    @abstractmethod
+    def _set_aside_damaged(self, environment_id: str, verb: str) -> str | None:
+        """Move a damaged state document aside (audited); None if repaired meanwhile."""
+
+    def restore_backup(
+        self, environment_id: str, generation: int, *, verb: str = "env restore"
+    ) -> MutationResult:
+        """A new generation whose document equals backup ``generation`` (except the number).
+
+        Works when ``state.json`` is damaged (it is set aside as
+        ``backups/damaged.<op_id>.json`` first, audited) and when the environment was removed.
+        """
+        self._prepare()
+        restored = self.load_backup(environment_id, generation)
+        note: dict[str, object] = {"restored_generation": generation}
+        try:
+            present = self._read(environment_id) is not None
+        except StateCorruptError:
+            present = False
+            note["damaged_state_kept_as"] = self._set_aside_damaged(environment_id, verb)
+        if present:
+
+            def change(_: EnvironmentState) -> tuple[EnvironmentState, dict[str, object]]:
+                return restored, note
+
+            return self.mutate(environment_id, change, verb=verb)
+        return self._transaction(
+            environment_id,
+            "create",
+            verb=verb,
+            idempotency_key=None,
+            payload=None,
+            expected_generation=None,
+            change=None,
+            initial=validated(restored, environment_id),
+            create_result=note,
+        )
 
     def record(
         self,

@@ -70,7 +70,6 @@ from greentic_iac.store.transaction import (
     now,
     record_from_event,
     replay_or_conflict,
-    validated,
 )
 
 log = logging.getLogger("greentic_iac.store")
@@ -246,39 +245,8 @@ class LocalFileStore(TransactionalStore):
 
     # ---- mutations ------------------------------------------------------------------------
 
-    def restore_backup(
-        self, environment_id: str, generation: int, *, verb: str = "env restore"
-    ) -> MutationResult:
-        """A new generation whose document equals backup ``generation`` (except the number).
-
-        Works when ``state.json`` is damaged (it is set aside as
-        ``backups/damaged.<op_id>.json`` first, audited) and when the environment was removed.
-        """
+    def _prepare(self) -> None:
         self.ensure_layout()
-        restored = self.load_backup(environment_id, generation)
-        note: dict[str, object] = {"restored_generation": generation}
-        try:
-            present = self._read(environment_id) is not None
-        except StateCorruptError:
-            present = False
-            note["damaged_state_kept_as"] = self._set_aside_damaged(environment_id, verb)
-        if present:
-
-            def change(_: EnvironmentState) -> tuple[EnvironmentState, dict[str, object]]:
-                return restored, note
-
-            return self.mutate(environment_id, change, verb=verb)
-        return self._transaction(
-            environment_id,
-            "create",
-            verb=verb,
-            idempotency_key=None,
-            payload=None,
-            expected_generation=None,
-            change=None,
-            initial=validated(restored, environment_id),
-            create_result=note,
-        )
 
     def _set_aside_damaged(self, environment_id: str, verb: str) -> str | None:
         directory = self.environment_dir(environment_id)

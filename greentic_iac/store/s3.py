@@ -75,7 +75,6 @@ from greentic_iac.store.transaction import (
     now,
     record_from_event,
     replay_or_conflict,
-    validated,
 )
 
 if TYPE_CHECKING:
@@ -371,35 +370,8 @@ class S3Store(TransactionalStore):
 
     # ---- mutations ------------------------------------------------------------------------
 
-    def restore_backup(
-        self, environment_id: str, generation: int, *, verb: str = "env restore"
-    ) -> MutationResult:
-        """As the local store: also over a damaged state (kept as backups/damaged.<op>.json)."""
+    def _prepare(self) -> None:
         self.ensure_ready()
-        restored = self.load_backup(environment_id, generation)
-        note: dict[str, object] = {"restored_generation": generation}
-        try:
-            present = self._read(environment_id) is not None
-        except StateCorruptError:
-            present = False
-            note["damaged_state_kept_as"] = self._set_aside_damaged(environment_id, verb)
-        if present:
-
-            def change(_: EnvironmentState) -> tuple[EnvironmentState, dict[str, object]]:
-                return restored, note
-
-            return self.mutate(environment_id, change, verb=verb)
-        return self._transaction(
-            environment_id,
-            "create",
-            verb=verb,
-            idempotency_key=None,
-            payload=None,
-            expected_generation=None,
-            change=None,
-            initial=validated(restored, environment_id),
-            create_result=note,
-        )
 
     def _set_aside_damaged(self, environment_id: str, verb: str) -> str:
         principal = current_principal(self._environ)
