@@ -49,9 +49,9 @@ bench: $(STAMP)
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --quiet -o $(LOCK)
 
-# Regenerate the golden files of the target compilers; review the diff before committing.
+# Regenerate the golden files (target compilers and previews); review the diff before committing.
 golden: $(STAMP)
-	GREENTIC_REGENERATE_GOLDEN=1 $(BIN)/pytest -q tests/targets
+	GREENTIC_REGENERATE_GOLDEN=1 $(BIN)/pytest -q tests/targets tests/unit/preview
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
