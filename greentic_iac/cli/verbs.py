@@ -41,6 +41,7 @@ class Verb:
         return self.payload is not None
 
 
+PREFLIGHT_TIMEOUT = Arg("--timeout", "seconds per preflight probe (default 10)", type="float")
 PREVIEW_FORMATS = ("text", "json", "markdown", "html")
 
 ENV = Arg("environment_id", "environment id, e.g. local")
@@ -357,6 +358,7 @@ VERBS: tuple[Verb, ...] = (
         Arg("--detailed-exitcode", "exit 0 when nothing changes, 5 when changes", flag=True),
         Arg("--override-policy", "apply despite a traffic policy gate (audited)", flag=True),
         Arg("--skip-preflight", "skip the preflight gate of --engine pulumi (audited)", flag=True),
+        PREFLIGHT_TIMEOUT,
     ),
     _v(
         "up",
@@ -366,6 +368,7 @@ VERBS: tuple[Verb, ...] = (
         None,
         ENV,
         Arg("--skip-preflight", "skip the preflight gate (audited)", flag=True),
+        PREFLIGHT_TIMEOUT,
     ),
     _v(
         "destroy",
@@ -375,6 +378,7 @@ VERBS: tuple[Verb, ...] = (
         None,
         ENV,
         Arg("--skip-preflight", "skip the preflight gate (audited)", flag=True),
+        PREFLIGHT_TIMEOUT,
     ),
     _v(
         "drift",
@@ -384,6 +388,7 @@ VERBS: tuple[Verb, ...] = (
         None,
         ENV,
         Arg("--skip-preflight", "skip the preflight gate (audited)", flag=True),
+        PREFLIGHT_TIMEOUT,
         Arg("--detailed-exitcode", "exit 0 without drift, 5 with drift", flag=True),
     ),
     _v(

@@ -57,7 +57,8 @@ def preflight_gate(ctx: Context, state: EnvironmentState, verb: str) -> dict[str
     from greentic_iac.preflight import DEFAULT_TIMEOUT, gate
     from greentic_iac.preflight.engine import with_engine_checks
 
-    timeout = getattr(ctx.args, "timeout", None) or DEFAULT_TIMEOUT
+    requested = getattr(ctx.args, "timeout", None)
+    timeout = DEFAULT_TIMEOUT if requested is None else requested
     report = with_engine_checks(tool_check_report(ctx, state.environment, timeout), timeout=timeout)
     gate(report)
     return {"failed_checks": report.failed_checks, "total_checks": report.total_checks}
