@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from greentic_iac.cli.main import run
-from greentic_iac.resources import project_dir
+from greentic_iac.resources import data_dir
 
 SAMPLES = (("aws-ecs", "prod-eu"), ("k8s", "zain-prod"))
 
@@ -74,7 +74,7 @@ def prepare_sample(home: Path, example: str, env: str) -> dict[str, str]:
     from greentic_iac.operations.planning import compile_environment
     from greentic_iac.store import open_store
 
-    answers = json.loads((project_dir() / "examples" / example / "environment.json").read_text())
+    answers = json.loads((data_dir("examples") / example / "environment.json").read_text())
     cli_json(home, ["env", "create"], answers)
     deployment = cli_json(
         home,

@@ -1,4 +1,4 @@
-"""Find the data directories (``envpacks/``, ``templates/``) from a checkout or a wheel.
+"""Find the data directories (``envpacks/``, ``templates/``, ``examples/``) in a checkout or wheel.
 
 In a checkout they sit at the repository root (the design card's layout); a wheel carries
 them as ``greentic_iac/_data/<name>`` (hatch force-include, see pyproject.toml).
