@@ -30,15 +30,16 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     return document
 
 
-def write_plan(plan: Plan, path: Path) -> Path:
-    """Write the canonical JSON to ``path`` (temp file + rename). Returns ``path``."""
+def write_text_atomic(text: str, path: Path) -> Path:
+    """Write ``text`` to ``path`` (temp file, fsync, rename) so a reader — a CI step posting
+    a report, ``pulumi`` reading a plan — never sees half a file. Returns ``path``."""
     directory = path.parent
     if not directory.is_dir():
         raise InvalidInputError(f"--out: directory {directory} does not exist")
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(plan_to_json(plan))
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         Path(temp_name).replace(path)
@@ -46,6 +47,11 @@ def write_plan(plan: Plan, path: Path) -> Path:
         Path(temp_name).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_plan(plan: Plan, path: Path) -> Path:
+    """Write the canonical JSON to ``path`` atomically. Returns ``path``."""
+    return write_text_atomic(plan_to_json(plan), path)
 
 
 def load_plan(path: Path) -> Plan:

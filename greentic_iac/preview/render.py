@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Final
 
 from greentic_iac.errors import InvalidInputError
+from greentic_iac.plan.io import write_text_atomic
 
 FORMATS: Final = ("text", "json", "markdown", "html")
 
@@ -40,19 +39,5 @@ def render(document: dict[str, Any], fmt: str, *, colour: bool = False) -> str:
 
 
 def write_report(text: str, path: Path) -> Path:
-    """Write ``text`` to ``path`` atomically (temp file, fsync, rename): a CI step that
-    posts the file never reads half a report."""
-    directory = path.parent
-    if not directory.is_dir():
-        raise InvalidInputError(f"--out: directory {directory} does not exist")
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(temp_name).replace(path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return path
+    """Write the report for ``--out`` atomically: a CI step that posts it never reads half."""
+    return write_text_atomic(text, path)

@@ -11,11 +11,6 @@ import contextlib
 import io
 import json
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +22,6 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 AWS_ANSWERS = REPO_ROOT / "examples" / "aws-ecs" / "environment.json"
 K8S_ANSWERS = REPO_ROOT / "examples" / "k8s" / "environment.json"
 GRANT = "prod-eu,zain-prod"
-MOTO_STARTUP_SECONDS = 30.0
 
 
 @dataclass
@@ -174,45 +168,7 @@ def tree_snapshot(root: Path) -> dict[str, bytes | None]:
     }
 
 
-# -- a moto server for credentials validate ------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    port = _free_port()
-    binary = Path(sys.executable).parent / "moto_server"
-    process = subprocess.Popen(
-        [str(binary), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + MOTO_STARTUP_SECONDS
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"moto_server exited with {process.returncode}")
-            try:
-                with urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("moto_server did not answer in time") from None
-                time.sleep(0.05)  # not listening yet: a short pause between connect attempts
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+# -- boto3 pointed at the shared moto server (tests/conftest.py) --------------------------
 
 
 @pytest.fixture
