@@ -26,15 +26,18 @@ M = TypeVar("M", bound="BaseModel")
 
 @dataclass(frozen=True)
 class Rendered:
-    """A handler's finished output, printed verbatim instead of the JSON envelope.
+    """A handler's output with its own exit code, or a document printed verbatim.
 
     For verbs whose product is a document in a format the user chose (``preview --format
     markdown``, ``plan --json``) and for verbs with their own exit codes (``--detailed-
-    exitcode``: 5 means changes present).
+    exitcode``: 5 means changes present; ``doctor secrets``: 1 means findings). With
+    ``result``, JSON output is the usual envelope around it and ``text`` is what a person
+    at a terminal sees (the result's table when ``text`` is empty).
     """
 
-    text: str
+    text: str = ""
     exit_code: int = 0
+    result: dict[str, Any] | None = None
 
 
 MAX_ANSWERS_BYTES = 4 * 1024 * 1024

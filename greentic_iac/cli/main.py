@@ -200,13 +200,19 @@ def run(argv: Sequence[str] | None = None) -> int:
             f"the traceback is in {path}; please attach it to a bug report\n"
         )
         return 1
-    if isinstance(result, Rendered):
-        sys.stdout.write(
-            result.text if result.text.endswith("\n") or not result.text else result.text + "\n"
-        )
-        return result.exit_code
-    _print_result(verb.noun, verb.name or verb.noun, result, as_json)
-    return 0
+    return _emit(verb, result, as_json)
+
+
+def _emit(verb: Verb, result: dict[str, Any] | Rendered, as_json: bool) -> int:
+    op = verb.name or verb.noun
+    if not isinstance(result, Rendered):
+        _print_result(verb.noun, op, result, as_json)
+        return 0
+    if result.result is not None and (as_json or not result.text):
+        _print_result(verb.noun, op, result.result, as_json)
+    elif result.text:
+        sys.stdout.write(result.text if result.text.endswith("\n") else result.text + "\n")
+    return result.exit_code
 
 
 def _path(value: str | None) -> Any:

@@ -11,7 +11,6 @@ reaches Pulumi) and records it as the applied baseline only after the engine suc
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from greentic_iac.cli.context import Context, Rendered
@@ -144,11 +143,6 @@ def destroy(ctx: Context, _: None) -> dict[str, Any]:
     return result
 
 
-def _envelope(noun: str, result: dict[str, Any], exit_code: int) -> Rendered:
-    envelope = {"noun": noun, "op": noun, "result": result}
-    return Rendered(json.dumps(envelope, indent=2, default=str), exit_code)
-
-
 def drift(ctx: Context, _: None) -> dict[str, Any] | Rendered:
     """Refresh preview-only: nothing in the stack's state or the cloud changes."""
     state = _state(ctx)
@@ -159,7 +153,7 @@ def drift(ctx: Context, _: None) -> dict[str, Any] | Rendered:
     result["drift"] = engine_result.has_changes
     result["preflight"] = preflight
     if ctx.args.detailed_exitcode and engine_result.has_changes:
-        return _envelope("drift", result, DRIFT_EXIT_CODE)
+        return Rendered(exit_code=DRIFT_EXIT_CODE, result=result)
     return result
 
 
@@ -212,6 +206,4 @@ def pulumi_preview(ctx: Context) -> dict[str, Any] | Rendered:
         return Rendered(_text_summary(result), exit_code)
     if output_format == "markdown":
         return Rendered(_markdown_summary(result), exit_code)
-    if exit_code:
-        return _envelope("preview", result, exit_code)
-    return result
+    return Rendered(exit_code=exit_code, result=result) if exit_code else result

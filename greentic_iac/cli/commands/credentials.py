@@ -54,13 +54,9 @@ def policy(ctx: Context, _: None) -> dict[str, Any] | Rendered:
     return Rendered(rbac_role_for_plan(compiled))
 
 
-def _report(ctx: Context, result: dict[str, Any], ok: bool, lines: list[str]) -> Rendered:
+def _report(result: dict[str, Any], ok: bool, lines: list[str]) -> Rendered:
     """The JSON envelope (or lines for a terminal), exit 0 when ok, 3 (preflight) when not."""
-    exit_code = 0 if ok else PreflightError.exit_code
-    if ctx.output == "json":
-        envelope = {"noun": "credentials", "op": "validate", "result": result}
-        return Rendered(json.dumps(envelope, indent=2) + "\n", exit_code)
-    return Rendered("\n".join(lines) + "\n", exit_code)
+    return Rendered("\n".join(lines), 0 if ok else PreflightError.exit_code, result)
 
 
 def _validate_aws(ctx: Context, state: EnvironmentState) -> Rendered:
@@ -79,7 +75,7 @@ def _validate_aws(ctx: Context, state: EnvironmentState) -> Rendered:
     elif report.ok:
         lines.append(f"all {report.actions_checked} actions allowed")
     lines += [f"missing: {action}" for action in report.missing_actions]
-    return _report(ctx, result, report.ok, lines)
+    return _report(result, report.ok, lines)
 
 
 def _validate_k8s(ctx: Context, state: EnvironmentState) -> Rendered:
@@ -103,7 +99,7 @@ def _validate_k8s(ctx: Context, state: EnvironmentState) -> Rendered:
         + (f" ({outcome.hint})" if outcome.hint and outcome.blocking else "")
         for requirement, outcome in zip(requirements, outcomes, strict=True)
     ]
-    return _report(ctx, result, ok, lines)
+    return _report(result, ok, lines)
 
 
 def validate(ctx: Context, _: None) -> Rendered:

@@ -9,7 +9,6 @@ reported clean).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Final
 
@@ -33,11 +32,8 @@ def secrets(ctx: Context, _: None) -> Rendered:
         "findings": [finding.to_dict() for finding in findings],
     }
     exit_code = FINDINGS_EXIT_CODE if findings else 0
-    if ctx.output == "json":
-        envelope = {"noun": "doctor", "op": "secrets", "result": result}
-        return Rendered(json.dumps(envelope, indent=2) + "\n", exit_code)
     if not findings:
-        return Rendered(f"{path}: no secrets found\n")
+        return Rendered(f"{path}: no secrets found", result=result)
     lines = [finding.describe() for finding in findings]
     lines.append(f"{len(findings)} secret(s) found in {path}; remove them and rotate the keys")
-    return Rendered("\n".join(lines) + "\n", exit_code)
+    return Rendered("\n".join(lines), exit_code, result)

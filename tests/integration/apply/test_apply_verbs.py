@@ -210,7 +210,7 @@ def test_pulumi_preview_summarises_and_honours_detailed_exitcode(
 
     rendered = pulumi_preview(_preview_ctx(home, k8s_env, detailed_exitcode=True))
     assert isinstance(rendered, Rendered) and rendered.exit_code == 5
-    assert json.loads(rendered.text)["result"]["changes"]["create"] == 1
+    assert rendered.result is not None and rendered.result["changes"]["create"] == 1
 
     text = pulumi_preview(_preview_ctx(home, k8s_env, format="text"))
     assert isinstance(text, Rendered)
