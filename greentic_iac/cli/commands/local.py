@@ -89,6 +89,8 @@ def up(ctx: Context, payload: None) -> dict[str, Any]:
     if detach:
         return result
     # Foreground: SIGTERM stops everything the same way Ctrl-C does.
+    # The signal may land anywhere in this block (even before wait() starts, right after
+    # the banner a caller waits for), so the interrupt is caught here, not only in wait().
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         print(
@@ -97,6 +99,8 @@ def up(ctx: Context, payload: None) -> dict[str, Any]:
             flush=True,
         )
         code = handle.wait()
+    except KeyboardInterrupt:
+        code = 130
     finally:
         signal.signal(signal.SIGTERM, previous)
     from greentic_iac.local import stop_runtime
