@@ -12,6 +12,32 @@ def _cell(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _explode(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per inner item when every row nests a list of objects (``env tool-check``'s
+    outcomes per binding), so a person reads columns rather than JSON inside a cell."""
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    nested = next(
+        (
+            column
+            for column in columns
+            if all(
+                isinstance(row.get(column), list)
+                and all(isinstance(item, dict) for item in row[column])
+                for row in rows
+            )
+            and any(row[column] for row in rows)
+        ),
+        None,
+    )
+    if nested is None:
+        return rows
+    exploded: list[dict[str, Any]] = []
+    for row in rows:
+        base = {key: value for key, value in row.items() if key != nested}
+        exploded.extend({**base, **item} for item in row[nested] or [{}])
+    return exploded
+
+
 def print_table(noun: str, op: str, result: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -34,7 +60,7 @@ def print_table(noun: str, op: str, result: dict[str, Any]) -> None:
             table.add_row(key, _cell(value))
         console.print(table)
     if rows_key is not None:
-        rows: list[dict[str, Any]] = result[rows_key]
+        rows = _explode(result[rows_key])
         columns = list(dict.fromkeys(k for row in rows for k in row))
         table = Table(title=rows_key)
         for column in columns:
