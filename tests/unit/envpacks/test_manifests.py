@@ -135,7 +135,7 @@ def test_cloud_deployers_declare_their_tools_and_probes(builtins: EnvPackRegistr
     }
     probes = [r for r in k8s if isinstance(r, ProbeRequirement)]
     assert probes and all(p.probe == "kubectl-can-i" for p in probes)
-    assert all(set(p.params) == {"verb", "resource", "namespace"} for p in probes)
+    assert all(set(p.params) == {"verb", "resource", "namespace", "context"} for p in probes)
 
     sm = builtins.get("greentic.secrets.aws-sm").preflight()
     assert [r.probe for r in sm if isinstance(r, ProbeRequirement)] == ["aws-caller-identity"]

@@ -48,13 +48,21 @@ def test_an_ecs_environment_needs_pulumi_aws_and_a_caller_identity(
 def test_k8s_probe_params_are_filled_from_settings(
     local: Environment, builtins: EnvPackRegistry
 ) -> None:
-    environment = _deployer(local, "greentic.deployer.k8s@1.0.0", {"namespace": "zain-prod"})
+    settings = {"namespace": "zain-prod", "kube_context": "zain-eks"}
+    environment = _deployer(local, "greentic.deployer.k8s@1.0.0", settings)
     probes = [r for r in binding_requirements(environment, builtins)[0].requirements]
     params = [r.params for r in probes if isinstance(r, ProbeRequirement)]
     assert params == [
-        {"verb": "create", "resource": "deployments", "namespace": "zain-prod"},
-        {"verb": "create", "resource": "services", "namespace": "zain-prod"},
+        {"verb": "create", "resource": ref, "namespace": "zain-prod", "context": "zain-eks"}
+        for ref in ("deployments", "services")
     ]
+    # Without a kube_context the probe asks kubectl's current context (the schema default).
+    bare = _deployer(local, "greentic.deployer.k8s@1.0.0", {"namespace": "zain-prod"})
+    assert all(
+        r.params["context"] is None
+        for r in binding_requirements(bare, builtins)[0].requirements
+        if isinstance(r, ProbeRequirement)
+    )
     # The handler's own declaration is untouched.
     declared = builtins.get("greentic.deployer.k8s").preflight()
     assert any(
