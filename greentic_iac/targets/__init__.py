@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from functools import lru_cache
 
 from greentic_iac.errors import InvalidInputError
 from greentic_iac.plan.model import Compiler
@@ -43,6 +44,7 @@ def load_compiler(import_path: str) -> Compiler:
     return loaded
 
 
+@lru_cache(maxsize=4096)
 def _label_value(value: str) -> str:
     # Kubernetes label values: <= 63 chars of [A-Za-z0-9._-], alphanumeric at both ends;
     # AWS tags accept the same set, so one form serves both.

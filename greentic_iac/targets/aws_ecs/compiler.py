@@ -24,7 +24,6 @@ from greentic_iac.plan import (
     Finding,
     Plan,
     PlanResource,
-    ResourceOptions,
     Severity,
     logical_name,
     ref,
@@ -96,7 +95,6 @@ RESOURCE_TYPES: Final = (
     _T_ROLE_ATTACH, _T_ROLE_POLICY, _T_LOG_GROUP,
 )  # fmt: skip
 
-_DEFAULT_OPTIONS: Final = ResourceOptions()
 
 # Desired count per lifecycle: None means "the configured count".
 _DESIRED: Final[dict[RevisionLifecycle, int | None]] = {
@@ -185,13 +183,8 @@ class _Builder:
         # Built from already-validated settings and ids: skip re-validating each resource
         # (10k resources per compile); Plan's own validator still checks names and refs.
         self.resources.append(
-            PlanResource.model_construct(
-                type=type_,
-                name=name,
-                properties=properties,
-                parent=None,
-                depends_on=list(depends_on),
-                options=_DEFAULT_OPTIONS,
+            PlanResource.trusted(
+                type=type_, name=name, properties=properties, depends_on=list(depends_on)
             )
         )
         return name
