@@ -123,6 +123,21 @@ def _seed_environment(
     return environment_id, deployment, revisions
 
 
+@pytest.fixture(name="run_cli")
+def run_cli_fixture() -> Callable[..., Outcome]:
+    """``run_cli(home, *argv)`` for tests that build their own home."""
+    return run_cli
+
+
+SeedEnvironment = Callable[[Path, Path, Path, str], tuple[str, str, list[str]]]
+
+
+@pytest.fixture
+def seed_environment() -> SeedEnvironment:
+    """``seed(home, answers_dir, env_answers, host)``: env create + one bundle at 90/10."""
+    return _seed_environment
+
+
 @pytest.fixture(scope="module")
 def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     base = tmp_path_factory.mktemp("verbs-seed")
