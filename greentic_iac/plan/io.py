@@ -30,6 +30,13 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     return document
 
 
+def umask_mode(mode: int) -> int:
+    """``mode`` as the user's umask would leave it (mkstemp/mkdtemp create 0600/0700)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mode & ~mask
+
+
 def write_text_atomic(text: str, path: Path) -> Path:
     """Write ``text`` to ``path`` (temp file, fsync, rename) so a reader — a CI step posting
     a report, ``pulumi`` reading a plan — never sees half a file. Returns ``path``."""
@@ -42,6 +49,8 @@ def write_text_atomic(text: str, path: Path) -> Path:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        # mkstemp creates 0600; the result is an ordinary file, as the umask would leave it.
+        Path(temp_name).chmod(umask_mode(0o666))
         Path(temp_name).replace(path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)

@@ -90,6 +90,19 @@ def stack_config_values(state: EnvironmentState, home: Path) -> dict[str, str]:
     }
 
 
+def default_work_dir(home: Path) -> Path:
+    from greentic_iac.pulumi.project import ensure_project, is_checkout_project
+    from greentic_iac.resources import project_dir
+
+    packaged = project_dir()
+    if is_checkout_project(packaged):
+        return packaged
+    directory = home / "pulumi" / "project"
+    directory.mkdir(parents=True, exist_ok=True)
+    ensure_project(directory)
+    return directory
+
+
 def stack_target(
     state: EnvironmentState,
     home: Path,
@@ -98,9 +111,12 @@ def stack_target(
     environ: Mapping[str, str] | None = None,
     work_dir: Path | None = None,
 ) -> StackTarget:
-    """The stack of ``state``'s environment, with its backend resolved (see backend.py)."""
-    from greentic_iac.resources import project_dir
+    """The stack of ``state``'s environment, with its backend resolved (see backend.py).
 
+    The project is the checkout when greentic-iac runs from one (stack configs land in its
+    ``stacks/``); from a wheel it is ``$GREENTIC_HOME/pulumi/project``, written on first
+    use, so Pulumi never writes into site-packages.
+    """
     env_vars = {"GREENTIC_HOME": str(home.resolve())}
     if store_url:
         env_vars["GREENTIC_STORE"] = store_url
@@ -109,7 +125,7 @@ def stack_target(
         home=home,
         backend=resolve_backend(home, state.config, environ),
         config=stack_config_values(state, home),
-        work_dir=work_dir or project_dir(),
+        work_dir=work_dir or default_work_dir(home),
         env_vars=env_vars,
     )
 

@@ -16,9 +16,7 @@ has, and leaves files the user added alone.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from greentic_iac.cli.context import Context, Rendered
 from greentic_iac.errors import InvalidInputError
+from greentic_iac.plan.io import umask_mode, write_text_atomic
 from greentic_iac.spec import validate_environment_id
 
 if TYPE_CHECKING:
@@ -36,10 +35,6 @@ EXPORT_RECORD: Final = ".greentic-export.json"
 FORMATS: Final = ("pulumi-python", "k8s-yaml")
 K8S_TARGET: Final = "greentic.deployer.k8s"
 LOCAL_TARGET: Final = "greentic.deployer.local-process"
-PROGRAM_SHIM: Final = (
-    '"""Written by `greentic-iac stack init`: stack name -> environment -> plan."""\n\n'
-    "from greentic_iac.program import run\n\nrun()\n"
-)
 
 
 def load_state(ctx: Context) -> EnvironmentState:
@@ -175,25 +170,6 @@ def _record_text(compiled: Plan, format_: str, files: list[str]) -> str:
     return json.dumps(record, indent=2, sort_keys=True) + "\n"
 
 
-def _umask_mode(mode: int) -> int:
-    """``mode`` as the user's umask would leave it (mkstemp/mkdtemp create 0600/0700)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mode & ~mask
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        Path(temporary).chmod(_umask_mode(0o666))
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def _write_export(compiled: Plan, format_: str, directory: Path) -> list[str]:
     """Write the export's files into ``directory`` (which exists); return their names."""
     if format_ == "k8s-yaml":
@@ -203,9 +179,9 @@ def _write_export(compiled: Plan, format_: str, directory: Path) -> list[str]:
     else:
         files = pulumi_python_files(compiled)
         for name, text in files.items():
-            _write_atomically(directory / name, text)
+            write_text_atomic(text, directory / name)
         names = list(files)
-    _write_atomically(directory / EXPORT_RECORD, _record_text(compiled, format_, names))
+    write_text_atomic(_record_text(compiled, format_, names), directory / EXPORT_RECORD)
     return names
 
 
@@ -244,7 +220,7 @@ def export_plan(compiled: Plan, format_: str, out: Path) -> ExportResult:
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
         try:
-            staging.chmod(_umask_mode(0o777))
+            staging.chmod(umask_mode(0o777))
             names = _write_export(compiled, format_, staging)
             if out.exists():
                 out.rmdir()  # empty (checked above); rename needs it gone
@@ -289,32 +265,6 @@ def export(ctx: Context, _: None) -> dict[str, Any]:
 # -- stack init -----------------------------------------------------------------------------
 
 
-def project_file_text() -> str:
-    """``Pulumi.yaml`` for a directory outside the checkout: the packaged project file with
-    ``main`` at that directory's shim and the virtualenv this greentic-iac runs from."""
-    import yaml
-
-    from greentic_iac.resources import project_dir
-
-    project: dict[str, Any] = yaml.safe_load(
-        (project_dir() / "Pulumi.yaml").read_text(encoding="utf-8")
-    )
-    project.pop("main", None)
-    runtime = project.get("runtime")
-    if isinstance(runtime, dict):
-        options = dict(runtime.get("options") or {})
-        if sys.prefix != sys.base_prefix:
-            options["virtualenv"] = sys.prefix
-        else:
-            options.pop("virtualenv", None)
-            options.pop("toolchain", None)
-        if options:
-            runtime["options"] = options
-        else:
-            runtime.pop("options", None)
-    return yaml.safe_dump(project, sort_keys=False, default_flow_style=False)
-
-
 def _secret_names(ctx: Context, state: EnvironmentState) -> list[str]:
     """The secrets the environment's packs declare, as ``greentic:<name>`` config keys."""
     names: list[str] = []
@@ -327,6 +277,7 @@ def _secret_names(ctx: Context, state: EnvironmentState) -> list[str]:
 
 
 def stack_init(ctx: Context, _: None) -> dict[str, Any]:
+    from greentic_iac.pulumi.project import ensure_project
     from greentic_iac.pulumi.stack_config import render_stack_config, stack_config_path
 
     state = load_state(ctx)
@@ -337,21 +288,9 @@ def stack_init(ctx: Context, _: None) -> dict[str, Any]:
     text = render_stack_config(state, home=home, secret_names=_secret_names(ctx, state))
     stack_file = directory / stack_config_path(state.environment.environment_id)
     replaced = stack_file.exists()
-    project_file = directory / "Pulumi.yaml"
-    shim = directory / "__main__.py"
-    needs_project = not project_file.exists()
-    if needs_project and shim.exists():
-        raise InvalidInputError(
-            f"--dir {directory}: has a __main__.py but no Pulumi.yaml; "
-            "use an empty directory or the greentic-iac checkout"
-        )
+    written = ensure_project(directory)
     stack_file.parent.mkdir(exist_ok=True)
-    written: list[str] = []
-    if needs_project:
-        _write_atomically(shim, PROGRAM_SHIM)
-        _write_atomically(project_file, project_file_text())
-        written += ["Pulumi.yaml", "__main__.py"]
-    _write_atomically(stack_file, text)
+    write_text_atomic(text, stack_file)
     written.append(stack_config_path(state.environment.environment_id))
     return {
         "environment_id": state.environment.environment_id,

@@ -7,6 +7,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import yaml
 
 from greentic_iac.errors import InvalidInputError
 from greentic_iac.pulumi.backend import ensure_passphrase_file, resolve_backend
@@ -116,3 +117,35 @@ def test_has_changes_ignores_unchanged_steps(changes: dict[str, int], expected: 
     result = EngineResult("e", "drift", changes, {}, 0.1)
     assert result.has_changes is expected
     assert result.to_dict()["changes"] == dict(sorted(changes.items()))
+
+
+def test_outside_a_checkout_the_project_lives_under_the_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from greentic_iac.pulumi import engine, project
+
+    # As from a wheel: the packaged data directory holds Pulumi.yaml but no program source.
+    data = tmp_path / "_data"
+    data.mkdir()
+    (data / "Pulumi.yaml").write_text(
+        "name: greentic-iac\nruntime:\n  name: python\nmain: greentic_iac/program/\n"
+        "stackConfigDir: stacks\n"
+    )
+    monkeypatch.setattr("greentic_iac.resources.project_dir", lambda: data)
+    home = tmp_path / "home"
+    work_dir = engine.default_work_dir(home)
+    assert work_dir == home / "pulumi" / "project"
+    written = yaml.safe_load((work_dir / "Pulumi.yaml").read_text())
+    assert "main" not in written and written["stackConfigDir"] == "stacks"
+    assert (work_dir / "__main__.py").read_text() == project.PROGRAM_SHIM
+    # A second call keeps the project as it is (a user may have edited it).
+    (work_dir / "Pulumi.yaml").write_text("name: edited\n")
+    assert engine.default_work_dir(home) == work_dir
+    assert (work_dir / "Pulumi.yaml").read_text() == "name: edited\n"
+
+
+def test_in_the_checkout_the_project_is_the_checkout() -> None:
+    from greentic_iac.pulumi import engine
+    from greentic_iac.resources import project_dir
+
+    assert engine.default_work_dir(Path("/nonexistent-home")) == project_dir()
