@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from greentic_iac.cli.context import Context
 from greentic_iac.errors import InvalidInputError, NotFoundError
 from greentic_iac.operations import environments as ops
 from greentic_iac.spec import EnvironmentState, validate_environment_id
 from greentic_iac.spec.answers import ConfigSetPayload, SecretPutPayload
+
+if TYPE_CHECKING:
+    from greentic_iac.secrets import SecretsBackend
 
 
 def _state(ctx: Context) -> EnvironmentState:
@@ -46,7 +49,7 @@ def config_list(ctx: Context, _: None) -> dict[str, Any]:
     return {"config": rows}
 
 
-def _secrets_backend(ctx: Context, environment_id: str) -> Any:
+def _secrets_backend(ctx: Context, environment_id: str) -> SecretsBackend:
     from greentic_iac.cli.secrets_backend import backend_for
 
     return backend_for(ctx, ctx.store.load(environment_id))
@@ -54,20 +57,25 @@ def _secrets_backend(ctx: Context, environment_id: str) -> Any:
 
 def secrets_put(ctx: Context, payload: SecretPutPayload) -> dict[str, Any]:
     backend = _secrets_backend(ctx, payload.environment_id)
-    created = backend.put(payload.name, payload.value)
-    # The audit event names the secret, never its value.
-    ctx.store.mutate(
+
+    def write(state: EnvironmentState) -> tuple[EnvironmentState, dict[str, Any]]:
+        # Inside the transaction: the grant is checked and the environment locked before
+        # the value leaves this process; the audit event names the secret, never its value.
+        written = backend.put(payload.name, payload.value)
+        return state, {
+            "name": payload.name,
+            "outcome": written.outcome,
+            "backend": backend.kind,
+            "reference": written.reference,
+        }
+
+    return ctx.store.mutate(
         payload.environment_id,
-        lambda s: (s, {"name": payload.name, "outcome": "created" if created else "updated"}),
+        write,
         verb="secrets put",
         idempotency_key=None,
         payload={"name": payload.name},
-    )
-    return {
-        "name": payload.name,
-        "outcome": "created" if created else "updated",
-        "backend": backend.kind,
-    }
+    ).result
 
 
 def secrets_get(ctx: Context, _: None) -> dict[str, Any]:

@@ -1,0 +1,139 @@
+"""Homes with the sample AWS and k8s environments, a fake kubectl, and the CLI in-process."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+AWS_ANSWERS = REPO_ROOT / "examples" / "aws-ecs" / "environment.json"
+K8S_ANSWERS = REPO_ROOT / "examples" / "k8s" / "environment.json"
+FAKE_KUBECTL = Path(__file__).with_name("fake_kubectl.py")
+
+
+@dataclass
+class Outcome:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def result(self) -> Any:
+        return json.loads(self.stdout)["result"]
+
+
+Cli = Callable[..., Outcome]
+
+
+def run_cli(home: Path, *argv: str) -> Outcome:
+    """``greentic-iac --home HOME --output json ARGV...`` in this process."""
+    from greentic_iac.cli.main import run
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = run(["--home", str(home), "--output", "json", *argv])
+        except SystemExit as exc:  # argparse usage errors
+            code = int(exc.code or 0)
+    return Outcome(code, out.getvalue(), err.getvalue())
+
+
+def write_answers(directory: Path, payload: dict[str, Any]) -> str:
+    path = directory / f"answers-{len(list(directory.glob('answers-*')))}.json"
+    path.write_text(json.dumps(payload), encoding="utf-8")
+    return str(path)
+
+
+def make_cli(
+    tmp_path: Path,
+    answers: Path,
+    settings: dict[str, Any] | None = None,
+    deployer_settings: dict[str, Any] | None = None,
+) -> Cli:
+    """A home holding ``answers``' environment, its packs' settings replaced where given."""
+    home = tmp_path / "home"
+    document = json.loads(answers.read_text(encoding="utf-8"))
+    for pack in document["packs"]:
+        if pack["slot"] == "secrets" and settings is not None:
+            pack["settings"] = settings
+        if pack["slot"] == "deployer" and deployer_settings is not None:
+            pack["settings"] = deployer_settings
+    created = run_cli(home, "env", "create", "--answers", write_answers(tmp_path, document))
+    assert created.code == 0, created.stderr
+
+    def call(*argv: str) -> Outcome:
+        return run_cli(home, *argv)
+
+    return call
+
+
+def put(cli: Cli, tmp_path: Path, environment_id: str, name: str, value: str) -> Outcome:
+    payload = {"environment_id": environment_id, "name": name, "value": value}
+    return cli("secrets", "put", "--answers", write_answers(tmp_path, payload))
+
+
+def home_text(tmp_path: Path) -> str:
+    """Every file under the home (state, backups, audit log) as one string."""
+    return "\n".join(
+        p.read_text(encoding="utf-8", errors="replace")
+        for p in sorted((tmp_path / "home").rglob("*"))
+        if p.is_file()
+    )
+
+
+@pytest.fixture
+def aws_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """boto3 pointed at the shared moto server with throwaway keys; no real config is read."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("GREENTIC_GRANT", "prod-eu")
+    return moto_endpoint
+
+
+@dataclass
+class FakeKubectl:
+    bin_dir: Path
+    store: Path
+    log: Path
+
+    def calls(self) -> list[list[str]]:
+        if not self.log.exists():
+            return []
+        return [json.loads(line) for line in self.log.read_text(encoding="utf-8").splitlines()]
+
+    def objects(self, namespace: str) -> dict[str, Any]:
+        data = json.loads(self.store.read_text(encoding="utf-8")) if self.store.exists() else {}
+        return dict(data.get(namespace, {}))
+
+
+@pytest.fixture
+def fake_kubectl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeKubectl:
+    """``kubectl`` first on PATH: the fake above, run by this interpreter."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "kubectl"
+    script.write_text(
+        f"#!{sys.executable}\n" + FAKE_KUBECTL.read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    script.chmod(0o755)
+    fake = FakeKubectl(bin_dir, tmp_path / "kubectl-store.json", tmp_path / "kubectl-argv.log")
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    monkeypatch.setenv("FAKE_KUBECTL_STORE", str(fake.store))
+    monkeypatch.setenv("FAKE_KUBECTL_LOG", str(fake.log))
+    monkeypatch.delenv("FAKE_KUBECTL_MODE", raising=False)
+    monkeypatch.setenv("GREENTIC_GRANT", "zain-prod")
+    return fake
