@@ -64,14 +64,14 @@ def test_secret_arns_mapping_writes_and_reads_that_arn(tmp_path: Path, aws_env: 
     arn = client.create_secret(Name="shared/stripe-key", SecretString="old")["ARN"]
     settings = {"region": "eu-west-1", "name_prefix": "arns/", "secret_arns": {"stripe": arn}}
     cli = make_cli(tmp_path, AWS_ANSWERS, settings)
-    written = put(cli, tmp_path, "prod-eu", "stripe", "sk_live_new")
+    written = put(cli, tmp_path, "prod-eu", "stripe", "rotated-stripe-value")
     assert written.code == 0, written.stderr
     assert written.result["outcome"] == "updated" and written.result["reference"] == arn
-    assert client.get_secret_value(SecretId=arn)["SecretString"] == "sk_live_new"
+    assert client.get_secret_value(SecretId=arn)["SecretString"] == "rotated-stripe-value"
     # Nothing was created under the managed prefix for a mapped name.
     managed = client.list_secrets(Filters=[{"Key": "name", "Values": ["arns/"]}])
     assert managed["SecretList"] == []
-    assert cli("secrets", "get", "prod-eu", "stripe").result["value"] == "sk_live_new"
+    assert cli("secrets", "get", "prod-eu", "stripe").result["value"] == "rotated-stripe-value"
     assert cli("secrets", "list", "prod-eu").result["secrets"] == [{"name": "stripe"}]
 
 
