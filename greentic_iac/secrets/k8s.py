@@ -29,7 +29,7 @@ from greentic_iac.secrets.kubectl import Kubectl
 
 K8S: Final = "greentic.secrets.k8s"
 MANAGED_BY_LABEL: Final = "app.kubernetes.io/managed-by"
-MANAGED_BY: Final = "greentic"
+MANAGED_BY: Final = "greentic-iac"  # the same value the k8s target labels its objects with
 ENVIRONMENT_LABEL: Final = "greentic.ai/environment"
 NAME_ANNOTATION: Final = "greentic.ai/secret-name"
 VALUE_KEY: Final = "value"

@@ -36,7 +36,7 @@ def test_put_get_list_round_trip_never_puts_the_value_on_a_command_line(
 
     stored = fake_kubectl.objects("acme")["greentic-db-password"]
     assert stored["metadata"]["labels"] == {
-        "app.kubernetes.io/managed-by": "greentic",
+        "app.kubernetes.io/managed-by": "greentic-iac",
         "greentic.ai/environment": "zain-prod",
     }
     assert stored["metadata"]["annotations"] == {"greentic.ai/secret-name": "DB_Password"}
@@ -174,7 +174,7 @@ def test_put_refuses_a_secret_of_another_environment(
             "name": "greentic-token",
             "namespace": "acme",
             "labels": {
-                "app.kubernetes.io/managed-by": "greentic",
+                "app.kubernetes.io/managed-by": "greentic-iac",
                 "greentic.ai/environment": "zain-staging",
             },
             "annotations": {"greentic.ai/secret-name": "token"},

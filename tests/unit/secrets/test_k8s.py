@@ -118,7 +118,7 @@ def test_put_applies_one_labelled_secret_on_stdin_only() -> None:
             "name": "greentic-token",
             "namespace": "acme",
             "labels": {
-                "app.kubernetes.io/managed-by": "greentic",
+                "app.kubernetes.io/managed-by": "greentic-iac",
                 "greentic.ai/environment": "zain-prod",
             },
             "annotations": {"greentic.ai/secret-name": "Token"},
@@ -180,7 +180,7 @@ def test_names_are_annotations_of_this_environment_plus_refs() -> None:
     assert backend.names() == ["One", "mapped", "two"]
     argv = kubectl.calls[-1][0]
     selector = argv[argv.index("-l") + 1]
-    assert selector == "app.kubernetes.io/managed-by=greentic,greentic.ai/environment=zain-prod"
+    assert selector == "app.kubernetes.io/managed-by=greentic-iac,greentic.ai/environment=zain-prod"
 
 
 def test_a_value_that_is_not_base64_text_is_an_error() -> None:
@@ -188,7 +188,7 @@ def test_a_value_that_is_not_base64_text_is_an_error() -> None:
         "metadata": {
             "name": "greentic-x",
             "labels": {
-                "app.kubernetes.io/managed-by": "greentic",
+                "app.kubernetes.io/managed-by": "greentic-iac",
                 "greentic.ai/environment": "zain-prod",
             },
         },
