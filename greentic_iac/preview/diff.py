@@ -7,6 +7,11 @@ A ``None`` value and a missing key are the same thing (Pulumi never sends ``None
 Whether a change replaces the resource comes from ``replace_rules``; a changed type token
 or parent changes the resource's URN and is always a replacement. ``depends_on`` and
 resource options are not properties: changing them alone is no change.
+
+A replaced resource's outputs are unknown until it exists again, so every resource that
+references one is shown changing too, as ``pulumi preview`` does: the referencing
+property's new value is "known after replace", and when that property itself forces a
+replacement the knock-on continues down the references.
 """
 
 from __future__ import annotations
@@ -144,6 +149,64 @@ def resource_change(old: PlanResource, new: PlanResource) -> dict[str, Any] | No
     }
 
 
+def _ref_paths(value: Any, path: PropertyPath = ()) -> list[tuple[PropertyPath, str, str]]:
+    """Every ``(path, resource, output)`` of a reference inside ``value``."""
+    if is_ref(value):
+        return [(path, value["$ref"]["resource"], value["$ref"]["output"])]
+    found: list[tuple[PropertyPath, str, str]] = []
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found += _ref_paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _ref_paths(item, (*path, index))
+    return found
+
+
+def _knock_on(changed: list[dict[str, Any]], old: Mapping[str, PlanResource], after: Plan) -> int:
+    """Mark what references a replaced resource (to a fixed point); returns how many
+    previously unchanged resources it turned into changes."""
+    by_name = {c["name"]: c for c in changed}
+    replaced = {c["name"] for c in changed if c["action"] == "replace"}
+    pending = set(replaced)
+    newly_changed = 0
+    while pending:
+        current, pending = pending, set()
+        for resource in after.resources:
+            entry = by_name.get(resource.name)
+            if resource.name not in old or (entry is not None and entry["action"] == "create"):
+                continue
+            for path, target, output in _ref_paths(resource.properties):
+                if target not in current:
+                    continue
+                text = format_path(path)
+                if entry is None:
+                    entry = {
+                        "action": "update",
+                        "name": resource.name,
+                        "type": resource.type,
+                        "changes": [],
+                    }
+                    by_name[resource.name] = entry
+                    changed.append(entry)
+                    newly_changed += 1
+                if any(change["path"] == text for change in entry["changes"]):
+                    continue
+                forces = forces_replace(resource.type, path, old[resource.name].properties, {})
+                entry["changes"].append(
+                    {
+                        "path": text,
+                        "before": {"$ref": {"resource": target, "output": output}},
+                        "after": f"(known after replace of {target})",
+                        "forces_replace": forces,
+                    }
+                )
+                if forces and entry["action"] != "replace":
+                    entry["action"] = "replace"
+                    pending.add(resource.name)
+    return newly_changed
+
+
 def diff_resources(before: Plan | None, after: Plan) -> tuple[list[dict[str, Any]], int]:
     """(changed resources in the preview contract's order, number of unchanged resources)."""
     old = {r.name: r for r in before.resources} if before is not None else {}
@@ -178,5 +241,6 @@ def diff_resources(before: Plan | None, after: Plan) -> tuple[list[dict[str, Any
                     "changes": _whole(resource, "before"),
                 }
             )
+    unchanged -= _knock_on(changed, old, after)
     changed.sort(key=lambda c: (ACTION_ORDER[c["action"]], c["name"]))
     return changed, unchanged

@@ -160,3 +160,36 @@ def test_empty_baseline_makes_everything_a_create() -> None:
     changed, unchanged = diff_resources(None, after)
     assert [c["action"] for c in changed] == ["create", "create"] and unchanged == 0
     assert traffic_diff(None, after) == []
+
+
+def test_a_replacement_knocks_on_to_what_references_it() -> None:
+    """VPC replaced -> its id is unknown -> the target group's vpcId forces a replacement
+    -> the listener rule forwarding to the group's ARN updates; the unrelated bucket stays."""
+    listener = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/x/1/2"
+
+    def build(cidr: str) -> list[PlanResource]:
+        return [
+            resource("vpc", "aws:ec2/vpc:Vpc", cidrBlock=cidr),
+            resource("tg", TG, port=8080, vpcId=ref("vpc", "id")),
+            resource(
+                "rule",
+                "aws:lb/listenerRule:ListenerRule",
+                listenerArn=listener,
+                actions=[{"type": "forward", "targetGroupArn": ref("tg", "arn")}],
+            ),
+            resource("bucket", "aws:s3/bucket:Bucket", bucket="artifacts"),
+        ]
+
+    changed, unchanged = diff_resources(
+        plan_of(*build("10.0.0.0/16")), plan_of(*build("10.1.0.0/16"))
+    )
+
+    actions = {change["name"]: change["action"] for change in changed}
+    assert actions == {"vpc": "replace", "tg": "replace", "rule": "update"}
+    assert unchanged == 1
+    [knock_on] = next(c for c in changed if c["name"] == "tg")["changes"]
+    assert knock_on["path"] == "vpcId" and knock_on["forces_replace"] is True
+    assert knock_on["after"] == "(known after replace of vpc)"
+    [rule_change] = next(c for c in changed if c["name"] == "rule")["changes"]
+    assert rule_change["path"] == "actions[0].targetGroupArn"
+    assert rule_change["forces_replace"] is False
