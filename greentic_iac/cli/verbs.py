@@ -456,6 +456,7 @@ VERBS: tuple[Verb, ...] = (
         ENV_OPT,
         Arg("--port", "router port (default 8787)", type="int"),
         Arg("--detach", "return once the router answers", flag=True),
+        Arg("--seed", "seed the router's weighted choice (reproducible splits)", type="int"),
     ),
     _v(
         "local",

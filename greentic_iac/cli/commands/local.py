@@ -34,7 +34,10 @@ def _local_state(ctx: Context) -> tuple[EnvironmentState, Path]:
     return state, environment_dir(ctx.greentic_home, environment_id)
 
 
-def _seed() -> int | None:
+def _seed(ctx: Context) -> int | None:
+    """``--seed``, else ``$GREENTIC_LOCAL_SEED``: a reproducible weighted choice (tests, demos)."""
+    if getattr(ctx.args, "seed", None) is not None:
+        return int(ctx.args.seed)
     raw = os.environ.get(SEED_ENV)
     if raw is None or raw == "":
         return None
@@ -77,7 +80,7 @@ def up(ctx: Context, payload: None) -> dict[str, Any]:
         port=port,
         detach=detach,
         trust_override_header=state.policy.trust_override_header,
-        rng_seed=_seed(),
+        rng_seed=_seed(ctx),
     )
     result = {
         **handle.to_json_dict(),

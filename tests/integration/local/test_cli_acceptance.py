@@ -187,7 +187,7 @@ def test_cli_phase_b_acceptance(tmp_path: Path, env_dir: Path, teardown: list[in
 
     r2 = cli.stage(d1, "sha256:02")
     seed = typical_seed(d1, r1, r2)
-    up = cli.ok("local", "up", "--detach", "--port", "0", GREENTIC_LOCAL_SEED=str(seed))
+    up = cli.ok("local", "up", "--detach", "--port", "0", "--seed", str(seed))
     teardown.append(up["pid"])
     url = up["router_url"]
     assert up["already_running"] is False and url.startswith("http://127.0.0.1:")
