@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import sys
@@ -14,37 +12,15 @@ from typing import Any
 
 import pytest
 
+from tests.support.cli_runner import Outcome, run_cli
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 AWS_ANSWERS = REPO_ROOT / "examples" / "aws-ecs" / "environment.json"
 K8S_ANSWERS = REPO_ROOT / "examples" / "k8s" / "environment.json"
 FAKE_KUBECTL = Path(__file__).with_name("fake_kubectl.py")
 
 
-@dataclass
-class Outcome:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def result(self) -> Any:
-        return json.loads(self.stdout)["result"]
-
-
 Cli = Callable[..., Outcome]
-
-
-def run_cli(home: Path, *argv: str) -> Outcome:
-    """``greentic-iac --home HOME --output json ARGV...`` in this process."""
-    from greentic_iac.cli.main import run
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = run(["--home", str(home), "--output", "json", *argv])
-        except SystemExit as exc:  # argparse usage errors
-            code = int(exc.code or 0)
-    return Outcome(code, out.getvalue(), err.getvalue())
 
 
 def write_answers(directory: Path, payload: dict[str, Any]) -> str:

@@ -7,8 +7,6 @@ of the seeded home, so a verb that writes can't affect another test.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import shutil
 from collections.abc import Callable, Iterator
@@ -18,38 +16,12 @@ from typing import Any
 
 import pytest
 
+from tests.support.cli_runner import Outcome, run_cli
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 AWS_ANSWERS = REPO_ROOT / "examples" / "aws-ecs" / "environment.json"
 K8S_ANSWERS = REPO_ROOT / "examples" / "k8s" / "environment.json"
 GRANT = "prod-eu,zain-prod"
-
-
-@dataclass
-class Outcome:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.stdout)
-
-    @property
-    def result(self) -> Any:
-        return self.json["result"]
-
-
-def run_cli(home: Path, *argv: str, output: str = "json") -> Outcome:
-    """``greentic-iac --home HOME --output OUTPUT ARGV...`` in this process."""
-    from greentic_iac.cli.main import run
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = run(["--home", str(home), "--output", output, *argv])
-        except SystemExit as exc:  # argparse usage errors
-            code = int(exc.code or 0)
-    return Outcome(code, out.getvalue(), err.getvalue())
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,42 @@
+"""The CLI in this process: ``run_cli(home, *argv)`` -> exit code, stdout and stderr.
+
+Shared by the integration tests that drive many verbs (a subprocess per verb would cost
+a Python start-up each); the console-script tests keep their own subprocess runner.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Outcome:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+    @property
+    def result(self) -> Any:
+        return self.json["result"]
+
+
+def run_cli(home: Path, *argv: str, output: str = "json") -> Outcome:
+    """``greentic-iac --home HOME --output OUTPUT ARGV...`` in this process."""
+    from greentic_iac.cli.main import run
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = run(["--home", str(home), "--output", output, *argv])
+        except SystemExit as exc:  # argparse usage errors
+            code = int(exc.code or 0)
+    return Outcome(code, out.getvalue(), err.getvalue())
