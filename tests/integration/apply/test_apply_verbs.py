@@ -80,7 +80,9 @@ def test_up_drives_the_automation_api_and_records_the_baseline(
     assert result["changes"] == {"create": 1, "same": 2}
     assert result["outputs"] == {}
     assert result["duration_s"] >= 0
-    assert result["preflight"] == {"failed_checks": 0, "total_checks": 4}
+    # pulumi and kubectl for the deployer, two kubectl-can-i probes, kubectl for the
+    # k8s secrets pack.
+    assert result["preflight"] == {"failed_checks": 0, "total_checks": 5}
 
     # The preflight asked about the namespace the k8s target will use: greentic-<tenant>.
     kubectl_calls = [json.loads(line) for line in fake.kubectl_log.read_text().splitlines()]
