@@ -11,15 +11,13 @@ never sees half a file.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from greentic_iac.errors import InvalidInputError, NotFoundError, StateCorruptError
+from greentic_iac.files import write_bytes_atomic
 from greentic_iac.local.layout import RuntimeLayout
 from greentic_iac.spec import RevisionLifecycle, RuntimeConfig, format_validation_error
 
@@ -80,23 +78,7 @@ def write_runtime_config(env_dir: Path, config: RuntimeConfig) -> Path:
     checked = _validated(env_dir, config, source=str(path))
     env_dir.mkdir(parents=True, exist_ok=True)
     data = (checked.model_dump_json(indent=2) + "\n").encode()
-    fd, tmp_name = tempfile.mkstemp(prefix=".runtime-config.", suffix=".tmp", dir=env_dir)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp_name).replace(path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            Path(tmp_name).unlink()
-        raise
-    dir_fd = os.open(env_dir, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-    return path
+    return write_bytes_atomic(path, data, mode=0o600, sync_directory=True)
 
 
 def parse_runtime_config(env_dir: Path, data: bytes) -> RuntimeConfig:

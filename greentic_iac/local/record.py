@@ -8,14 +8,13 @@ lives only as long as the run.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from greentic_iac.files import write_bytes_atomic
 
 
 class ChildRecord(BaseModel):
@@ -47,18 +46,7 @@ class SupervisorRecord(BaseModel):
 def write_record(path: Path, record: SupervisorRecord) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     data = json.dumps(record.model_dump(mode="json"), indent=2, sort_keys=True).encode()
-    # mkstemp creates the file 0600, and replace() keeps that mode.
-    fd, tmp_name = tempfile.mkstemp(prefix=".supervisor.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp_name).replace(path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            Path(tmp_name).unlink()
-        raise
+    write_bytes_atomic(path, data, mode=0o600)
 
 
 def read_record(path: Path) -> SupervisorRecord | None:

@@ -8,13 +8,12 @@ content hash covers; ``plan_summary`` is the short form a human sees on a termin
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from greentic_iac.errors import InvalidInputError
+from greentic_iac.files import write_bytes_atomic
 from greentic_iac.plan.model import Plan
 
 
@@ -30,32 +29,12 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     return document
 
 
-def umask_mode(mode: int) -> int:
-    """``mode`` as the user's umask would leave it (mkstemp/mkdtemp create 0600/0700)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mode & ~mask
-
-
 def write_text_atomic(text: str, path: Path) -> Path:
-    """Write ``text`` to ``path`` (temp file, fsync, rename) so a reader — a CI step posting
-    a report, ``pulumi`` reading a plan — never sees half a file. Returns ``path``."""
-    directory = path.parent
-    if not directory.is_dir():
-        raise InvalidInputError(f"--out: directory {directory} does not exist")
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp creates 0600; the result is an ordinary file, as the umask would leave it.
-        Path(temp_name).chmod(umask_mode(0o666))
-        Path(temp_name).replace(path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``text`` to ``path`` atomically so a reader — a CI step posting a report,
+    ``pulumi`` reading a plan — never sees half a file. Returns ``path``."""
+    if not path.parent.is_dir():
+        raise InvalidInputError(f"--out: directory {path.parent} does not exist")
+    return write_bytes_atomic(path, text.encode("utf-8"))
 
 
 def write_plan(plan: Plan, path: Path) -> Path:

@@ -7,12 +7,11 @@ Values live in ``$GREENTIC_HOME/secrets/<env>.json`` (directory 0700, file 0600)
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from greentic_iac.errors import StateCorruptError
+from greentic_iac.files import write_bytes_atomic
 from greentic_iac.secrets.backend import PutOutcome
 from greentic_iac.secrets.errors import SecretNotFoundError
 
@@ -40,17 +39,8 @@ class DevStore:
         created = name not in data
         data[name] = value
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".dev-store-")
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, indent=2, sort_keys=True)
-                handle.flush()
-                os.fsync(handle.fileno())
-            Path(temp).replace(self.path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        text = json.dumps(data, indent=2, sort_keys=True)
+        write_bytes_atomic(self.path, text.encode("utf-8"), mode=0o600)
         return PutOutcome(created=created, reference=f"{self.path}#{name}")
 
     def get(self, name: str) -> str:

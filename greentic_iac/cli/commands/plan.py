@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from greentic_iac.cli.context import Context, Rendered
 from greentic_iac.errors import InvalidInputError
-from greentic_iac.plan.io import umask_mode, write_text_atomic
+from greentic_iac.files import umask_mode
+from greentic_iac.plan.io import write_text_atomic
 from greentic_iac.spec import validate_environment_id
 
 if TYPE_CHECKING:
