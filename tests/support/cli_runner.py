@@ -1,7 +1,7 @@
-"""The CLI in this process: ``run_cli(home, *argv)`` -> exit code, stdout and stderr.
+"""A CLI run's outcome, and the CLI in this process: ``run_cli(home, *argv)``.
 
-Shared by the integration tests that drive many verbs (a subprocess per verb would cost
-a Python start-up each); the console-script tests keep their own subprocess runner.
+Shared by the integration tests that drive many verbs in-process (a subprocess per verb costs
+a Python start-up); the console-script tests run a subprocess but report the same Outcome.
 """
 
 from __future__ import annotations

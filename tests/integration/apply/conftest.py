@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from greentic_iac.cli.main import run
+from tests.support.cli_runner import Outcome
 
 HERE = Path(__file__).resolve().parent
 EXAMPLE = HERE.parents[2] / "examples" / "k8s" / "environment.json"
@@ -117,17 +118,6 @@ def k8s_env(home: Path, fake: FakePulumi, capsys: pytest.CaptureFixture[str]) ->
     assert code == 0, capsys.readouterr().err
     capsys.readouterr()
     return ENVIRONMENT
-
-
-@dataclass
-class Outcome:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.out)
 
 
 @pytest.fixture

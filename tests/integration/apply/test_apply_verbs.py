@@ -37,7 +37,7 @@ def test_up_drives_the_automation_api_and_records_the_baseline(
     k8s_env: str, cli, fake: FakePulumi, home: Path
 ) -> None:
     outcome = cli("up", k8s_env)
-    assert outcome.code == 0, outcome.err
+    assert outcome.code == 0, outcome.stderr
 
     # The commands, in order, against the stack named after the environment.
     argvs = [argv for argv in fake.argvs() if argv != ["version"]]
@@ -69,12 +69,12 @@ def test_up_drives_the_automation_api_and_records_the_baseline(
     assert not up_call["passphrase_set"]
     passphrase = passphrase_file.read_text().strip()
     assert len(passphrase) >= 32
-    assert passphrase not in outcome.out + outcome.err + fake.log.read_text()
+    assert passphrase not in outcome.stdout + outcome.stderr + fake.log.read_text()
     assert up_call["cwd"] == str(Path(__file__).resolve().parents[3])
 
     # Progress on stderr, the summary on stdout.
-    assert "pulumi up: started" in outcome.err
-    assert "+ create   kubernetes:apps/v1:Deployment  web" in outcome.err
+    assert "pulumi up: started" in outcome.stderr
+    assert "+ create   kubernetes:apps/v1:Deployment  web" in outcome.stderr
     result = outcome.json["result"]
     assert result["operation"] == "up" and result["environment_id"] == k8s_env
     assert result["changes"] == {"create": 1, "same": 2}
@@ -114,9 +114,9 @@ def test_a_second_up_selects_the_existing_stack_and_reuses_the_passphrase(
 def test_secret_outputs_are_masked(k8s_env: str, cli, fake: FakePulumi) -> None:
     fake.scenario(outputs={"url": "http://lb", "token": "s3cr3t-value"}, secret_outputs=["token"])
     outcome = cli("up", k8s_env)
-    assert outcome.code == 0, outcome.err
+    assert outcome.code == 0, outcome.stderr
     assert outcome.json["result"]["outputs"] == {"token": "[secret]", "url": "http://lb"}
-    assert "s3cr3t-value" not in outcome.out + outcome.err
+    assert "s3cr3t-value" not in outcome.stdout + outcome.stderr
 
 
 def test_a_failed_up_is_one_line_and_keeps_the_previous_baseline(
@@ -131,10 +131,12 @@ def test_a_failed_up_is_one_line_and_keeps_the_previous_baseline(
     )
     outcome = cli("up", k8s_env)
     assert outcome.code == 1
-    first = outcome.err.splitlines()
+    first = outcome.stderr.splitlines()
     message = "pulumi up failed for zain-prod: kubernetes:apps/v1:Deployment resource 'web'"
     assert any(line.startswith(f"error: {message}") for line in first)
-    assert "Traceback" not in outcome.err and "more detail" not in outcome.json["error"]["message"]
+    assert (
+        "Traceback" not in outcome.stderr and "more detail" not in outcome.json["error"]["message"]
+    )
     assert outcome.json["error"]["exit_code"] == 1
     assert not baseline_path(home, k8s_env).exists()
     events = [e for e in _audit(home, k8s_env) if e["verb"] == "up"]
@@ -157,7 +159,7 @@ def test_destroy_removes_the_baseline(k8s_env: str, cli, fake: FakePulumi, home:
         destroy={"events": [{"summaryEvent": {"resourceChanges": {"delete": 3}}}]},
     )
     outcome = cli("destroy", k8s_env)
-    assert outcome.code == 0, outcome.err
+    assert outcome.code == 0, outcome.stderr
     assert outcome.json["result"]["changes"] == {"delete": 3}
     assert outcome.json["result"]["baseline_removed"] is True
     assert not baseline_path(home, k8s_env).exists()
@@ -172,7 +174,7 @@ def test_drift_is_preview_only_and_exits_5_with_detailed_exitcode(
         refresh={"events": [{"summaryEvent": {"resourceChanges": {"update": 1, "same": 3}}}]}
     )
     outcome = cli("drift", k8s_env, "--detailed-exitcode")
-    assert outcome.code == 5, outcome.err
+    assert outcome.code == 5, outcome.stderr
     result = outcome.json["result"]
     assert result["drift"] is True and result["changes"] == {"same": 3, "update": 1}
     refresh = next(a for a in fake.argvs() if a[:1] == ["refresh"])
@@ -233,10 +235,10 @@ def test_the_gate_stops_everything_when_pulumi_is_missing(
     generation = store.load(k8s_env).generation
     for verb in (["up"], ["destroy"], ["drift", "--detailed-exitcode"]):
         outcome = cli(*verb[:1], k8s_env, *verb[1:])
-        assert outcome.code == 3, (verb, outcome.err)
-        assert outcome.err.startswith("error: preflight failed:")
-        assert "tool:pulumi" in outcome.err
-        assert "install pulumi" in outcome.err and "get.pulumi.com" in outcome.err
+        assert outcome.code == 3, (verb, outcome.stderr)
+        assert outcome.stderr.startswith("error: preflight failed:")
+        assert "tool:pulumi" in outcome.stderr
+        assert "install pulumi" in outcome.stderr and "get.pulumi.com" in outcome.stderr
     assert fake.calls() == []
     assert store.load(k8s_env).generation == generation
     assert not baseline_path(home, k8s_env).exists()
@@ -245,7 +247,7 @@ def test_the_gate_stops_everything_when_pulumi_is_missing(
 
 def test_skip_preflight_is_audited(k8s_env: str, cli, fake: FakePulumi, home: Path) -> None:
     outcome = cli("up", k8s_env, "--skip-preflight")
-    assert outcome.code == 0, outcome.err
+    assert outcome.code == 0, outcome.stderr
     assert outcome.json["result"]["preflight"] is None
     assert not fake.kubectl_log.exists()  # no preflight ran
     skipped = [e for e in _audit(home, k8s_env) if (e["result"] or {}).get("skip_preflight")]
@@ -261,7 +263,7 @@ def test_skip_preflight_without_pulumi_fails_in_one_line(
     outcome = cli("up", k8s_env, "--skip-preflight")
     assert outcome.code == 1
     assert outcome.json["error"]["message"].startswith("pulumi up: the pulumi CLI is not on PATH")
-    assert "Traceback" not in outcome.err
+    assert "Traceback" not in outcome.stderr
 
 
 @pytest.mark.parametrize("verb", ["up", "destroy", "drift"])

@@ -9,31 +9,17 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.cli_runner import Outcome
+
 SCRIPT = shutil.which("greentic-iac", path=str(Path(sys.executable).parent))
 
 
-@dataclass
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.stdout)
-
-    @property
-    def result(self) -> Any:
-        return self.json["result"]
-
-
-CliRunner = Callable[..., Run]
+CliRunner = Callable[..., Outcome]
 
 
 @pytest.fixture
@@ -49,7 +35,7 @@ def cli(home: Path, tmp_path: Path) -> CliRunner:
 
     def run(
         *args: str, answers: dict[str, Any] | str | None = None, stdin: str | None = None
-    ) -> Run:
+    ) -> Outcome:
         argv = [SCRIPT, "--home", str(home), "--output", "json", *args]
         if answers is not None:
             path = tmp_path / f"answers-{len(list(tmp_path.iterdir()))}.json"
@@ -59,7 +45,7 @@ def cli(home: Path, tmp_path: Path) -> CliRunner:
         proc = subprocess.run(
             argv, check=False, capture_output=True, text=True, timeout=60, env=env, input=stdin
         )
-        return Run(proc.returncode, proc.stdout, proc.stderr)
+        return Outcome(proc.returncode, proc.stdout, proc.stderr)
 
     return run
 
