@@ -19,7 +19,10 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from greentic_iac.envpacks import EnvPackRegistry
-    from greentic_iac.store import EnvironmentStore
+    from greentic_iac.spec import EnvironmentState
+    from greentic_iac.spec.answers import Mutation
+    from greentic_iac.store import EnvironmentStore, MutationResult
+    from greentic_iac.store.model import Change
 
 M = TypeVar("M", bound="BaseModel")
 
@@ -68,6 +71,25 @@ class Context:
 
             self._registry = EnvPackRegistry.discover()
         return self._registry
+
+    def environment_state(self) -> EnvironmentState:
+        """The state of the environment a read verb names positionally."""
+        from greentic_iac.spec.environment_id import validate_environment_id
+
+        state: EnvironmentState = self.store.load(validate_environment_id(self.args.environment_id))
+        return state
+
+    def mutate(self, payload: Mutation, verb: str, change: Change) -> MutationResult:
+        """One transaction for an answers payload: its environment, compare-and-swap
+        generation, idempotency key and (hashed, audited) payload."""
+        return self.store.mutate(
+            payload.environment_id,
+            change,
+            verb=verb,
+            expected_generation=payload.expected_generation,
+            idempotency_key=payload.idempotency_key,
+            payload=payload.to_json_dict(),
+        )
 
     @property
     def greentic_home(self) -> Path:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from greentic_iac.cli.context import Context, Rendered
 from greentic_iac.errors import GreenticError, InvalidInputError
-from greentic_iac.spec import EnvironmentState, validate_environment_id
+from greentic_iac.spec import EnvironmentState
 
 if TYPE_CHECKING:
     from greentic_iac.pulumi.engine import EngineResult, Operation
@@ -23,11 +23,6 @@ if TYPE_CHECKING:
 LOCAL_DEPLOYER = "greentic.deployer.local-process"
 LOCAL_TOKEN_PREFIX = "greentic:local:"  # noqa: S105 (a type token prefix)
 DRIFT_EXIT_CODE = 5
-
-
-def _state(ctx: Context) -> EnvironmentState:
-    state: EnvironmentState = ctx.store.load(validate_environment_id(ctx.args.environment_id))
-    return state
 
 
 def refuse_local(state: EnvironmentState, verb: str) -> None:
@@ -105,7 +100,7 @@ def _audited(ctx: Context, state: EnvironmentState, verb: str, run: Any) -> dict
 def up(ctx: Context, _: None) -> dict[str, Any]:
     from greentic_iac.operations.baseline import baseline_path, save_baseline
 
-    state = _state(ctx)
+    state = ctx.environment_state()
     refuse_local(state, "up")
     plan = _compile(state)
     preflight = preflight_gate(ctx, state, "up")
@@ -127,7 +122,7 @@ def up(ctx: Context, _: None) -> dict[str, Any]:
 def destroy(ctx: Context, _: None) -> dict[str, Any]:
     from greentic_iac.operations.baseline import baseline_path
 
-    state = _state(ctx)
+    state = ctx.environment_state()
     refuse_local(state, "destroy")
     preflight = preflight_gate(ctx, state, "destroy")
 
@@ -145,7 +140,7 @@ def destroy(ctx: Context, _: None) -> dict[str, Any]:
 
 def drift(ctx: Context, _: None) -> dict[str, Any] | Rendered:
     """Refresh preview-only: nothing in the stack's state or the cloud changes."""
-    state = _state(ctx)
+    state = ctx.environment_state()
     refuse_local(state, "drift")
     preflight = preflight_gate(ctx, state, "drift")
     engine_result = _run(ctx, state, "drift")
@@ -190,7 +185,7 @@ def pulumi_preview(ctx: Context) -> dict[str, Any] | Rendered:
             "--format: html is a format of the offline preview; use json, text or markdown "
             "with --engine pulumi"
         )
-    state = _state(ctx)
+    state = ctx.environment_state()
     refuse_local(state, "preview --engine pulumi")
     _compile(state)
     preflight = preflight_gate(ctx, state, "preview")

@@ -14,23 +14,12 @@ if TYPE_CHECKING:
     from greentic_iac.secrets import SecretsBackend
 
 
-def _state(ctx: Context) -> EnvironmentState:
-    return ctx.store.load(validate_environment_id(ctx.args.environment_id))
-
-
 def config_set(ctx: Context, payload: ConfigSetPayload) -> dict[str, Any]:
-    return ctx.store.mutate(
-        payload.environment_id,
-        lambda s: ops.set_config(s, payload),
-        verb="config set",
-        expected_generation=payload.expected_generation,
-        idempotency_key=payload.idempotency_key,
-        payload=payload.to_json_dict(),
-    ).result
+    return ctx.mutate(payload, "config set", lambda s: ops.set_config(s, payload)).result
 
 
 def config_get(ctx: Context, _: None) -> dict[str, Any]:
-    state = _state(ctx)
+    state = ctx.environment_state()
     deployment = ctx.args.deployment
     table = state.deployment_config.get(deployment, {}) if deployment else state.config
     key = ctx.args.key
@@ -40,7 +29,7 @@ def config_get(ctx: Context, _: None) -> dict[str, Any]:
 
 
 def config_list(ctx: Context, _: None) -> dict[str, Any]:
-    state = _state(ctx)
+    state = ctx.environment_state()
     rows = [{"deployment_id": None, "key": k, "value": v} for k, v in sorted(state.config.items())]
     for deployment_id, table in sorted(state.deployment_config.items()):
         rows += [

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Final
 
-from greentic_iac.cli.commands.plan import compile_state, load_state
+from greentic_iac.cli.commands.plan import compile_state
 from greentic_iac.cli.context import Context, Rendered
 from greentic_iac.errors import InvalidInputError, PreflightError
 
@@ -41,7 +41,7 @@ def _target(state: EnvironmentState) -> str:
 
 def policy(ctx: Context, _: None) -> dict[str, Any] | Rendered:
     """AWS: the IAM policy JSON; Kubernetes: the RBAC YAML. Printed verbatim, ready to apply."""
-    state = load_state(ctx)
+    state = ctx.environment_state()
     target = _target(state)
     compiled = compile_state(state)
     if target == AWS_ECS:
@@ -103,7 +103,7 @@ def _validate_k8s(ctx: Context, state: EnvironmentState) -> Rendered:
 
 
 def validate(ctx: Context, _: None) -> Rendered:
-    state = load_state(ctx)
+    state = ctx.environment_state()
     if ctx.args.timeout is not None and not ctx.args.timeout > 0:
         raise InvalidInputError(
             f"--timeout: must be a positive number of seconds, got {ctx.args.timeout}"

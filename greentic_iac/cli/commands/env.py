@@ -65,7 +65,7 @@ def list_(ctx: Context, _: None) -> dict[str, Any]:
 
 
 def show(ctx: Context, _: None) -> dict[str, Any]:
-    state = ctx.store.load(validate_environment_id(ctx.args.environment_id))
+    state = ctx.environment_state()
     return state.to_json_dict()
 
 
@@ -86,14 +86,7 @@ def remove(ctx: Context, payload: EnvRemovePayload) -> dict[str, Any]:
 def policy(ctx: Context, payload: PolicySetPayload) -> dict[str, Any]:
     from greentic_iac.operations import environments as ops
 
-    return ctx.store.mutate(
-        payload.environment_id,
-        lambda s: ops.set_policy(s, payload),
-        verb="env policy",
-        expected_generation=payload.expected_generation,
-        idempotency_key=payload.idempotency_key,
-        payload=payload.to_json_dict(),
-    ).result
+    return ctx.mutate(payload, "env policy", lambda s: ops.set_policy(s, payload)).result
 
 
 def backups(ctx: Context, _: None) -> dict[str, Any]:

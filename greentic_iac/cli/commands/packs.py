@@ -12,7 +12,7 @@ from greentic_iac.envpacks import binding_requirements
 from greentic_iac.envpacks import bindings as ops
 from greentic_iac.envpacks import doctor as doctor_report
 from greentic_iac.envpacks.registry import EnvPackRegistry
-from greentic_iac.spec import Environment, EnvironmentState, validate_environment_id
+from greentic_iac.spec import Environment, EnvironmentState
 
 EnvChange = Callable[[Environment, Any, EnvPackRegistry], tuple[Environment, dict[str, Any]]]
 Handler = Callable[[Context, Any], dict[str, Any]]
@@ -38,7 +38,7 @@ def _mutate(ctx: Context, payload: BaseModel, verb: str, change: EnvChange) -> d
 
 
 def _environment(ctx: Context) -> Environment:
-    return ctx.store.load(validate_environment_id(ctx.args.environment_id)).environment
+    return ctx.environment_state().environment
 
 
 def _mutating(verb: str, change: EnvChange) -> Handler:

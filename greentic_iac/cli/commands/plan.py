@@ -26,7 +26,6 @@ from greentic_iac.cli.context import Context, Rendered
 from greentic_iac.errors import InvalidInputError
 from greentic_iac.files import umask_mode
 from greentic_iac.plan.io import write_text_atomic
-from greentic_iac.spec import validate_environment_id
 
 if TYPE_CHECKING:
     from greentic_iac.plan.model import Plan
@@ -36,11 +35,6 @@ EXPORT_RECORD: Final = ".greentic-export.json"
 FORMATS: Final = ("pulumi-python", "k8s-yaml")
 K8S_TARGET: Final = "greentic.deployer.k8s"
 LOCAL_TARGET: Final = "greentic.deployer.local-process"
-
-
-def load_state(ctx: Context) -> EnvironmentState:
-    state: EnvironmentState = ctx.store.load(validate_environment_id(ctx.args.environment_id))
-    return state
 
 
 def compile_state(state: EnvironmentState) -> Plan:
@@ -55,7 +49,7 @@ def compile_state(state: EnvironmentState) -> Plan:
 def plan(ctx: Context, _: None) -> dict[str, Any] | Rendered:
     from greentic_iac.plan.io import plan_summary, plan_to_json, write_plan
 
-    compiled = compile_state(load_state(ctx))
+    compiled = compile_state(ctx.environment_state())
     out: str | None = ctx.args.out
     if out is not None:
         path = Path(out)
@@ -259,7 +253,7 @@ def export(ctx: Context, _: None) -> dict[str, Any]:
         raise InvalidInputError(f"--format: required, one of {', '.join(FORMATS)}")
     if out is None:
         raise InvalidInputError("--out: required, the directory to write the export into")
-    compiled = compile_state(load_state(ctx))
+    compiled = compile_state(ctx.environment_state())
     return export_plan(compiled, format_, Path(out)).to_dict()
 
 
@@ -281,7 +275,7 @@ def stack_init(ctx: Context, _: None) -> dict[str, Any]:
     from greentic_iac.pulumi.project import ensure_project
     from greentic_iac.pulumi.stack_config import render_stack_config, stack_config_path
 
-    state = load_state(ctx)
+    state = ctx.environment_state()
     directory = Path(ctx.args.dir) if ctx.args.dir else Path.cwd()
     if not directory.is_dir():
         raise InvalidInputError(f"--dir {directory}: no such directory")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from greentic_iac.cli.commands import deployers
@@ -12,7 +11,6 @@ from greentic_iac.spec import EnvironmentState, RevisionLifecycle, validate_envi
 from greentic_iac.spec.answers import (
     BundleAddPayload,
     BundleRemovePayload,
-    Mutation,
     RevisionPayload,
     RevisionStagePayload,
     TrafficRollbackPayload,
@@ -22,39 +20,22 @@ from greentic_iac.spec.answers import (
 if TYPE_CHECKING:
     from greentic_iac.store import MutationResult
 
-Change = Callable[[EnvironmentState], tuple[EnvironmentState, dict[str, Any]]]
-
-
-def _mutate(ctx: Context, payload: Mutation, verb: str, change: Change) -> MutationResult:
-    return ctx.store.mutate(
-        payload.environment_id,
-        change,
-        verb=verb,
-        expected_generation=payload.expected_generation,
-        idempotency_key=payload.idempotency_key,
-        payload=payload.to_json_dict(),
-    )
-
 
 def _with_runtime(result: dict[str, Any], runtime: dict[str, Any] | None) -> dict[str, Any]:
     # What a running local runtime did is reported beside the stored result, not in it.
     return {**result, "runtime": runtime} if runtime else result
 
 
-def _state(ctx: Context) -> EnvironmentState:
-    return ctx.store.load(validate_environment_id(ctx.args.environment_id))
-
-
 def bundles_add(ctx: Context, payload: BundleAddPayload) -> dict[str, Any]:
-    return _mutate(ctx, payload, "bundles add", lambda s: ops.add_bundle(s, payload)).result
+    return ctx.mutate(payload, "bundles add", lambda s: ops.add_bundle(s, payload)).result
 
 
 def bundles_remove(ctx: Context, payload: BundleRemovePayload) -> dict[str, Any]:
-    return _mutate(ctx, payload, "bundles remove", lambda s: ops.remove_bundle(s, payload)).result
+    return ctx.mutate(payload, "bundles remove", lambda s: ops.remove_bundle(s, payload)).result
 
 
 def bundles_list(ctx: Context, _: None) -> dict[str, Any]:
-    state = _state(ctx)
+    state = ctx.environment_state()
     return {
         "deployments": [
             {
@@ -67,7 +48,7 @@ def bundles_list(ctx: Context, _: None) -> dict[str, Any]:
 
 
 def bundles_show(ctx: Context, _: None) -> dict[str, Any]:
-    state = _state(ctx)
+    state = ctx.environment_state()
     deployment = ops.deployment_of(state, ctx.args.deployment_id)
     split = state.traffic.get(deployment.deployment_id)
     return {
@@ -87,8 +68,8 @@ def revisions_stage(ctx: Context, payload: RevisionStagePayload) -> dict[str, An
         from greentic_iac.bundles import verify_archive
 
         digest = verify_archive(payload.bundle_path).digest
-    return _mutate(
-        ctx, payload, "revisions stage", lambda s: ops.stage_revision(s, payload, digest)
+    return ctx.mutate(
+        payload, "revisions stage", lambda s: ops.stage_revision(s, payload, digest)
     ).result
 
 
@@ -149,7 +130,7 @@ def revisions_archive(ctx: Context, payload: RevisionPayload) -> dict[str, Any]:
 
 
 def revisions_list(ctx: Context, _: None) -> dict[str, Any]:
-    state = _state(ctx)
+    state = ctx.environment_state()
     return {
         "revisions": [
             ops.revision_view(state, r)
@@ -160,17 +141,17 @@ def revisions_list(ctx: Context, _: None) -> dict[str, Any]:
 
 
 def traffic_set(ctx: Context, payload: TrafficSetPayload) -> dict[str, Any]:
-    mutation = _mutate(ctx, payload, "traffic set", lambda s: ops.set_traffic(s, payload))
+    mutation = ctx.mutate(payload, "traffic set", lambda s: ops.set_traffic(s, payload))
     return _with_runtime(mutation.result, deployers.after_traffic_change(ctx, mutation.state))
 
 
 def traffic_rollback(ctx: Context, payload: TrafficRollbackPayload) -> dict[str, Any]:
-    mutation = _mutate(ctx, payload, "traffic rollback", lambda s: ops.rollback_traffic(s, payload))
+    mutation = ctx.mutate(payload, "traffic rollback", lambda s: ops.rollback_traffic(s, payload))
     return _with_runtime(mutation.result, deployers.after_traffic_change(ctx, mutation.state))
 
 
 def traffic_show(ctx: Context, _: None) -> dict[str, Any]:
-    state = _state(ctx)
+    state = ctx.environment_state()
     return {"deployments": [ops.split_view(state.traffic[k]) for k in sorted(state.traffic)]}
 
 
