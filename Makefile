@@ -10,7 +10,7 @@ LOCK := requirements.lock
 LOCK_HASH := $(shell cat $(LOCK) pyproject.toml tests/fixtures/acme_vault_plugin/pyproject.toml 2>/dev/null | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.installed-$(LOCK_HASH)
 
-.PHONY: all venv test lint typecheck pytest demo bench lock golden clean
+.PHONY: all venv test lint typecheck pytest demo bench soak lock golden clean
 
 all: test
 
@@ -44,6 +44,11 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	@$(BIN)/python bench/run_all.py
+
+# The long runs: lifecycle walks and fuzzing with many more hypothesis examples
+# (tests read GREENTIC_SOAK through tests/conftest.py:soak_examples).
+soak: $(STAMP)
+	GREENTIC_SOAK=1 $(BIN)/pytest -q -m soak $(PYTEST_ARGS)
 
 # Re-resolve the lock file from pyproject.toml (needs the network to PyPI).
 lock: $(STAMP)
