@@ -53,4 +53,3 @@ def moto_endpoint() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
-
