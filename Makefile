@@ -7,6 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 LOCK := requirements.lock
+# requirements-core.lock and requirements-all.lock are the same pins cut to the core
+# install and to greentic-iac[all] (see docs/ci.md, bench/install.py).
 LOCK_HASH := $(shell cat $(LOCK) pyproject.toml tests/fixtures/acme_vault_plugin/pyproject.toml 2>/dev/null | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.installed-$(LOCK_HASH)
 
@@ -19,7 +21,7 @@ $(STAMP): $(LOCK) pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 	@echo "installing pinned dependencies from $(LOCK) into $(VENV)/"
-	@$(BIN)/uv pip sync --quiet --python $(BIN)/python $(LOCK)
+	@$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python $(LOCK)
 	@$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e . -e tests/fixtures/acme_vault_plugin
 	@rm -f $(VENV)/.installed-*
 	@touch $@
@@ -50,9 +52,12 @@ bench: $(STAMP)
 soak: $(STAMP)
 	GREENTIC_SOAK=1 $(BIN)/pytest -q -m soak $(PYTEST_ARGS)
 
-# Re-resolve the lock file from pyproject.toml (needs the network to PyPI).
+# Re-resolve the lock files from pyproject.toml (needs the network to PyPI). The core and
+# [all] locks are constrained by the dev lock, so all three agree on every shared pin.
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --quiet -o $(LOCK)
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --quiet -c $(LOCK) -o requirements-core.lock
+	$(BIN)/uv pip compile pyproject.toml --extra all --python-version 3.11 --quiet -c $(LOCK) -o requirements-all.lock
 
 # Regenerate the golden files (target compilers and previews); review the diff before committing.
 golden: $(STAMP)

@@ -174,8 +174,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         if verb.payload is not None:
             label, document = read_answers(args.answers)
             payload = parse_payload(_load(verb.payload), label, document)
-        handler: Handler = _load(verb.handler)
-        result = handler(ctx, payload)
+        result = _run_handler(verb, ctx, payload)
     except GreenticError as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         sys.stderr.write(f"error: {message}\n")
@@ -201,6 +200,19 @@ def run(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     return _emit(verb, result, as_json)
+
+
+def _run_handler(verb: Verb, ctx: Context, payload: Any) -> dict[str, Any] | Rendered:
+    """The verb's result; a cloud SDK missing from a core install becomes the extra to add."""
+    try:
+        handler: Handler = _load(verb.handler)
+        return handler(ctx, payload)
+    except ModuleNotFoundError as exc:
+        from greentic_iac.extras import extra_for_module, missing_extra_error
+
+        if exc.name is None or extra_for_module(exc.name) is None:
+            raise
+        raise missing_extra_error(verb.command, exc.name) from None
 
 
 def _emit(verb: Verb, result: dict[str, Any] | Rendered, as_json: bool) -> int:

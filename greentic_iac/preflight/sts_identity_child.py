@@ -32,6 +32,10 @@ def main(argv: list[str]) -> int:
         )
         client = session.client("sts", region_name=region, config=config)
         identity = client.get_caller_identity()
+    except ModuleNotFoundError as error:
+        hint = "pip install 'greentic-iac[aws]'"
+        print(json.dumps({"ok": False, "error": f"{error.name} is not installed: {hint}"}))
+        return 1
     except Exception as error:  # every failure becomes a one-line report, never a trace
         message = " ".join(str(error).split()) or "no message"
         print(json.dumps({"ok": False, "error": f"{type(error).__name__}: {message}"}))

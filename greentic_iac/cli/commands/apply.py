@@ -44,6 +44,7 @@ def preflight_gate(ctx: Context, state: EnvironmentState, verb: str) -> dict[str
     Pulumi call.
     """
     environment_id = state.environment.environment_id
+    require_engine_extras(state, verb)
     if getattr(ctx.args, "skip_preflight", False):
         ctx.store.record(environment_id, verb, {"skip_preflight": True})
         return None
@@ -56,6 +57,17 @@ def preflight_gate(ctx: Context, state: EnvironmentState, verb: str) -> dict[str
     report = with_engine_checks(tool_check_report(ctx, state.environment, timeout), timeout=timeout)
     gate(report)
     return {"failed_checks": report.failed_checks, "total_checks": report.total_checks}
+
+
+def require_engine_extras(state: EnvironmentState, verb: str) -> None:
+    """Exit 2 naming the extra (``[pulumi]``, ``[aws]``, ``[k8s]``) before any probe runs,
+    when the SDKs the engine needs for this plan's resources are not installed."""
+    from greentic_iac.extras import modules_for_tokens, require_modules
+    from greentic_iac.operations.planning import compile_environment
+
+    tokens = {resource.type for resource in compile_environment(state).resources}
+    purpose = f"{verb} {state.environment.environment_id}"
+    require_modules(purpose, ["pulumi", *modules_for_tokens(sorted(tokens))])
 
 
 def _target(ctx: Context, state: EnvironmentState) -> Any:
