@@ -18,6 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 TOKEN = "not-a-real-token-for-tests"  # the fake server checks for it
+BOT_LOGIN = "github-actions[bot]"  # who GitHub says wrote a comment made with TOKEN
+BOT_USER_ID = 77  # GitLab's user id of TOKEN's (project access token) bot user
 
 GITHUB_LIST = re.compile(
     r"^/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/issues/(?P<number>\d+)/comments$"
@@ -35,11 +37,22 @@ class FakeForge:
     comments: list[dict[str, Any]] = field(default_factory=list)
     requests: list[tuple[str, str, dict[str, str], Any]] = field(default_factory=list)
     fail_with: int | None = None
+    # statuses answered (with Retry-After: 0) before the next requests are served
+    fail_next: list[int] = field(default_factory=list)
     next_id: int = 1000
 
-    def add(self, body: str, **extra: Any) -> int:
+    def add(self, body: str, *, login: str = "alice", user_id: int = 5, **extra: Any) -> int:
+        """A comment by ``login`` (GitHub) / user ``user_id`` (GitLab); alice by default."""
         self.next_id += 1
-        self.comments.append({"id": self.next_id, "body": body, **extra})
+        self.comments.append(
+            {
+                "id": self.next_id,
+                "body": body,
+                "user": {"login": login},
+                "author": {"id": user_id},
+                **extra,
+            }
+        )
         return self.next_id
 
     def methods(self) -> list[str]:
@@ -55,9 +68,11 @@ def _handler(forge: FakeForge) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             return json.loads(self.rfile.read(length)) if length else None
 
-        def _reply(self, status: int, payload: Any) -> None:
+        def _reply(self, status: int, payload: Any, retry_after: str | None = None) -> None:
             data = json.dumps(payload).encode()
             self.send_response(status)
+            if retry_after is not None:
+                self.send_header("Retry-After", retry_after)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -76,6 +91,12 @@ def _handler(forge: FakeForge) -> type[BaseHTTPRequestHandler]:
             if forge.fail_with is not None:
                 self._reply(forge.fail_with, {"message": "nope"})
                 return
+            if forge.fail_next:
+                self._reply(forge.fail_next.pop(0), {"message": "slow down"}, retry_after="0")
+                return
+            if parts.path == "/api/v4/user" and self.command == "GET":
+                self._reply(200, {"id": BOT_USER_ID, "username": "project_42_bot"})
+                return
             if GITHUB_LIST.match(parts.path) or GITLAB_LIST.match(parts.path):
                 if self.command == "GET":
                     query = parse_qs(parts.query)
@@ -85,7 +106,7 @@ def _handler(forge: FakeForge) -> type[BaseHTTPRequestHandler]:
                     self._reply(200, forge.comments[start : start + per_page])
                     return
                 if self.command == "POST":
-                    comment_id = forge.add(payload["body"])
+                    comment_id = forge.add(payload["body"], login=BOT_LOGIN, user_id=BOT_USER_ID)
                     self._reply(201, {"id": comment_id, "body": payload["body"]})
                     return
             match = GITHUB_ONE.match(parts.path) or GITLAB_ONE.match(parts.path)

@@ -8,7 +8,19 @@ from typing import Any
 
 import pytest
 
-from greentic_iac.ci.comment import GITHUB_MAX_BODY, comment_body, main, marker
+from greentic_iac.ci.comment import (
+    GITHUB_MAX_BODY,
+    CommentApiError,
+    GitHubComments,
+    RetryPolicy,
+    comment_body,
+    main,
+    marker,
+    tool_check_markdown,
+    upsert_comment,
+)
+from greentic_iac.errors import InvalidInputError
+from tests.unit.ci.conftest import BOT_LOGIN, BOT_USER_ID
 
 pytestmark = pytest.mark.integration  # starts an HTTP server on 127.0.0.1
 
@@ -82,7 +94,7 @@ def test_each_environment_keeps_its_own_comment(forge: Any, tmp_path: Path) -> N
 def test_the_marker_is_found_past_the_first_page(forge: Any, tmp_path: Path) -> None:
     for number in range(250):
         forge.add(f"chatter {number}")
-    existing = forge.add(marker("prod-eu") + "\nold\n")
+    existing = forge.add(marker("prod-eu") + "\nold\n", login=BOT_LOGIN)
     assert run_github(forge, tmp_path, "prod-eu", "new\n") == 0
     pages = [path for method, path, _, _ in forge.requests if method == "GET"]
     assert len(pages) == 3 and "page=3" in pages[-1]
@@ -165,3 +177,105 @@ def test_a_body_over_the_limit_is_trimmed_on_a_line_with_a_note() -> None:
     assert body.startswith(marker("prod-eu"))
     assert "trimmed" in body.splitlines()[-1]
     assert all(line.endswith("|") for line in body.splitlines()[2:-2] if line)
+
+
+def test_a_marker_in_someone_elses_comment_is_never_edited(forge: Any, tmp_path: Path) -> None:
+    # A reviewer quoting the marker (or pasting it on purpose) must not lose their comment.
+    theirs = forge.add(marker("prod-eu") + "\nmy own words\n", login="mallory")
+    quoted = forge.add(f"> {marker('prod-eu')}\n", login=BOT_LOGIN)  # ours, marker not first
+    assert run_github(forge, tmp_path, "prod-eu", "preview\n") == 0
+    assert [m for m in forge.methods() if m != "GET"] == ["POST"]
+    assert forge.comments[0]["id"] == theirs and forge.comments[0]["body"].endswith("words\n")
+    assert forge.comments[1]["id"] == quoted
+    assert run_github(forge, tmp_path, "prod-eu", "again\n") == 0
+    assert [m for m in forge.methods() if m != "GET"] == ["POST", "PATCH"]
+    assert forge.comments[2]["body"].endswith("again\n")
+
+
+def test_gitlab_edits_only_the_note_of_its_own_bot_user(forge: Any, tmp_path: Path) -> None:
+    forge.add(marker("prod-eu") + "\nnot ours\n", user_id=5)
+    mine = forge.add(marker("prod-eu") + "\nold\n", user_id=BOT_USER_ID)
+    body = tmp_path / "preview.md"
+    body.write_text("new\n")
+    argv = ["gitlab", "--environment", "prod-eu", "--body-file", str(body)]
+    assert main(argv, environ=gitlab_environ(forge)) == 0
+    assert forge.requests[0][1] == "/api/v4/user"
+    put = next(r for r in forge.requests if r[0] == "PUT")
+    assert put[1].endswith(f"/notes/{mine}")
+    assert forge.comments[0]["body"].endswith("not ours\n")
+
+
+def test_rate_limits_and_server_errors_are_retried_with_backoff(forge: Any) -> None:
+    forge.fail_next = [502, 429, 503]
+    waits: list[float] = []
+    api = GitHubComments(
+        forge.url, "acme/infra", 12, TOKEN, retry=RetryPolicy(base_delay=0.5, sleep=waits.append)
+    )
+    assert upsert_comment(api, "prod-eu", comment_body("prod-eu", "x\n"))[0] == "created"
+    assert forge.methods() == ["GET", "GET", "GET", "GET", "POST"]
+    assert waits == [0.0, 0.0, 0.0]  # the fake server says Retry-After: 0
+
+    forge.requests.clear()
+    forge.fail_with = 503  # no Retry-After: exponential, capped, then give up
+    waits.clear()
+    api = GitHubComments(
+        forge.url,
+        "acme/infra",
+        12,
+        TOKEN,
+        retry=RetryPolicy(attempts=5, base_delay=1.0, max_delay=4.0, sleep=waits.append),
+    )
+    with pytest.raises(CommentApiError, match=r"HTTP 503 .*after 5 attempts"):
+        upsert_comment(api, "prod-eu", comment_body("prod-eu", "x\n"))
+    assert waits == [1.0, 2.0, 4.0, 4.0]
+    assert len(forge.requests) == 5
+
+
+def test_a_client_error_is_not_retried(forge: Any) -> None:
+    forge.fail_with = 404
+    waits: list[float] = []
+    api = GitHubComments(forge.url, "acme/infra", 12, TOKEN, retry=RetryPolicy(sleep=waits.append))
+    with pytest.raises(CommentApiError, match="HTTP 404"):
+        upsert_comment(api, "prod-eu", comment_body("prod-eu", "x\n"))
+    assert waits == [] and len(forge.requests) == 1
+
+
+def test_markdown_sections_and_the_tool_check_render_as_markdown(
+    forge: Any, tmp_path: Path
+) -> None:
+    pulumi = tmp_path / "pulumi.md"
+    pulumi.write_text("### pulumi preview of `prod-eu`\n\n| operation | resources |\n")
+    report = {
+        "noun": "env",
+        "op": "tool-check",
+        "result": {
+            "failed_checks": 1,
+            "total_checks": 2,
+            "per_binding": [
+                {
+                    "slot": "deployer",
+                    "outcomes": [
+                        {
+                            "check": "tool:pulumi",
+                            "status": "failed",
+                            "found": None,
+                            "required": ">= 3",
+                        },
+                        {"check": "tool:aws", "status": "ok", "found": "2.1|x", "required": ">= 2"},
+                    ],
+                }
+            ],
+        },
+    }
+    checks = tmp_path / "tool-check.json"
+    checks.write_text(json.dumps(report))
+    extra = ["--markdown", "pulumi preview", str(pulumi), "--tool-check", str(checks)]
+    assert run_github(forge, tmp_path, "prod-eu", "## preview\n", *extra) == 0
+    body = forge.comments[0]["body"]
+    assert "<details><summary>pulumi preview</summary>\n\n### pulumi preview of `prod-eu`" in body
+    assert "```" not in body  # markdown, not a fenced block of terminal text
+    assert "| deployer | tool:pulumi | failed |  | >= 3 |" in body
+    assert "2.1\\|x" in body  # a pipe in a value can't break the table
+    assert body.index("pulumi preview") < body.index("1 of 2 checks failed")
+    with pytest.raises(InvalidInputError):
+        tool_check_markdown({"result": {"nope": 1}})
