@@ -8,13 +8,16 @@ from typing import Any
 from greentic_iac.ci.workflows import FOLLOW_UP, PROVIDERS, Provider, write_workflow
 from greentic_iac.cli.context import Context
 from greentic_iac.errors import InvalidInputError
+from greentic_iac.resources import data_dir
 
 
 def init(ctx: Context, _: None) -> dict[str, Any]:
     provider = _provider(ctx.args.provider or "github")
     root = Path(ctx.args.dir) if ctx.args.dir else Path.cwd()
     path = write_workflow(root, provider, force=bool(ctx.args.force))
-    return {"path": str(path), "provider": provider, "next": FOLLOW_UP[provider]}
+    # docs/ci.md ships inside the wheel, so the pointer works from any install.
+    docs = data_dir("docs") / "ci.md"
+    return {"path": str(path), "provider": provider, "next": FOLLOW_UP[provider], "docs": str(docs)}
 
 
 def _provider(raw: str) -> Provider:

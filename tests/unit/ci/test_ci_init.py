@@ -61,7 +61,13 @@ def test_ci_init_gitlab_writes_an_includable_file_and_says_how(
     assert ci_init(tmp_path, "--provider", "gitlab") == 0
     result = json.loads(capsys.readouterr().out)["result"]
     path = repo / ".gitlab" / "greentic-preview.yml"
-    assert result == {"path": str(path), "provider": "gitlab", "next": result["next"]}
+    assert result == {
+        "path": str(path),
+        "provider": "gitlab",
+        "next": result["next"],
+        "docs": result["docs"],
+    }
+    assert Path(result["docs"]).name == "ci.md" and Path(result["docs"]).is_file()
     assert "include" in result["next"] and "GREENTIC_GITLAB_TOKEN" in result["next"]
     assert "greentic-preview" in yaml.safe_load(path.read_text())
     assert not (repo / ".gitlab-ci.yml").exists()  # the user's own file is theirs

@@ -1,69 +1,66 @@
-"""The package installs as a normal wheel: envpacks/ and templates/ ship inside it."""
+"""The package installs as a normal wheel: its data, docs, licence and typing marker ship
+inside it, and it runs from a venv holding only the core lock (offline, from uv's cache)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
 import zipfile
+from email.parser import Parser
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
+from tests.support.lock_venv import (
+    CORE_LOCK,
+    ROOT,
+    offline_environ,
+    uv_executable,
+    venv_from_lock,
+)
 
 
 @pytest.mark.integration
 @pytest.mark.timeout(300)
 def test_built_wheel_installs_and_finds_its_data(tmp_path: Path) -> None:
-    uv = shutil.which("uv", path=str(Path(sys.executable).parent))
-    if uv is None:
-        pytest.skip("uv is not in the virtualenv (make test installs it)")
+    uv = uv_executable()
     dist = tmp_path / "dist"
     subprocess.run(
         [uv, "build", "--wheel", "--out-dir", str(dist), str(ROOT)],
         check=True,
         capture_output=True,
         timeout=240,
+        env=offline_environ(),
     )
     wheel = next(dist.glob("greentic_iac-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert any(n.startswith("greentic_iac/_data/envpacks/") for n in names)
     assert any(n.startswith("greentic_iac/_data/templates/") for n in names)
+    assert "greentic_iac/_data/docs/ci.md" in names  # what `ci init` points to
+    assert "greentic_iac/py.typed" in names
+    license_name = "greentic_iac-0.1.0.dist-info/licenses/LICENSE"
+    assert license_name in names
+    with zipfile.ZipFile(wheel) as archive:
+        license_text = archive.read(license_name).decode()
+        metadata = Parser().parsestr(archive.read("greentic_iac-0.1.0.dist-info/METADATA").decode())
+    assert "Apache License" in license_text and "Version 2.0, January 2004" in license_text
+    assert metadata["License-Expression"] == "Apache-2.0"
+    assert "Typing :: Typed" in metadata.get_all("Classifier")
+    assert {"aws", "k8s", "pulumi", "all", "dev"} <= set(metadata.get_all("Provides-Extra"))
+    core_requirements = [r for r in metadata.get_all("Requires-Dist") if "extra ==" not in r]
+    assert not [r for r in core_requirements if r.startswith(("boto3", "pulumi"))]
 
-    venv = tmp_path / "venv"
-    subprocess.run(
-        [uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True, timeout=60
-    )
-    python = venv / "bin" / "python"
-    # Offline from the cache make test just filled: the wheel's own dependencies are pinned
-    # in the lock, so install them from there and the wheel itself without resolution.
-    env = {**os.environ, "UV_OFFLINE": "1"}
-    subprocess.run(
-        [
-            uv,
-            "pip",
-            "install",
-            "--quiet",
-            "--python",
-            str(python),
-            "-r",
-            str(ROOT / "requirements.lock"),
-        ],
-        check=True,
-        timeout=240,
-        env=env,
-    )
+    # Only the core lock, by `uv pip sync` (no resolution, so no metadata beyond the
+    # wheels make venv cached), then the wheel itself without dependencies.
+    python = venv_from_lock(tmp_path / "venv", CORE_LOCK)
     subprocess.run(
         [uv, "pip", "install", "--quiet", "--python", str(python), "--no-deps", str(wheel)],
         check=True,
         timeout=60,
-        env=env,
+        env=offline_environ(),
     )
     probe = (
         "import greentic_iac, greentic_iac.resources as r;"
-        "print(r.data_dir('envpacks'));print(r.data_dir('templates'))"
+        "print(r.data_dir('envpacks'));print(r.data_dir('templates'));print(r.data_dir('docs'))"
     )
     out = subprocess.run(
         [str(python), "-c", probe],
@@ -73,6 +70,7 @@ def test_built_wheel_installs_and_finds_its_data(tmp_path: Path) -> None:
         timeout=60,
         cwd=tmp_path,
     ).stdout.splitlines()
+    assert len(out) == 3
     assert all("site-packages/greentic_iac/_data" in line for line in out), out
     demo = subprocess.run(
         [str(python), "-m", "greentic_iac.demo"],
