@@ -46,15 +46,20 @@ def extra_for_module(module: str | None) -> str | None:
     return EXTRA_OF_MODULE.get(module.split(".", 1)[0])
 
 
+def extras_for_modules(modules: Iterable[str]) -> list[str]:
+    """The fewest extras that install ``modules`` (a provider extra carries the pulumi SDK)."""
+    extras = {extra_for_module(module) or "all" for module in modules}
+    if extras & {"aws", "k8s"}:
+        extras.discard("pulumi")
+    return sorted(extras)
+
+
 def missing_extra_error(purpose: str, *modules: str) -> MissingExtraError:
     """The one-line error for ``modules`` missing, naming the fewest extras that add them."""
     tops = sorted({module.split(".", 1)[0] for module in modules})
-    extras = {extra_for_module(top) or "all" for top in tops}
-    if extras & {"aws", "k8s"}:
-        extras.discard("pulumi")  # both provider extras carry the pulumi SDK
     return MissingExtraError(
         f"{purpose}: needs {', '.join(tops)}, which the core install leaves out: "
-        f"{install_hint(','.join(sorted(extras)))}"
+        f"{install_hint(','.join(extras_for_modules(tops)))}"
     )
 
 

@@ -92,6 +92,14 @@ VERBS: tuple[Verb, ...] = (
     ),
     _v(
         "env",
+        "extras",
+        "the greentic-iac extras the Pulumi engine needs for the environment ([aws], [k8s])",
+        "apply:extras",
+        None,
+        ENV,
+    ),
+    _v(
+        "env",
         "remove",
         "remove an environment (refused while deployments are live unless force)",
         "env:remove",

@@ -59,15 +59,39 @@ def preflight_gate(ctx: Context, state: EnvironmentState, verb: str) -> dict[str
     return {"failed_checks": report.failed_checks, "total_checks": report.total_checks}
 
 
+def engine_modules(state: EnvironmentState) -> list[str]:
+    """The SDK modules the Pulumi engine imports for this environment's plan."""
+    from greentic_iac.extras import modules_for_tokens
+    from greentic_iac.operations.planning import compile_environment
+
+    tokens = sorted({resource.type for resource in compile_environment(state).resources})
+    return modules_for_tokens(tokens)
+
+
 def require_engine_extras(state: EnvironmentState, verb: str) -> None:
     """Exit 2 naming the extra (``[pulumi]``, ``[aws]``, ``[k8s]``) before any probe runs,
     when the SDKs the engine needs for this plan's resources are not installed."""
-    from greentic_iac.extras import modules_for_tokens, require_modules
-    from greentic_iac.operations.planning import compile_environment
+    from greentic_iac.extras import require_modules
 
-    tokens = {resource.type for resource in compile_environment(state).resources}
     purpose = f"{verb} {state.environment.environment_id}"
-    require_modules(purpose, ["pulumi", *modules_for_tokens(sorted(tokens))])
+    require_modules(purpose, ["pulumi", *engine_modules(state)])
+
+
+def extras(ctx: Context, _: None) -> dict[str, Any]:
+    """``env extras ENV``: which greentic-iac extras ``up``/``preview --engine pulumi`` need
+    for this environment (a CI job installs just those), and which are missing here."""
+    from greentic_iac.extras import extras_for_modules, is_installed
+
+    state = ctx.environment_state()
+    modules = engine_modules(state)
+    needed = extras_for_modules(modules)
+    return {
+        "environment_id": state.environment.environment_id,
+        "modules": modules,
+        "extras": needed,
+        "pip_extras": f"[{','.join(needed)}]" if needed else "",
+        "missing": [module for module in modules if not is_installed(module)],
+    }
 
 
 def _target(ctx: Context, state: EnvironmentState) -> Any:
