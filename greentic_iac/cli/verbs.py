@@ -445,6 +445,15 @@ VERBS: tuple[Verb, ...] = (
         Arg("--provider", "github or gitlab", choices=("github", "gitlab"), default="github"),
         Arg("--dir", "repository root (default: the current directory)"),
         Arg("--force", "overwrite an existing workflow file", flag=True),
+        Arg(
+            "--source",
+            "install greentic-iac from git+https://HOST/PATH@<commit> or ==VERSION "
+            "(default: the CI variable GREENTIC_IAC_SOURCE)",
+        ),
+        Arg("--index-url", "the package index serving greentic-iac (with --source ==VERSION)"),
+        Arg("--pulumi-version", "Pulumi CLI release for the pulumi preview (with --pulumi-sha256)"),
+        Arg("--pulumi-sha256", "SHA-256 of that release's linux-x64 archive"),
+        Arg("--image", "GitLab job image (default python:3.11; pin it with @sha256:...)"),
     ),
     _v(
         "doctor",
