@@ -3,7 +3,8 @@
 The core install is what a CI preview job needs; the target is under 100 MB. Each install
 is timed into a fresh venv twice: cold (an empty uv cache, so every wheel comes from the
 index, as on a fresh CI runner) and warm (uv's shared cache, offline). The cold run needs
-the network to PyPI; without it the row says so and the warm figures still print. Sizes
+the network to PyPI (GREENTIC_BENCH_OFFLINE=1 skips it); without it the row says so and
+the warm figures still print. Sizes
 are the venvs' bytes on disk minus an empty venv's, and [all] is reported as a ratio of
 the core measured in the same run.
 """
@@ -36,6 +37,8 @@ def _size(path: Path) -> int:
 
 def _install(lock: Path, workdir: Path, *, cold: bool) -> tuple[float, int] | str:
     """(seconds, bytes added to an empty venv), or why the install could not run."""
+    if cold and os.environ.get("GREENTIC_BENCH_OFFLINE"):
+        return "skipped (GREENTIC_BENCH_OFFLINE is set)"
     uv = _uv()
     venv = workdir / "venv"
     shutil.rmtree(venv, ignore_errors=True)
