@@ -176,6 +176,17 @@ def test_the_install_step_takes_only_a_pinned_source(tmp_path: Path, install_scr
         "https://pypi.example.com/simple",
         "greentic-iac[aws]==0.1.0",
     ]
+    # A remote S3 store is read through boto3: the [aws] extra joins whatever the job needs.
+    for extras, expected in (("", "[aws]"), ("[k8s]", "[aws,k8s]"), ("[aws]", "[aws]")):
+        code, _, argv = run_install(
+            tmp_path,
+            install_script,
+            GREENTIC_IAC_SOURCE=VCS_SOURCE,
+            GREENTIC_IAC_EXTRAS=extras,
+            GREENTIC_STORE="s3://bucket/greentic",
+        )
+        assert code == 0
+        assert argv[-1] == f"greentic-iac{expected} @ {VCS_SOURCE}"
 
 
 def test_a_source_given_to_ci_init_is_baked_in_else_the_repository_variable() -> None:
