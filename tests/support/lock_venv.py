@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -64,8 +65,32 @@ def tree_size(path: Path) -> int:
     )
 
 
-def install_checkout(python: Path, *, timeout: float = 240) -> None:
-    """Build this checkout into ``python``'s venv as a wheel, without its dependencies."""
+def build_wheel(out_dir: Path, *, timeout: float = 240) -> Path:
+    """This checkout built as a wheel into ``out_dir``, with the hatchling the dev lock
+    installed (no build isolation, so nothing is resolved or downloaded)."""
+    subprocess.run(
+        [
+            uv_executable(),
+            "build",
+            "--quiet",
+            "--wheel",
+            "--no-build-isolation",
+            "--python",
+            sys.executable,
+            "--out-dir",
+            str(out_dir),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=timeout,
+        env=offline_environ(),
+    )
+    return next(out_dir.glob("greentic_iac-*.whl"))
+
+
+def install_wheel(python: Path, wheel: Path, *, timeout: float = 120) -> None:
+    """Install ``wheel`` into ``python``'s venv without its dependencies (the lock has them)."""
     subprocess.run(
         [
             uv_executable(),
@@ -75,9 +100,15 @@ def install_checkout(python: Path, *, timeout: float = 240) -> None:
             "--python",
             str(python),
             "--no-deps",
-            str(ROOT),
+            str(wheel),
         ],
         check=True,
         timeout=timeout,
         env=offline_environ(),
     )
+
+
+def install_checkout(python: Path, *, timeout: float = 240) -> None:
+    """Build this checkout and install it into ``python``'s venv, without dependencies."""
+    with tempfile.TemporaryDirectory(prefix="greentic-wheel-") as out_dir:
+        install_wheel(python, build_wheel(Path(out_dir), timeout=timeout), timeout=timeout)

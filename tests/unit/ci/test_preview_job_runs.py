@@ -27,7 +27,7 @@ import yaml
 
 from greentic_iac.ci.comment import marker
 from tests.support.cli_runner import run_cli
-from tests.support.lock_venv import CORE_LOCK, ROOT, uv_executable, venv_from_lock
+from tests.support.lock_venv import CORE_LOCK, ROOT, build_wheel, uv_executable, venv_from_lock
 from tests.unit.ci.conftest import TOKEN, FakeForge
 
 pytestmark = pytest.mark.integration  # real git, real processes, HTTP on 127.0.0.1
@@ -75,8 +75,11 @@ def git(repo: Path, *argv: str) -> str:
 class Runner:
     """Runs one workflow job's steps in ``repo`` with a GitHub-like environment."""
 
-    def __init__(self, workflow: dict[str, Any], repo: Path, bin_dir: Path, forge: FakeForge):
+    def __init__(
+        self, workflow: dict[str, Any], repo: Path, bin_dir: Path, wheel: Path, forge: FakeForge
+    ):
         self.workflow = workflow
+        self.wheel = wheel
         self.repo = repo
         self.bin_dir = bin_dir
         self.forge = forge
@@ -145,7 +148,7 @@ class Runner:
                     'command -v greentic-iac || UV_CACHE_DIR="$1" "$2" pip install --quiet '
                     '--offline --no-deps --python "$(command -v python)" "$3"'
                 )
-                arguments = [uv_cache_dir(), uv_executable(), str(ROOT)]
+                arguments = [uv_cache_dir(), uv_executable(), str(self.wheel)]
             else:
                 arguments = []
             proc = subprocess.run(
@@ -211,7 +214,8 @@ def test_the_generated_workflow_previews_and_comments_from_a_fresh_repository(
     # Without the opt-in variable the pulumi job is skipped; the run below is the rest.
     assert "vars.GREENTIC_PULUMI_PREVIEW == 'true'" in workflow["jobs"]["pulumi-preview"]["if"]
 
-    runner = Runner(workflow, repo, core_bin, forge)
+    wheel = build_wheel(repo.parent / "dist")  # the local checkout, as a wheel
+    runner = Runner(workflow, repo, core_bin, wheel, forge)
     runner.base_sha = base
     runner.run_job("environments")
     touched = json.loads(runner.outputs["environments"]["list"])

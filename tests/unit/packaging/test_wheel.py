@@ -10,28 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.lock_venv import (
-    CORE_LOCK,
-    ROOT,
-    offline_environ,
-    uv_executable,
-    venv_from_lock,
-)
+from tests.support.lock_venv import CORE_LOCK, build_wheel, install_wheel, venv_from_lock
 
 
 @pytest.mark.integration
 @pytest.mark.timeout(300)
 def test_built_wheel_installs_and_finds_its_data(tmp_path: Path) -> None:
-    uv = uv_executable()
-    dist = tmp_path / "dist"
-    subprocess.run(
-        [uv, "build", "--wheel", "--out-dir", str(dist), str(ROOT)],
-        check=True,
-        capture_output=True,
-        timeout=240,
-        env=offline_environ(),
-    )
-    wheel = next(dist.glob("greentic_iac-*.whl"))
+    wheel = build_wheel(tmp_path / "dist")
     names = zipfile.ZipFile(wheel).namelist()
     assert any(n.startswith("greentic_iac/_data/envpacks/") for n in names)
     assert any(n.startswith("greentic_iac/_data/templates/") for n in names)
@@ -52,12 +37,7 @@ def test_built_wheel_installs_and_finds_its_data(tmp_path: Path) -> None:
     # Only the core lock, by `uv pip sync` (no resolution, so no metadata beyond the
     # wheels make venv cached), then the wheel itself without dependencies.
     python = venv_from_lock(tmp_path / "venv", CORE_LOCK)
-    subprocess.run(
-        [uv, "pip", "install", "--quiet", "--python", str(python), "--no-deps", str(wheel)],
-        check=True,
-        timeout=60,
-        env=offline_environ(),
-    )
+    install_wheel(python, wheel)
     probe = (
         "import greentic_iac, greentic_iac.resources as r;"
         "print(r.data_dir('envpacks'));print(r.data_dir('templates'));print(r.data_dir('docs'))"
