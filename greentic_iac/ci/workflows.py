@@ -87,7 +87,9 @@ ACTIONS: dict[str, PinnedAction] = {
 
 # The Pulumi CLI release the pulumi preview job installs, and the SHA-256 of its
 # linux-x64 archive (as packaged by nixpkgs' pulumi-bin, which checks the hash of the
-# archive from get.pulumi.com). Pass --pulumi-version with --pulumi-sha256 to use another.
+# archive from get.pulumi.com). It is older than the pulumi SDK in the lock: it is the newest
+# release whose hash could be verified here. Pass --pulumi-version with --pulumi-sha256
+# (from the release's checksums file) to use another.
 DEFAULT_PULUMI_VERSION = "3.170.0"
 DEFAULT_PULUMI_SHA256 = "c4b24a12106c101a68435728aa40d4a0cbf4fae70f25a5cb9f46cf1f5db3f8e5"
 
