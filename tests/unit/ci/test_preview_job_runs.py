@@ -34,6 +34,12 @@ pytestmark = pytest.mark.integration  # real git, real processes, HTTP on 127.0.
 
 PULL_REQUEST = "12"
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+# What stands in for the install step: the local checkout's wheel ($3) into the core venv,
+# with uv ($2) and its cache ($1). The jobs share that venv here, so only the first builds it.
+LOCAL_INSTALL = (
+    'command -v greentic-iac || UV_CACHE_DIR="$1" "$2" pip install --quiet '
+    '--offline --no-deps --python "$(command -v python)" "$3"'
+)
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +55,12 @@ def uv_cache_dir() -> str:
     return subprocess.run(
         [uv_executable(), "cache", "dir"], check=True, capture_output=True, text=True, timeout=30
     ).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def local_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The local checkout as a wheel: what the install step installs instead of the VCS URL."""
+    return build_wheel(tmp_path_factory.mktemp("dist"))
 
 
 def git(repo: Path, *argv: str) -> str:
@@ -144,10 +156,7 @@ class Runner:
             if step["name"] == "Install greentic-iac":
                 # The local checkout instead of the pinned VCS URL, into the core venv; the
                 # jobs share that venv here, so only the first one needs to build it.
-                script = (
-                    'command -v greentic-iac || UV_CACHE_DIR="$1" "$2" pip install --quiet '
-                    '--offline --no-deps --python "$(command -v python)" "$3"'
-                )
+                script = LOCAL_INSTALL
                 arguments = [uv_cache_dir(), uv_executable(), str(self.wheel)]
             else:
                 arguments = []
@@ -190,6 +199,7 @@ def fresh_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     home = repo / ".greentic"
     assert run_cli(home, "env", "create", "--answers", str(sample)).code == 0
     assert run_cli(home, "ci", "init", "--dir", str(repo)).code == 0
+    assert run_cli(home, "ci", "init", "--dir", str(repo), "--provider", "gitlab").code == 0
     git(repo, "add", "-A")
     git(repo, "commit", "--quiet", "-m", "greentic store and preview workflow")
     base = git(repo, "rev-parse", "HEAD")
@@ -202,7 +212,7 @@ def fresh_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
 
 
 def test_the_generated_workflow_previews_and_comments_from_a_fresh_repository(
-    fresh_repository: tuple[Path, str], core_bin: Path, forge: FakeForge
+    fresh_repository: tuple[Path, str], core_bin: Path, local_wheel: Path, forge: FakeForge
 ) -> None:
     repo, base = fresh_repository
     files = sorted(
@@ -214,8 +224,7 @@ def test_the_generated_workflow_previews_and_comments_from_a_fresh_repository(
     # Without the opt-in variable the pulumi job is skipped; the run below is the rest.
     assert "vars.GREENTIC_PULUMI_PREVIEW == 'true'" in workflow["jobs"]["pulumi-preview"]["if"]
 
-    wheel = build_wheel(repo.parent / "dist")  # the local checkout, as a wheel
-    runner = Runner(workflow, repo, core_bin, wheel, forge)
+    runner = Runner(workflow, repo, core_bin, local_wheel, forge)
     runner.base_sha = base
     runner.run_job("environments")
     touched = json.loads(runner.outputs["environments"]["list"])
@@ -243,3 +252,50 @@ def test_the_generated_workflow_previews_and_comments_from_a_fresh_repository(
     runner.run_job("comment", "prod-eu")
     assert [m for m in forge.methods() if m != "GET"] == ["POST", "PATCH"]
     assert len(forge.comments) == 1
+
+
+def test_the_generated_gitlab_job_previews_and_notes_from_a_fresh_repository(
+    fresh_repository: tuple[Path, str], core_bin: Path, local_wheel: Path, forge: FakeForge
+) -> None:
+    repo, base = fresh_repository
+    document = yaml.safe_load((repo / ".gitlab/greentic-preview.yml").read_text())
+    job = document["greentic-preview"]
+    assert job["extends"] == ".greentic-base"
+    # Without the opt-in variable GitLab never creates the pulumi job.
+    assert "$GREENTIC_PULUMI_PREVIEW" in document["greentic-pulumi-preview"]["rules"][0]["if"]
+    items = [str(item) for item in job["script"]]
+    assert "pip install" in items[0]
+    items[0] = LOCAL_INSTALL  # GitLab runs the items in one shell, -eo pipefail
+    variables = {**document[".greentic-base"]["variables"], **job.get("variables", {})}
+    environ = {
+        "PATH": f"{core_bin}:/usr/bin:/bin",
+        "HOME": str(repo.parent),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "CI_PROJECT_DIR": str(repo),
+        "CI_MERGE_REQUEST_DIFF_BASE_SHA": base,
+        "CI_API_V4_URL": f"{forge.url}/api/v4",
+        "CI_PROJECT_ID": "42",
+        "CI_MERGE_REQUEST_IID": "7",
+        "GREENTIC_GITLAB_TOKEN": TOKEN,
+    }
+    environ |= {k: str(v).replace("$CI_PROJECT_DIR", str(repo)) for k, v in variables.items()}
+    proc = subprocess.run(
+        [
+            *("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", "\n".join(items)),
+            *("job", uv_cache_dir(), uv_executable(), str(local_wheel)),
+        ],
+        cwd=repo,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, (proc.stdout, proc.stderr)
+    assert (repo / "touched.txt").read_text().split() == ["prod-eu"]
+    preview = (repo / "preview-prod-eu.md").read_text()
+    assert "### greentic-iac preview: `prod-eu`" in preview
+    assert [m for m in forge.methods() if m != "GET"] == ["POST"]
+    note = forge.comments[0]["body"]
+    assert note.startswith(marker("prod-eu")) and preview.strip() in note
+    assert "| slot | check | status |" in note
