@@ -213,7 +213,7 @@ class _Http:
                     raw = response.read()
                 break
             except urllib.error.HTTPError as exc:
-                if exc.code not in RETRIED_STATUSES or last:
+                if not _retryable(exc) or last:
                     raise CommentApiError(
                         f"{method} {url}: HTTP {exc.code} {exc.reason}"
                         + (f" (after {attempt + 1} attempts)" if attempt else "")
@@ -227,6 +227,17 @@ class _Http:
             return json.loads(raw) if raw else None
         except ValueError:
             raise CommentApiError(f"{method} {url}: the response is not JSON") from None
+
+
+def _retryable(error: urllib.error.HTTPError) -> bool:
+    """429 and 5xx, and GitHub's rate limits, which answer 403 with a Retry-After or an
+    exhausted ``x-ratelimit-remaining`` (a plain 403 is a permission problem: no retry)."""
+    if error.code in RETRIED_STATUSES:
+        return True
+    headers = error.headers
+    return error.code == 403 and (
+        headers.get("Retry-After") is not None or headers.get("x-ratelimit-remaining") == "0"
+    )
 
 
 def _pages(http: _Http, path: str, extra: str = "") -> Iterator[dict[str, Any]]:

@@ -92,7 +92,11 @@ def _handler(forge: FakeForge) -> type[BaseHTTPRequestHandler]:
                 self._reply(forge.fail_with, {"message": "nope"})
                 return
             if forge.fail_next:
-                self._reply(forge.fail_next.pop(0), {"message": "slow down"}, retry_after="0")
+                status = forge.fail_next.pop(0)
+                if status == 403:  # GitHub's secondary rate limit
+                    self._reply(403, {"message": "secondary rate limit"}, retry_after="0")
+                else:
+                    self._reply(status, {"message": "slow down"}, retry_after="0")
                 return
             if parts.path == "/api/v4/user" and self.command == "GET":
                 self._reply(200, {"id": BOT_USER_ID, "username": "project_42_bot"})

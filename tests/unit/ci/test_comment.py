@@ -206,14 +206,14 @@ def test_gitlab_edits_only_the_note_of_its_own_bot_user(forge: Any, tmp_path: Pa
 
 
 def test_rate_limits_and_server_errors_are_retried_with_backoff(forge: Any) -> None:
-    forge.fail_next = [502, 429, 503]
+    forge.fail_next = [502, 429, 403, 503]
     waits: list[float] = []
     api = GitHubComments(
         forge.url, "acme/infra", 12, TOKEN, retry=RetryPolicy(base_delay=0.5, sleep=waits.append)
     )
     assert upsert_comment(api, "prod-eu", comment_body("prod-eu", "x\n"))[0] == "created"
-    assert forge.methods() == ["GET", "GET", "GET", "GET", "POST"]
-    assert waits == [0.0, 0.0, 0.0]  # the fake server says Retry-After: 0
+    assert forge.methods() == ["GET", "GET", "GET", "GET", "GET", "POST"]
+    assert waits == [0.0, 0.0, 0.0, 0.0]  # the fake server says Retry-After: 0
 
     forge.requests.clear()
     forge.fail_with = 503  # no Retry-After: exponential, capped, then give up
