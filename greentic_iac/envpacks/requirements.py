@@ -7,8 +7,9 @@ settings schema and its defaults); the preflight runner only refuses a requireme
 still holds a placeholder.
 
 A setting the binding leaves unset (or null) falls back, before the schema default, to what
-the environment implies: ``namespace`` is ``greentic-<tenant>``, the namespace the
-Kubernetes target deploys into when none is configured (seed 004: namespace = tenant), so
+the environment implies: ``namespace`` is ``greentic-<tenant>-<env>`` (or
+``greentic-<tenant>`` for ``namespace_mode: existing``), the namespace the Kubernetes target
+deploys into when none is configured, so
 ``kubectl auth can-i`` asks about the namespace the apply will really use.
 """
 
@@ -41,29 +42,38 @@ class BindingRequirements:
     problem: str | None = None
 
 
-def default_namespace(environment: Environment) -> str:
-    """``greentic-<tenant>`` as a DNS label: the same rule as the Kubernetes target's
+def default_namespace(environment: Environment, *, owned: bool = True) -> str:
+    """``greentic-<tenant>-<env>`` (owned) or ``greentic-<tenant>`` (an existing, shared
+    namespace) as a DNS label: the same rule as the Kubernetes target's
     ``naming.namespace_name`` (envpacks may not import targets; a test holds them equal)."""
-    natural = "-".join(
-        _UNSAFE.sub("-", part.lower()).strip("-")
-        for part in ("greentic", environment.tenant.tenant)
-    )
+    parts = ["greentic", environment.tenant.tenant]
+    if owned:
+        parts.append(environment.environment_id)
+    natural = "-".join(_UNSAFE.sub("-", part.lower()).strip("-") for part in parts)
     if len(natural) <= _MAX_LABEL:
         return natural
     digest = hashlib.sha256(natural.encode()).hexdigest()[:_HASH_LENGTH]
     return f"{natural[: _MAX_LABEL - _HASH_LENGTH - 1].rstrip('-')}-{digest}"
 
 
-def environment_defaults(environment: Environment) -> dict[str, Any]:
-    """Settings the environment implies for any binding that leaves them unset."""
-    return {"namespace": default_namespace(environment)}
+def environment_defaults(
+    environment: Environment, settings: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Settings the environment implies for any binding that leaves them unset (the
+    default namespace depends on whether the binding owns it: ``namespace_mode``)."""
+    given = settings or {}
+    owned = (
+        given.get("namespace_mode", "owned") == "owned"
+        and given.get("create_namespace", True) is not False
+    )
+    return {"namespace": default_namespace(environment, owned=owned)}
 
 
 def effective_settings(environment: Environment, settings: dict[str, Any]) -> dict[str, Any]:
     """The binding's settings over the environment's implied ones; a null setting counts
     as unset (``namespace: null`` means "the default namespace", not "no namespace")."""
     given = {key: value for key, value in settings.items() if value is not None}
-    return {**environment_defaults(environment), **given}
+    return {**environment_defaults(environment, given), **given}
 
 
 def binding_requirements(

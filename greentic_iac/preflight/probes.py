@@ -238,6 +238,52 @@ def probe_kubectl_can_i(requirement: ProbeRequirement, context: ProbeContext) ->
     )
 
 
+# --- kubectl-namespace -----------------------------------------------------------------
+# With namespace_mode existing no stack creates or deletes the Namespace (several
+# environments of a tenant share it, or a cluster admin made it), so an apply into a missing
+# one would fail object by object. Asked with the environment's own context, bounded.
+
+
+def probe_kubectl_namespace(requirement: ProbeRequirement, context: ProbeContext) -> CheckOutcome:
+    params = requirement.params
+    namespace = str(params["namespace"])
+    must_exist = str(params.get("mode") or "owned") == "existing" or params.get("create") is False
+    required = f"namespace {namespace} exists" if must_exist else f"namespace {namespace}"
+    kubectl = context.which("kubectl")
+    if kubectl is None:
+        return _missing_cli(requirement, "kubectl", context, required)
+    argv = [kubectl, "get", "namespace", namespace, "-o", "name"]
+    if params.get("context"):
+        argv += ["--context", str(params["context"])]
+    argv.append(f"--request-timeout={max(1, math.floor(context.timeout))}s")
+    hint = (
+        f"namespace_mode existing: the namespace must exist before the apply; create it "
+        f"(`kubectl create namespace {namespace}`, by whoever owns it), or set namespace_mode "
+        "owned so this environment's stack creates and owns its own namespace"
+    )
+    result = run_bounded(argv, timeout=context.timeout, env=context.env)
+    failure = _process_failure(requirement, result, context, required=required, hint=hint)
+    if failure is not None:
+        return failure
+    output = result.combined
+    if result.returncode == 0 and f"namespace/{namespace}" in result.stdout:
+        return _outcome(requirement, CheckStatus.OK, found="exists", required=required)
+    if "NotFound" in output or "not found" in output:
+        status = CheckStatus.FAILED if must_exist else CheckStatus.OK
+        found = "absent" if must_exist else "absent (the stack creates it)"
+        return _outcome(
+            requirement, status, found=found, required=required, hint=hint, detail=truncate(output)
+        )
+    return _outcome(
+        requirement,
+        CheckStatus.FAILED,
+        required=required,
+        hint="check KUBECONFIG and `kubectl config current-context`; the cluster must be reachable",
+        detail=f"kubectl get namespace exited {result.returncode}: "
+        f"{truncate(output) or '(no output)'}",
+    )
+
+
 # --- gcloud-auth-list ------------------------------------------------------------------
 
 _GCLOUD_FIX = (
@@ -441,6 +487,16 @@ _SPECS = (
         optional_params=frozenset({"namespace", "context"}),
         cli="kubectl",
         fix_hint="ask a cluster admin for RBAC that allows the verb on the resource",
+    ),
+    ProbeSpec(
+        name="kubectl-namespace",
+        run=probe_kubectl_namespace,
+        summary="`kubectl get namespace NAMESPACE` finds it (required with namespace_mode "
+        "existing; reported only for an owned namespace the stack creates)",
+        required_params=frozenset({"namespace"}),
+        optional_params=frozenset({"context", "mode", "create"}),
+        cli="kubectl",
+        fix_hint="create the namespace, or let the environment own it (namespace_mode owned)",
     ),
     ProbeSpec(
         name="gcloud-auth-list",

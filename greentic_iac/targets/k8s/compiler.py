@@ -62,12 +62,14 @@ def compile_plan(state: EnvironmentState) -> Plan:
     """
     environment = state.environment
     settings = settings_for(state)
-    namespace = naming.namespace_name(environment, settings.namespace)
+    namespace = naming.namespace_name(
+        environment, settings.namespace, owned=settings.owns_namespace
+    )
     resources: list[PlanResource] = []
     traffic: list[DeploymentTraffic] = []
     findings: list[Finding] = []
     namespace_deps: list[str] = []
-    if settings.create_namespace:
+    if settings.owns_namespace:
         resources.append(
             PlanResource(
                 type=NAMESPACE_TYPE,

@@ -24,9 +24,24 @@ _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _ALNUM = re.compile(r"[A-Za-z0-9]")
 
 
-def namespace_name(environment: Environment, configured: str | None) -> str:
-    """The configured namespace, else one per tenant (seed 004: namespace = tenant)."""
-    return configured or logical_name("greentic", environment.tenant.tenant)
+def namespace_name(environment: Environment, configured: str | None, *, owned: bool = True) -> str:
+    """The configured namespace, else one per environment (``greentic-<tenant>-<env>``).
+
+    An owned namespace has exactly one owner, so the default can't be shared by two
+    environments of a tenant; only a namespace the environment does not own (mode
+    ``existing``) defaults to the tenant's ``greentic-<tenant>``. Both are DNS labels: a
+    name over 63 characters keeps a prefix and ends in a hash of the whole name.
+    """
+    if configured:
+        return configured
+    if owned:
+        return logical_name("greentic", environment.tenant.tenant, environment.environment_id)
+    return tenant_namespace_name(environment)
+
+
+def tenant_namespace_name(environment: Environment) -> str:
+    """``greentic-<tenant>``: the shared tenant namespace (and every namespace before v2)."""
+    return logical_name("greentic", environment.tenant.tenant)
 
 
 def revision_object_name(deployment: BundleDeployment, revision: Revision) -> str:

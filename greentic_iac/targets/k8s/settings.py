@@ -151,10 +151,22 @@ class K8sSettings(_Settings):
         default=None,
         max_length=63,
         pattern=_DNS_LABEL,
-        description="target namespace; default greentic-<tenant> (namespace = tenant)",
+        description=(
+            "target namespace; default greentic-<tenant>-<environment> (owned), or "
+            "greentic-<tenant> with namespace_mode existing"
+        ),
+    )
+    namespace_mode: Literal["owned", "existing"] = Field(
+        default="owned",
+        description=(
+            "owned: this environment's stack creates and deletes the Namespace (one owner "
+            "per namespace); existing: the namespace is shared or made by someone else, no "
+            "stack creates or deletes it, and preflight checks that it exists"
+        ),
     )
     create_namespace: bool = Field(
-        default=True, description="whether the plan creates (and owns) the namespace"
+        default=True,
+        description="deprecated spelling: false is namespace_mode existing",
     )
     routing: Routing = Field(default_factory=NginxRouting)
     image: ImageRule = Field(default_factory=ImageRule)
@@ -167,6 +179,11 @@ class K8sSettings(_Settings):
     )
     pod_security: PodSecurity = Field(default_factory=PodSecurity)
     stickiness: Stickiness = Field(default_factory=Stickiness)
+
+    @property
+    def owns_namespace(self) -> bool:
+        """Whether this environment's plan creates (and so, on destroy, deletes) it."""
+        return self.create_namespace and self.namespace_mode == "owned"
 
 
 class RevisionOverrides(_Settings):

@@ -28,6 +28,9 @@ if sys.argv[1:2] == ["version"]:
     print(json.dumps({"clientVersion": {"gitVersion": "v1.30.2"}}))
 elif sys.argv[1:3] == ["auth", "can-i"]:
     print("yes")
+elif sys.argv[1:3] == ["get", "namespace"]:
+    print(f'Error from server (NotFound): namespaces "{sys.argv[3]}" not found', file=sys.stderr)
+    sys.exit(1)
 else:
     sys.exit(2)
 """

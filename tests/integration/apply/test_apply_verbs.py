@@ -80,14 +80,23 @@ def test_up_drives_the_automation_api_and_records_the_baseline(
     assert result["changes"] == {"create": 1, "same": 2}
     assert result["outputs"] == {}
     assert result["duration_s"] >= 0
-    # pulumi and kubectl for the deployer, two kubectl-can-i probes, kubectl for the
-    # k8s secrets pack.
-    assert result["preflight"] == {"failed_checks": 0, "total_checks": 5}
+    # pulumi and kubectl for the deployer, two kubectl-can-i probes, the namespace probe
+    # (owned: absent is fine, the stack creates it), kubectl for the k8s secrets pack.
+    assert result["preflight"] == {"failed_checks": 0, "total_checks": 6}
 
-    # The preflight asked about the namespace the k8s target will use: greentic-<tenant>.
+    # The preflight asked about the namespace the k8s target will use:
+    # greentic-<tenant>-<env>.
     kubectl_calls = [json.loads(line) for line in fake.kubectl_log.read_text().splitlines()]
     can_i = [c for c in kubectl_calls if c[:2] == ["auth", "can-i"]]
-    assert len(can_i) == 2 and all(c[c.index("-n") + 1] == "greentic-acme" for c in can_i)
+    assert len(can_i) == 2
+    assert all(c[c.index("-n") + 1] == "greentic-acme-zain-prod" for c in can_i)
+    assert next(c[:5] for c in kubectl_calls if c[:2] == ["get", "namespace"]) == [
+        "get",
+        "namespace",
+        "greentic-acme-zain-prod",
+        "-o",
+        "name",
+    ]
 
     # The applied plan is the new baseline; the up is audited.
     state = open_store(home=home).load(k8s_env)

@@ -204,3 +204,42 @@ def test_aws_environment_report_on_a_machine_without_pulumi(
     assert pulumi.hint is not None and "get.pulumi.com" in pulumi.hint
     assert identity.status is CheckStatus.FAILED
     assert "Unable to locate credentials" in (identity.detail or "")
+
+
+@pytest.mark.parametrize(
+    ("mode", "create", "present", "status"),
+    [
+        ("existing", True, True, CheckStatus.OK),
+        ("existing", True, False, CheckStatus.FAILED),
+        ("owned", False, False, CheckStatus.FAILED),
+        ("owned", True, False, CheckStatus.OK),
+    ],
+)
+def test_kubectl_namespace_must_exist_unless_the_stack_owns_it(
+    fake_tool: FakeTool,
+    bin_dir: Path,
+    tmp_path: Path,
+    mode: str,
+    create: bool,
+    present: bool,
+    status: CheckStatus,
+) -> None:
+    record = tmp_path / "argv"
+    found = (
+        'echo "namespace/$3"; exit 0'
+        if present
+        else ('echo "Error from server (NotFound): namespaces \\"$3\\" not found" >&2; exit 1')
+    )
+    fake_tool("kubectl", f'echo "$@" >> {record}\n{found}')
+    params = {"namespace": "greentic-acme", "context": "eks", "mode": mode, "create": create}
+    [outcome] = run_requirements(
+        [ProbeRequirement(probe="kubectl-namespace", params=params)], path=str(bin_dir), timeout=4
+    )
+    assert outcome.status is status
+    assert record.read_text().split() == [
+        "get", "namespace", "greentic-acme", "-o", "name", "--context", "eks",
+        "--request-timeout=4s",
+    ]  # fmt: skip
+    if status is CheckStatus.FAILED:
+        assert outcome.found == "absent"
+        assert outcome.hint is not None and "kubectl create namespace greentic-acme" in outcome.hint

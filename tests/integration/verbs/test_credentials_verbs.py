@@ -99,7 +99,9 @@ def test_k8s_validate_runs_can_i_per_kind_and_verb(
     assert result["context"] == "zain-prod-eks"
     assert result["ok"] is (denied is None)
     purposes = [c["purpose"] for c in result["checks"]]
-    assert "the deployer may create deployments.apps in namespace greentic-acme" in purposes
+    assert (
+        "the deployer may create deployments.apps in namespace greentic-acme-zain-prod" in purposes
+    )
     failed = {c["purpose"] for c in result["checks"] if c["status"] != "ok"}
     if denied is None:
         assert failed == set()

@@ -105,7 +105,7 @@ def test_two_deployments_share_one_namespace_with_distinct_names() -> None:
         for r in plan.resources
         if r.properties["kind"] != "Namespace"
     }
-    assert namespaces == {"greentic-acme"}
+    assert namespaces == {"greentic-acme-zain-prod"}
     objects = [(r.properties["kind"], r.properties["metadata"]["name"]) for r in plan.resources]
     assert len(objects) == len(set(objects))
     assert all(len(name) <= 63 for _, name in objects)

@@ -18,7 +18,7 @@ def test_export_writes_one_file_per_object_in_apply_order(tmp_path: Path) -> Non
     written = export_k8s_yaml(plan, tmp_path / "out")
     assert len(written) == len(plan.resources)
     assert [p.name for p in written] == sorted(p.name for p in written)
-    assert written[0].name == "00-namespace-greentic-acme.yaml"
+    assert written[0].name == "00-namespace-greentic-acme-zain-prod.yaml"
     assert written[-1].name.startswith("30-ingress-")
     by_kind_and_name = {
         (r.properties["kind"], r.properties["metadata"]["name"]): r.properties
@@ -54,7 +54,7 @@ def test_rbac_role_covers_exactly_the_plan_kinds() -> None:
     plan = compile_plan(CASES["gateway-2-weighted-sticky"]())
     role, cluster_role = list(yaml.safe_load_all(rbac_role_for_plan(plan)))
     assert role["kind"] == "Role"
-    assert role["metadata"]["namespace"] == "greentic-acme"
+    assert role["metadata"]["namespace"] == "greentic-acme-zain-prod"
     managed = {
         (group, resource)
         for rule in role["rules"]
@@ -70,7 +70,7 @@ def test_rbac_role_covers_exactly_the_plan_kinds() -> None:
     read_only = [rule for rule in role["rules"] if "create" not in rule["verbs"]]
     assert all(set(rule["verbs"]) == {"get", "list", "watch"} for rule in read_only)
     assert cluster_role["kind"] == "ClusterRole"
-    assert cluster_role["rules"][0]["resourceNames"] == ["greentic-acme"]
+    assert cluster_role["rules"][0]["resourceNames"] == ["greentic-acme-zain-prod"]
 
 
 def test_rbac_without_owned_namespace_has_no_cluster_role() -> None:
@@ -92,8 +92,8 @@ def test_can_i_requirements_cover_each_kind_and_verb() -> None:
     }
     for resource in ("deployments.apps", "services", "ingresses.networking.k8s.io"):
         for verb in ("get", "create", "patch", "delete"):
-            assert (verb, resource, "greentic-acme") in asked
+            assert (verb, resource, "greentic-acme-zain-prod") in asked
     assert ("create", "namespaces", None) in asked
-    assert ("delete", "namespaces/greentic-acme", None) in asked
+    assert ("delete", "namespaces/greentic-acme-zain-prod", None) in asked
     assert all(r.params["context"] == "zain-prod-eks" for r in requirements)
     assert len(asked) == len(requirements)

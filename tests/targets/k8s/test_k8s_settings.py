@@ -114,11 +114,43 @@ def test_another_deployer_is_refused() -> None:
         compile_plan(state)  # type: ignore[arg-type]
 
 
-def test_namespace_defaults_to_one_per_tenant_and_is_labelled() -> None:
+def test_namespace_defaults_to_one_per_environment_and_is_labelled() -> None:
     plan = compile_plan(_one({}))  # type: ignore[arg-type]
     namespace = plan.resource("k8s-namespace").properties
-    assert namespace["metadata"]["name"] == "greentic-acme"
+    assert namespace["metadata"]["name"] == "greentic-acme-zain-prod"
     labels = namespace["metadata"]["labels"]
     assert labels["greentic.ai/tenant"] == "acme"
     assert labels["greentic.ai/environment"] == "zain-prod"
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({"namespace_mode": "existing"}, "greentic-acme"),
+        ({"namespace_mode": "existing", "namespace": "shared-acme"}, "shared-acme"),
+        ({"create_namespace": False}, "greentic-acme"),
+    ],
+)
+def test_an_existing_namespace_is_used_but_never_owned(settings: dict, expected: str) -> None:
+    plan = compile_plan(_one(settings))  # type: ignore[arg-type]
+    assert all(r.type != "kubernetes:core/v1:Namespace" for r in plan.resources)
+    assert plan.outputs["namespace"] == expected
+    assert {r.properties["metadata"]["namespace"] for r in plan.resources} == {expected}
+
+
+def test_a_long_tenant_and_environment_give_a_dns_label_with_a_hash() -> None:
+    from greentic_iac.targets.k8s import naming
+
+    state = _one({})  # type: ignore[assignment]
+    environment = state.environment.model_copy(  # type: ignore[attr-defined]
+        update={
+            "tenant": state.environment.tenant.model_copy(update={"tenant": "t" * 60}),  # type: ignore[attr-defined]
+        }
+    )
+    name = naming.namespace_name(environment, None)
+    other = naming.namespace_name(
+        environment.model_copy(update={"environment_id": "zain-prod-2"}), None
+    )
+    assert len(name) == 63 and len(other) == 63 and name != other
+    assert name.startswith("greentic-ttt")

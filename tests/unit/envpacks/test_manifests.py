@@ -134,8 +134,11 @@ def test_cloud_deployers_declare_their_tools_and_probes(builtins: EnvPackRegistr
         ("kubectl", "1.28.0"),
     }
     probes = [r for r in k8s if isinstance(r, ProbeRequirement)]
-    assert probes and all(p.probe == "kubectl-can-i" for p in probes)
-    assert all(set(p.params) == {"verb", "resource", "namespace", "context"} for p in probes)
+    can_i = [p for p in probes if p.probe == "kubectl-can-i"]
+    assert len(can_i) == 2
+    assert all(set(p.params) == {"verb", "resource", "namespace", "context"} for p in can_i)
+    (namespace,) = [p for p in probes if p.probe == "kubectl-namespace"]
+    assert set(namespace.params) == {"namespace", "context", "mode", "create"}
 
     sm = builtins.get("greentic.secrets.aws-sm").preflight()
     assert [r.probe for r in sm if isinstance(r, ProbeRequirement)] == ["aws-caller-identity"]

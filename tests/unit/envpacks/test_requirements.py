@@ -55,7 +55,7 @@ def test_k8s_probe_params_are_filled_from_settings(
     assert params == [
         {"verb": "create", "resource": ref, "namespace": "zain-prod", "context": "zain-eks"}
         for ref in ("deployments", "services")
-    ]
+    ] + [{"namespace": "zain-prod", "context": "zain-eks", "mode": "owned", "create": True}]
     # Without a kube_context the probe asks kubectl's current context (the schema default).
     bare = _deployer(local, "greentic.deployer.k8s@1.0.0", {"namespace": "zain-prod"})
     assert all(

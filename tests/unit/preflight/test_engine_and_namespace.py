@@ -1,5 +1,5 @@
 """The engine's pulumi check joins the report once; the k8s namespace placeholder falls back
-to the namespace the Kubernetes target really uses."""
+to the namespace the Kubernetes target really uses (owned or existing)."""
 
 from __future__ import annotations
 
@@ -31,12 +31,25 @@ def test_default_namespace_matches_the_k8s_target(tenant: str) -> None:
     assert default_namespace(environment) == naming.namespace_name(environment, None)
 
 
+@pytest.mark.parametrize("tenant", ["acme", "a.b_c", "x" * 60])
+@pytest.mark.parametrize("settings", [{"namespace_mode": "existing"}, {"create_namespace": False}])
+def test_existing_namespace_default_matches_the_k8s_target(tenant: str, settings: dict) -> None:
+    environment = _k8s_environment(tenant, settings)
+    assert default_namespace(environment, owned=False) == naming.namespace_name(
+        environment, None, owned=False
+    )
+    rows = binding_requirements(environment, EnvPackRegistry.discover())
+    deployer = next(row for row in rows if row.slot == "deployer")
+    probes = [r for r in deployer.requirements if isinstance(r, ProbeRequirement)]
+    assert all(p.params["namespace"] == default_namespace(environment, owned=False) for p in probes)
+
+
 @pytest.mark.parametrize("settings", [{}, {"namespace": None}])
-def test_unset_namespace_falls_back_to_greentic_tenant(settings: dict) -> None:
+def test_unset_namespace_falls_back_to_greentic_tenant_env(settings: dict) -> None:
     rows = binding_requirements(_k8s_environment("acme", settings), EnvPackRegistry.discover())
     deployer = next(row for row in rows if row.slot == "deployer")
     probes = [r for r in deployer.requirements if isinstance(r, ProbeRequirement)]
-    assert probes and all(p.params["namespace"] == "greentic-acme" for p in probes)
+    assert probes and all(p.params["namespace"] == "greentic-acme-k8s-test" for p in probes)
 
 
 def test_a_configured_namespace_wins() -> None:

@@ -14,6 +14,7 @@ def test_known_names_are_exported() -> None:
     assert {
         "aws-caller-identity",
         "kubectl-can-i",
+        "kubectl-namespace",
         "gcloud-auth-list",
         "az-account-show",
         "pulumi-backend",
