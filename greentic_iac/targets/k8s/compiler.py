@@ -14,7 +14,8 @@ from greentic_iac.errors import InvalidInputError
 from greentic_iac.plan import DeploymentTraffic, Finding, Plan, PlanResource, Severity
 from greentic_iac.spec import BundleDeployment, EnvironmentState
 from greentic_iac.spec.lifecycle import RUNNING_STATES
-from greentic_iac.targets.k8s import naming, routes
+from greentic_iac.targets.k8s import limits, naming, routes
+from greentic_iac.targets.k8s.route_rules import check_route_path
 from greentic_iac.targets.k8s.settings import (
     AlbRouting,
     DeploymentOverrides,
@@ -80,6 +81,11 @@ def compile_plan(state: EnvironmentState) -> Plan:
         namespace_deps = [naming.namespace_resource()]
     routes_out: dict[str, Any] = {}
     for deployment in state.active_deployments():
+        check_route_path(
+            deployment.route_binding.path_prefix,
+            settings.routing.mode,
+            f"deployments.{deployment.deployment_id}.route_binding.path_prefix",
+        )
         deployment_settings = with_overrides(
             settings,
             deployment.settings,
@@ -147,6 +153,8 @@ def compile_plan(state: EnvironmentState) -> Plan:
                 "host": binding.host,
                 "path_prefix": binding.path_prefix,
             }
+    if isinstance(settings.routing, AlbRouting):
+        findings.extend(limits.alb_group_findings(resources))
     plan = Plan(
         environment_id=environment.environment_id,
         target=TARGET,
@@ -186,9 +194,11 @@ def _route(
         if state.policy.trust_override_header
         else []
     )
+    probes = settings.probes
     route = routes.RouteInput(
         deployment=deployment,
         namespace=namespace,
+        health_path=probes.readiness_path or probes.liveness_path,
         labels=naming.deployment_labels(state.environment, deployment),
         weighted=weighted,
         pinnable=pinnable,

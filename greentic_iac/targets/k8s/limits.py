@@ -7,7 +7,13 @@ checked again on what the plan would write:
 - Gateway API: an HTTPRoute rule takes at most 16 backendRefs;
 - ingress-nginx: one canary Ingress per host and path (a second one is ignored);
 - AWS Load Balancer Controller: a forward action takes at most five weighted target groups,
-  each weight 0-999 (the ALB's own limits).
+  each weight 0-999 (the ALB's own limits); and, ALB-wide, the Ingresses of one
+  IngressGroup (``group.name``; an Ingress without one is its own ALB) share one listener of
+  at most 100 rules and one ALB of at most 100 target groups (ELB quotas "Rules per
+  Application Load Balancer" and "Target groups per Application Load Balancer"). Each path of
+  an Ingress is one listener rule; each (Ingress, Service, port) in its actions is one
+  target group. Counted per environment, on this plan: other environments in the same group
+  count against the same quotas and are not seen here.
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ from greentic_iac.targets.k8s.routes import ALB, GATEWAY_MAX_BACKEND_REFS, NGINX
 
 HTTPROUTE: Final = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
 INGRESS: Final = "kubernetes:networking.k8s.io/v1:Ingress"
+ALB_MAX_RULES_PER_LISTENER: Final = 100
+ALB_MAX_TARGET_GROUPS: Final = 100
+_DEPLOYMENT_LABEL: Final = "greentic.ai/deployment"
 
 
 def _error(code: str, message: str, subject: str) -> Finding:
@@ -106,6 +115,92 @@ def _alb_actions(resource: PlanResource) -> list[Finding]:
     return findings
 
 
+def _alb_group(resource: PlanResource) -> str | None:
+    """The ALB an alb-mode Ingress lands on: its group, or itself; None: not alb mode."""
+    metadata = _dict(resource.properties.get("metadata"))
+    annotations = _dict(metadata.get("annotations"))
+    if not any(str(key).startswith(f"{ALB}/actions.") for key in annotations):
+        return None
+    group = annotations.get(f"{ALB}/group.name")
+    if isinstance(group, str) and group:
+        return f"IngressGroup {group}"
+    return f"Ingress {metadata.get('namespace', '')}/{metadata.get('name', '')}"
+
+
+def _alb_usage(resource: PlanResource) -> tuple[int, set[tuple[str, str, str]]]:
+    """(listener rules, target groups) one alb-mode Ingress needs."""
+    metadata = _dict(resource.properties.get("metadata"))
+    ingress = f"{metadata.get('namespace', '')}/{metadata.get('name', '')}"
+    spec = _dict(resource.properties.get("spec"))
+    rules = sum(
+        len(_list(_dict(_dict(rule).get("http")).get("paths"))) for rule in _list(spec.get("rules"))
+    )
+    groups: set[tuple[str, str, str]] = set()
+    for key, raw in _dict(metadata.get("annotations")).items():
+        if not str(key).startswith(f"{ALB}/actions.") or not isinstance(raw, str):
+            continue
+        try:
+            action = json.loads(raw)
+        except ValueError:
+            continue
+        for group in _list(_dict(_dict(action).get("forwardConfig")).get("targetGroups")):
+            service = _dict(group).get("serviceName")
+            if service:
+                groups.add((ingress, str(service), str(_dict(group).get("servicePort", ""))))
+    return rules, groups
+
+
+def alb_group_findings(resources: list[PlanResource]) -> list[Finding]:
+    """Error findings for every ALB (IngressGroup) over its rule or target-group quota."""
+    rules: Counter[str] = Counter()
+    target_groups: dict[str, set[tuple[str, str, str]]] = {}
+    per_deployment: dict[str, Counter[str]] = {}
+    for resource in resources:
+        if resource.type != INGRESS:
+            continue
+        alb = _alb_group(resource)
+        if alb is None:
+            continue
+        count, groups = _alb_usage(resource)
+        rules[alb] += count
+        target_groups.setdefault(alb, set()).update(groups)
+        labels = _dict(_dict(resource.properties.get("metadata")).get("labels"))
+        owner = str(labels.get(_DEPLOYMENT_LABEL, resource.name))
+        per_deployment.setdefault(alb, Counter())[owner] += count
+    findings: list[Finding] = []
+    for alb in sorted(rules):
+        largest = ", ".join(
+            f"{deployment} ({count})" for deployment, count in per_deployment[alb].most_common(3)
+        )
+        advice = (
+            f"archive or drain revisions of the largest deployments ({largest}), stop "
+            "trusting the override header (one rule per pinnable revision), or move "
+            "deployments to another group; other environments in the group count too"
+        )
+        if rules[alb] > ALB_MAX_RULES_PER_LISTENER:
+            findings.append(
+                _error(
+                    "k8s.alb.group-rules",
+                    f"{alb}: this plan needs {rules[alb]} listener rules; an ALB listener "
+                    f'takes at most {ALB_MAX_RULES_PER_LISTENER} (ELB quota "Rules per '
+                    f'Application Load Balancer"); {advice}',
+                    alb,
+                )
+            )
+        used = len(target_groups[alb])
+        if used > ALB_MAX_TARGET_GROUPS:
+            findings.append(
+                _error(
+                    "k8s.alb.group-target-groups",
+                    f"{alb}: this plan needs {used} target groups; an ALB takes at most "
+                    f'{ALB_MAX_TARGET_GROUPS} (ELB quota "Target groups per Application '
+                    f'Load Balancer"); {advice}',
+                    alb,
+                )
+            )
+    return findings
+
+
 def limit_findings(plan: Plan) -> list[Finding]:
     """Error findings for every route object over its routing mode's limit."""
     findings: list[Finding] = []
@@ -119,6 +214,7 @@ def limit_findings(plan: Plan) -> list[Finding]:
                 canaries[key] += 1
                 canary_owner.setdefault(key, resource.name)
             findings.extend(_alb_actions(resource))
+    findings.extend(alb_group_findings(plan.resources))
     for (ingress_class, host, path), count in sorted(canaries.items()):
         if count > 1:
             findings.append(

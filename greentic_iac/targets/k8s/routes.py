@@ -32,6 +32,7 @@ from greentic_iac.targets.k8s.naming import (
     route_object_name,
     route_resource,
 )
+from greentic_iac.targets.k8s.route_rules import alb_group_order
 from greentic_iac.targets.k8s.settings import (
     AlbRouting,
     GatewayRouting,
@@ -54,6 +55,8 @@ ALB_WEIGHTED_ACTION: Final = "weighted"
 class RouteInput:
     deployment: BundleDeployment
     namespace: str
+    # The pods' HTTP health path (readiness, else liveness); None: the controller's default.
+    health_path: str | None
     labels: dict[str, str]
     # Revisions with weight > 0, by sequence, with their bps.
     weighted: list[tuple[Revision, int]]
@@ -373,12 +376,18 @@ def alb_route(route: RouteInput, routing: AlbRouting) -> RouteResult:
             {"type": "forward", "forwardConfig": forward}, sort_keys=True, separators=(",", ":")
         ),
     }
+    if route.health_path:
+        # Without it the controller health-checks "/", which pods need not answer.
+        annotations[f"{ALB}/healthcheck-path"] = route.health_path
+    binding = deployment.route_binding
     if routing.group_name:
         annotations[f"{ALB}/group.name"] = routing.group_name
+        # The group's Ingresses are evaluated by order, then by name: order them by the
+        # one precedence every target uses (exact host, then longest path).
+        annotations[f"{ALB}/group.order"] = str(alb_group_order(binding.host, binding.path_prefix))
     if routing.certificate_arn:
         annotations[f"{ALB}/certificate-arn"] = routing.certificate_arn
         annotations[f"{ALB}/listen-ports"] = '[{"HTTPS":443}]'
-    binding = deployment.route_binding
     paths: list[dict[str, Any]] = []
     # The controller turns paths into listener rules in order: header pins first.
     for revision in route.pinnable:

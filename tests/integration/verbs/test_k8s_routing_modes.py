@@ -77,3 +77,39 @@ def test_plan_preview_and_export_in_every_routing_mode(
     expected_route_kind = "HTTPRoute" if mode == "gateway" else "Ingress"
     assert kinds.count("Deployment") == 2 and kinds.count("Service") == 2
     assert kinds.count(expected_route_kind) == len(routes)
+
+
+@pytest.mark.parametrize(
+    ("mode", "path", "rule"),
+    [("gateway", "/shop//cart", "Gateway API HTTPRoute"), ("alb", "/shop(1)", "ALB path-pattern")],
+)
+def test_a_path_the_routing_mode_refuses_is_exit_2_naming_the_field_and_rule(
+    mode: str,
+    path: str,
+    rule: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    seed_environment,
+    run_cli,
+) -> None:
+    answers = REPO_ROOT / "examples" / "k8s" / MODES[mode][0]
+    environment_id = json.loads(answers.read_text())["environment_id"]
+    monkeypatch.setenv("GREENTIC_GRANT", environment_id)
+    home, answers_dir = tmp_path / "home", tmp_path / "answers"
+    answers_dir.mkdir()
+    seed_environment(home, answers_dir, answers, "shop.example.com")
+    bad = answers_dir / "bad.json"
+    bad.write_text(
+        json.dumps(
+            {
+                "environment_id": environment_id,
+                "bundle_id": "cart",
+                "route_binding": {"host": "shop.example.com", "path_prefix": path},
+            }
+        )
+    )
+    assert run_cli(home, "bundles", "add", "--answers", str(bad)).code == 0
+    planned = run_cli(home, "plan", environment_id, "--json")
+    assert planned.code == 2
+    [line] = planned.stderr.strip().splitlines()
+    assert ".route_binding.path_prefix: " in line and rule in line and "Traceback" not in line
