@@ -66,6 +66,7 @@ def compile_plan(state: EnvironmentState) -> Plan:
     namespace = naming.namespace_name(
         environment, settings.namespace, owned=settings.owns_namespace
     )
+    _refuse_namespace_handover(state, settings, namespace)
     resources: list[PlanResource] = []
     traffic: list[DeploymentTraffic] = []
     findings: list[Finding] = []
@@ -168,6 +169,42 @@ def compile_plan(state: EnvironmentState) -> Plan:
         },
     )
     return plan.canonical()
+
+
+def _refuse_namespace_handover(
+    state: EnvironmentState, settings: K8sSettings, namespace: str
+) -> None:
+    """An owned namespace must not become ``existing`` under the same name.
+
+    The plan would drop the Namespace resource while still deploying into it, and Pulumi
+    deletes a dropped resource: the namespace and everything in it, this environment's
+    workloads and any other environment's. Two cases are visible in the state: the
+    environment's own default name (only it can own that), and the binding's previous
+    settings (one step of history) owning the same name.
+    """
+    if settings.owns_namespace:
+        return
+    environment = state.environment
+    previous = environment.deployer().previous  # type: ignore[union-attr]
+    owned_before = namespace == naming.namespace_name(environment, None, owned=True)
+    if not owned_before and previous is not None and previous.kind.path == TARGET:
+        try:
+            before = parse_settings(previous.settings)
+        except InvalidInputError:
+            before = None
+        owned_before = (
+            before is not None
+            and before.owns_namespace
+            and naming.namespace_name(environment, before.namespace, owned=True) == namespace
+        )
+    if owned_before:
+        raise InvalidInputError(
+            f"deployer settings.namespace_mode: namespace {namespace} is owned by this "
+            "environment's stack; making it existing under the same name would make Pulumi "
+            "delete the Namespace and everything in it. Move to another namespace first, or "
+            "take the Namespace out of the stack's state (`pulumi state delete` its URN), "
+            "then switch"
+        )
 
 
 def _route(

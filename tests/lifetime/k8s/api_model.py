@@ -60,8 +60,8 @@ class StoredObject:
 @dataclass
 class Cluster:
     objects: dict[Identity, StoredObject] = field(default_factory=dict)
-    # (stack, identity) of every object a delete took away that the stack did not delete.
-    cascaded: list[tuple[str, Identity]] = field(default_factory=list)
+    # (deleting stack, creating stack, identity) of each object a Namespace delete took.
+    cascaded: list[tuple[str, str, Identity]] = field(default_factory=list)
     _cluster_ips: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def get(self, identity: Identity) -> dict[str, Any] | None:
@@ -111,4 +111,4 @@ class Cluster:
         if identity[1] == "Namespace":
             for inside in self.in_namespace(identity[2]):
                 gone = self.objects.pop(inside)
-                self.cascaded.append((gone.created_by, inside))
+                self.cascaded.append((stack, gone.created_by, inside))

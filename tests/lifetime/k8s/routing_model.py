@@ -37,12 +37,16 @@ def _backend_service(manifest: dict[str, Any]) -> str:
     return str(manifest["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"])
 
 
-def live_weights(cluster: Cluster, namespace: str) -> dict[str, dict[str, int]]:
-    """Per deployment id, Service name -> weight written, for every weight > 0."""
+def live_weights(
+    cluster: Cluster, namespace: str, environment_id: str
+) -> dict[str, dict[str, int]]:
+    """Per deployment id of the environment, Service name -> weight written (> 0 only)."""
     weights: dict[str, dict[str, int]] = {}
     stable: dict[str, str] = {}
     canary_total: dict[str, int] = {}
     for manifest in route_objects(cluster, {namespace}):
+        if manifest["metadata"]["labels"].get("greentic.ai/environment") != environment_id:
+            continue  # a shared namespace holds other environments' routes too
         deployment = manifest["metadata"]["labels"][DEPLOYMENT_LABEL]
         found = weights.setdefault(deployment, {})
         annotations = _annotations(manifest)
