@@ -14,7 +14,7 @@ from greentic_iac.errors import InvalidInputError
 from greentic_iac.plan import DeploymentTraffic, Finding, Plan, PlanResource, Severity
 from greentic_iac.spec import BundleDeployment, EnvironmentState
 from greentic_iac.spec.lifecycle import RUNNING_STATES
-from greentic_iac.targets.k8s import limits, naming, routes
+from greentic_iac.targets.k8s import alb_capacity, limits, naming, routes
 from greentic_iac.targets.k8s.route_rules import check_route_path
 from greentic_iac.targets.k8s.settings import (
     AlbRouting,
@@ -23,6 +23,7 @@ from greentic_iac.targets.k8s.settings import (
     K8sSettings,
     NginxRouting,
     RevisionOverrides,
+    Routing,
     parse_settings,
     with_overrides,
 )
@@ -81,6 +82,7 @@ def compile_plan(state: EnvironmentState) -> Plan:
         )
         namespace_deps = [naming.namespace_resource()]
     routes_out: dict[str, Any] = {}
+    route_inputs: list[tuple[BundleDeployment, routes.RouteInput | None]] = []
     for deployment in state.active_deployments():
         check_route_path(
             deployment.route_binding.path_prefix,
@@ -129,7 +131,19 @@ def compile_plan(state: EnvironmentState) -> Plan:
                     depends_on=namespace_deps,
                 )
             )
-        result = _route(state, deployment, deployment_settings, namespace, service_resources)
+        route_inputs.append(
+            (
+                deployment,
+                _route_input(state, deployment, deployment_settings, namespace, service_resources),
+            )
+        )
+    if isinstance(settings.routing, AlbRouting):
+        # Header pins are a testing aid: at the ALB quota they give way, so warming a
+        # revision never refuses the environment's plan (weighted rules still count in full).
+        route_inputs, capped = alb_capacity.pins_within_quota(route_inputs)
+        findings.extend(capped)
+    for deployment, route_input in route_inputs:
+        result = _route(route_input, settings.routing) if route_input is not None else None
         if result is None:
             findings.append(
                 Finding(
@@ -207,13 +221,13 @@ def _refuse_namespace_handover(
         )
 
 
-def _route(
+def _route_input(
     state: EnvironmentState,
     deployment: BundleDeployment,
     settings: K8sSettings,
     namespace: str,
     service_resources: dict[str, str],
-) -> routes.RouteResult | None:
+) -> routes.RouteInput | None:
     revisions = state.revisions_of(deployment.deployment_id)
     weighted = [
         (r, state.weight_of(r))
@@ -232,7 +246,7 @@ def _route(
         else []
     )
     probes = settings.probes
-    route = routes.RouteInput(
+    return routes.RouteInput(
         deployment=deployment,
         namespace=namespace,
         health_path=probes.readiness_path or probes.liveness_path,
@@ -242,7 +256,9 @@ def _route(
         stickiness=settings.stickiness,
         service_resources=service_resources,
     )
-    routing = settings.routing
+
+
+def _route(route: routes.RouteInput, routing: Routing) -> routes.RouteResult:
     if isinstance(routing, GatewayRouting):
         return routes.gateway_route(route, routing)
     if isinstance(routing, NginxRouting):

@@ -141,3 +141,24 @@ def test_an_immutable_field_change_under_a_fixed_name_needs_delete_before_replac
     moved["spec"]["selector"]["matchLabels"]["extra"] = "x"
     with pytest.raises(Invalid, match=r"spec\.selector: field is immutable"):
         tenant.cluster.update("shop-prod", moved)
+
+
+@pytest.mark.parametrize(
+    ("type_token", "path"),
+    [
+        ("kubernetes:apps/v1:Deployment", ("spec", "selector", "matchLabels", "app")),
+        ("kubernetes:core/v1:Service", ("spec", "clusterIP")),
+        ("kubernetes:core/v1:Namespace", ("metadata", "name")),
+        ("kubernetes:networking.k8s.io/v1:Ingress", ("metadata", "namespace")),
+        ("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", ("metadata", "name")),
+    ],
+)
+def test_preview_replaces_exactly_where_the_model_refuses_an_update(
+    type_token: str, path: tuple[str, ...]
+) -> None:
+    from greentic_iac.preview.replace_rules import forces_replace
+
+    assert forces_replace(type_token, path, {}, {})
+    # Everything else the compiler changes in place (replicas, annotations) is an update.
+    assert not forces_replace(type_token, ("spec", "replicas"), {}, {})
+    assert not forces_replace(type_token, ("metadata", "annotations", "x"), {}, {})

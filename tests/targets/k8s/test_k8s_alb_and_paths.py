@@ -24,26 +24,48 @@ def _alb_plan(deployments: int, revisions: int, **kwargs: object) -> Plan:
     return compile_plan(make_state(specs, routing=ALB, **kwargs))  # type: ignore[arg-type]
 
 
-def test_forty_deployments_of_three_revisions_are_over_both_alb_quotas() -> None:
+def _rules(plan: Plan) -> int:
+    return sum(
+        len(rule["http"]["paths"])
+        for r in plan.resources
+        if r.properties["kind"] == "Ingress"
+        for rule in r.properties["spec"]["rules"]
+    )
+
+
+def test_forty_deployments_of_three_revisions_are_over_the_target_group_quota() -> None:
     plan = _alb_plan(40, 3)
-    codes = {e.code: e.message for e in plan.errors}
-    # 40 x (3 header pins + 1 weighted rule) = 160 rules; 40 x 3 services = 120 groups.
-    assert "160 listener rules" in codes["k8s.alb.group-rules"]
-    assert 'quota "Rules per Application Load Balancer"' in codes["k8s.alb.group-rules"]
-    assert "120 target groups" in codes["k8s.alb.group-target-groups"]
-    assert "IngressGroup greentic-acme" in codes["k8s.alb.group-target-groups"]
-    assert "archive or drain revisions" in codes["k8s.alb.group-rules"]
+    # 40 x 3 weighted services = 120 target groups: the contract itself doesn't fit.
+    [error] = plan.errors
+    assert error.code == "k8s.alb.group-target-groups"
+    assert "120 target groups" in error.message and "IngressGroup greentic-acme" in error.message
+    assert 'quota "Target groups per Application Load Balancer"' in error.message
+    assert "archive or drain revisions" in error.message
+    # The 120 header pins (160 rules in all before) give way at the rule quota instead.
+    assert _rules(plan) == 100
+    assert any(f.code == "k8s.alb.pins-capped" for f in plan.findings)
     # The preview's own check on the plan finds the same (and dedupes against the compiler).
-    assert {f.code for f in limit_findings(plan)} >= set(codes)
+    assert {f.code for f in limit_findings(plan)} >= {error.code}
 
 
 def test_the_quotas_count_the_plan_not_each_deployment() -> None:
-    assert not _alb_plan(25, 3).errors  # 100 rules, 75 groups: at the limit, not over
+    full = _alb_plan(25, 3)  # 25 weighted rules + 75 pins = 100 rules, 75 groups
+    assert not full.errors and _rules(full) == 100
+    assert not [f for f in full.findings if f.code == "k8s.alb.pins-capped"]
+    # One more deployment: its weighted rule fits, the newest pins of others give way, and
+    # the plan is not refused (warming a revision at capacity never freezes everyone).
     over = _alb_plan(26, 3)
-    assert [e.code for e in over.errors] == ["k8s.alb.group-rules"]
-    # Without header pins each deployment needs one rule: 34 x 3 = 102 groups is the limit.
+    assert not over.errors and _rules(over) == 100
+    capped = [f for f in over.findings if f.code == "k8s.alb.pins-capped"]
+    assert capped and all("can't be pinned" in f.message for f in capped)
+    # Without header pins each deployment needs one rule: 34 x 3 = 102 groups is over.
     untrusted = _alb_plan(34, 3, trust_override_header=False)
     assert [e.code for e in untrusted.errors] == ["k8s.alb.group-target-groups"]
+    # 101 deployments: every one needs its weighted rule and group, both quotas refuse.
+    assert {e.code for e in _alb_plan(101, 1).errors} == {
+        "k8s.alb.group-rules",
+        "k8s.alb.group-target-groups",
+    }
 
 
 def test_alb_ingresses_health_check_the_pods_path_and_carry_a_group_order() -> None:
