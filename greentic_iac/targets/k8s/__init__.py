@@ -2,7 +2,8 @@
 
 Per revision a Deployment and a Service; per deployment a weighted route in one of three
 modes (Gateway API HTTPRoute, ingress-nginx canary Ingresses, AWS Load Balancer Controller
-Ingress); the namespace is one per tenant. See docs/targets/k8s.md.
+Ingress); each environment owns its namespace unless it is an explicitly shared, existing
+one. See docs/targets/k8s.md.
 """
 
 from greentic_iac.targets.k8s.compiler import TARGET, compile_plan, settings_for
