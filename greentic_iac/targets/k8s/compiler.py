@@ -11,8 +11,15 @@ from __future__ import annotations
 from typing import Any, Final
 
 from greentic_iac.errors import InvalidInputError
-from greentic_iac.plan import DeploymentTraffic, Finding, Plan, PlanResource, Severity
-from greentic_iac.spec import BundleDeployment, EnvironmentState
+from greentic_iac.plan import (
+    DeploymentTraffic,
+    Finding,
+    Plan,
+    PlanResource,
+    ResourceOptions,
+    Severity,
+)
+from greentic_iac.spec import BundleDeployment, EnvironmentState, Revision, RevisionLifecycle
 from greentic_iac.spec.lifecycle import RUNNING_STATES
 from greentic_iac.targets.k8s import alb_capacity, limits, naming, routes
 from greentic_iac.targets.k8s.route_rules import check_route_path
@@ -121,6 +128,7 @@ def compile_plan(state: EnvironmentState) -> Plan:
                         replicas=replicas,
                     ),
                     depends_on=namespace_deps,
+                    options=_deployment_options(revision),
                 )
             )
             resources.append(
@@ -183,6 +191,18 @@ def compile_plan(state: EnvironmentState) -> Plan:
         },
     )
     return plan.canonical()
+
+
+def _deployment_options(revision: Revision) -> ResourceOptions:
+    """A draining revision keeps the pod template it was serving with.
+
+    Its pods finish in-flight requests; a settings change (port, resources, probes, image
+    rule) would otherwise roll them, cutting those requests. Replicas still follow the
+    lifecycle; a revision taken back to ready follows the settings again.
+    """
+    if revision.lifecycle == RevisionLifecycle.DRAINING:
+        return ResourceOptions(ignore_changes=["spec.template"])
+    return ResourceOptions()
 
 
 def _refuse_namespace_handover(

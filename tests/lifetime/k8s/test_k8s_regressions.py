@@ -162,3 +162,25 @@ def test_preview_replaces_exactly_where_the_model_refuses_an_update(
     # Everything else the compiler changes in place (replicas, annotations) is an update.
     assert not forces_replace(type_token, ("spec", "replicas"), {}, {})
     assert not forces_replace(type_token, ("metadata", "annotations", "x"), {}, {})
+
+
+def test_a_settings_change_does_not_roll_a_draining_revisions_pods() -> None:
+    tenant = _serving_tenant(environments=("shop-prod",))
+    tenant.rollout("shop-prod", 0, [1])  # the second revision takes all the traffic
+    state = tenant.states["shop-prod"]
+    first, second = state.revisions_of(next(iter(state.deployments)))
+    assert state.weight_of(first) == 0 and state.weight_of(second) == 10_000
+    tenant.revisions_transition("shop-prod", 0, "drain")
+
+    def template(revision_id: str) -> dict:
+        return next(
+            stored.manifest["spec"]["template"]
+            for identity, stored in tenant.cluster.objects.items()
+            if identity[1] == "Deployment" and revision_id.lower() in identity[2]
+        )
+
+    draining, serving = template(first.revision_id), template(second.revision_id)
+    tenant.settings_update("shop-prod", {"port": 9090, "resources": {"limits": {"memory": "1Gi"}}})
+    assert tenant.states["shop-prod"].environment.deployer().settings["port"] == 9090  # type: ignore[union-attr]
+    assert template(first.revision_id) == draining  # its in-flight requests finish
+    assert template(second.revision_id) != serving  # the serving revision follows the settings

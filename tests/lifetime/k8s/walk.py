@@ -272,6 +272,7 @@ class Tenant:
             return None  # preview refuses it; the operator backs the change out
         self.states[environment_id] = state
         stack = self.stacks[environment_id]
+        draining = self.draining_templates(environment_id)
         try:
             stack.up(plan)
         except ApiError as exc:
@@ -280,7 +281,22 @@ class Tenant:
         self.check_every_stack(f"up {environment_id}")
         self.check_weights(environment_id, plan)
         self.check_fixed_names(plan)
+        after = self.draining_templates(environment_id)
+        for identity, template in after.items():
+            if identity in draining:
+                assert template == draining[identity], f"{identity}: a draining pod template rolled"
         return plan
+
+    def draining_templates(self, environment_id: str) -> dict[Any, Any]:
+        """The pod template of each of the stack's Deployments whose revision is draining."""
+        return {
+            identity: stored.manifest["spec"]["template"]
+            for identity, stored in self.cluster.objects.items()
+            if identity[1] == "Deployment"
+            and stored.created_by == environment_id
+            and stored.manifest["metadata"]["annotations"].get("greentic.ai/lifecycle")
+            == "draining"
+        }
 
     @staticmethod
     def check_fixed_names(plan: Plan) -> None:
