@@ -22,7 +22,7 @@ from greentic_iac.plan import (
 from greentic_iac.spec import BundleDeployment, EnvironmentState, Revision, RevisionLifecycle
 from greentic_iac.spec.lifecycle import RUNNING_STATES
 from greentic_iac.targets.k8s import alb_capacity, limits, naming, routes
-from greentic_iac.targets.k8s.route_rules import check_route_path
+from greentic_iac.targets.k8s.route_rules import check_route_host, check_route_path
 from greentic_iac.targets.k8s.settings import (
     AlbRouting,
     DeploymentOverrides,
@@ -91,10 +91,10 @@ def compile_plan(state: EnvironmentState) -> Plan:
     routes_out: dict[str, Any] = {}
     route_inputs: list[tuple[BundleDeployment, routes.RouteInput | None]] = []
     for deployment in state.active_deployments():
+        where = f"deployments.{deployment.deployment_id}.route_binding"
+        check_route_host(deployment.route_binding.host, settings.routing.mode, f"{where}.host")
         check_route_path(
-            deployment.route_binding.path_prefix,
-            settings.routing.mode,
-            f"deployments.{deployment.deployment_id}.route_binding.path_prefix",
+            deployment.route_binding.path_prefix, settings.routing.mode, f"{where}.path_prefix"
         )
         deployment_settings = with_overrides(
             settings,

@@ -12,6 +12,9 @@ controller half-way through an apply:
   slash or a ``//`` matches differently from what the binding means);
 - alb: an ALB path-pattern condition's characters (``A-Z a-z 0-9 _ - . $ / ~ " ' @ : + &``).
 
+Hosts: never an IP address (Gateway API ``Hostname``, Ingress ``rules[].host``), and in alb
+mode a name with a dot (an ALB host-header condition).
+
 Precedence (Gateway API's definition, also the local router's): an exact host before a
 wildcard, a longer wildcard before a shorter one, then the longest path prefix. Gateway API
 controllers and ingress-nginx (exact ``server_name`` first, longest location first) do this
@@ -64,6 +67,26 @@ def check_route_path(path: str, mode: str, field: str) -> None:
         raise InvalidInputError(f"{field}: {path!r} {problem}; {rule}")
 
 
+_IPV4: Final = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+
+
+def check_route_host(host: str, mode: str, field: str) -> None:
+    """Refuse a host the routing mode can't route on; the error names the rule.
+
+    Gateway API ``Hostname`` and Ingress ``rules[].host`` are DNS names, never IP addresses;
+    an ALB host-header condition needs a dot (a listener rule refuses ``localhost``).
+    """
+    if _IPV4.fullmatch(host):
+        kind = "Gateway API HTTPRoute hostnames" if mode == "gateway" else "Ingress rules[].host"
+        raise InvalidInputError(
+            f"{field}: {host!r} is an IP address; {kind} must be DNS names, not IPs"
+        )
+    if mode == "alb" and "." not in host:
+        raise InvalidInputError(
+            f"{field}: {host!r} has no dot; an ALB host-header condition needs a domain name"
+        )
+
+
 def path_segments(path_prefix: str) -> int:
     return len([part for part in path_prefix.split("/") if part])
 
@@ -89,6 +112,7 @@ def alb_group_order(host: str, path_prefix: str) -> int:
 
 __all__ = [
     "alb_group_order",
+    "check_route_host",
     "check_route_path",
     "precedence_key",
 ]

@@ -130,3 +130,22 @@ def test_route_paths_the_routing_mode_refuses_are_invalid_input_naming_field_and
 def test_ordinary_paths_pass_every_mode(routing: dict[str, str], path: str) -> None:
     spec = DeploymentSpec(1, "shop", "shop.example.com", [(L.READY, 10_000)], path_prefix=path)
     assert not compile_plan(make_state([spec], routing=routing)).errors
+
+
+@pytest.mark.parametrize(
+    ("routing", "host", "rule"),
+    [
+        (GATEWAY, "10.0.0.1", "Gateway API HTTPRoute hostnames must be DNS names"),
+        (NGINX, "10.0.0.1", "Ingress rules[].host must be DNS names"),
+        (ALB, "localhost", "an ALB host-header condition needs a domain name"),
+    ],
+)
+def test_hosts_the_routing_mode_refuses_are_invalid_input(
+    routing: dict[str, str], host: str, rule: str
+) -> None:
+    spec = DeploymentSpec(1, "shop", host, [(L.READY, 10_000)])
+    with pytest.raises(InvalidInputError) as caught:
+        compile_plan(make_state([spec], routing=routing))
+    message = str(caught.value)
+    assert message.startswith("deployments.01JDEP00000000000000000001.route_binding.host: ")
+    assert rule in message
