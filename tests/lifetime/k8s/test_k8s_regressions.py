@@ -184,3 +184,13 @@ def test_a_settings_change_does_not_roll_a_draining_revisions_pods() -> None:
     assert tenant.states["shop-prod"].environment.deployer().settings["port"] == 9090  # type: ignore[union-attr]
     assert template(first.revision_id) == draining  # its in-flight requests finish
     assert template(second.revision_id) != serving  # the serving revision follows the settings
+
+
+def test_an_existing_namespace_that_is_missing_fails_the_first_object() -> None:
+    # What the kubectl-namespace preflight probe prevents: no stack creates it.
+    tenant = Tenant(EnvPackRegistry.discover(), shared_namespace=False)
+    tenant.env_create("shop-prod", {**base_settings("gateway"), "namespace_mode": "existing"})
+    tenant.bundles_add("shop-prod", "shop", "shop.example.com", "/")  # nothing to create yet
+    missing = r'NotFound: Deployment greentic-acme/.*namespaces "greentic-acme" not found'
+    with pytest.raises(AssertionError, match=missing):
+        tenant.rollout("shop-prod", 0, [1])

@@ -35,6 +35,7 @@ TABLE = [
     ("other.example.com", "/api/v1", "any-api"),
     ("other.example.com", "/x", "any-root"),
     ("a.eu.example.com", "/api", "any-eu"),
+    ("a.b.example.com", "/api/x", "any-api"),
     ("example.com", "/", None),
     ("shop.example.org", "/", None),
 ]
