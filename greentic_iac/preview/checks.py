@@ -26,14 +26,18 @@ def _finding_dict(finding: Finding) -> dict[str, Any]:
     return {"code": finding.code, "message": finding.message, "subject": finding.subject}
 
 
-def limit_violations(plan: Plan) -> list[dict[str, Any]]:
-    """Compiler error findings, then the targets' plan checks (duplicates dropped)."""
+def limit_violations(plan: Plan, baseline: Plan | None = None) -> list[dict[str, Any]]:
+    """Compiler error findings, then the targets' plan checks (duplicates dropped); with
+    the applied ``baseline``, also what only the change shows (a Namespace deleted while
+    still in use)."""
     from greentic_iac.targets.aws_ecs.limits import limit_findings as alb_findings
     from greentic_iac.targets.k8s.limits import limit_findings as k8s_findings
+    from greentic_iac.targets.k8s.limits import namespace_delete_findings
 
     result: list[dict[str, Any]] = []
     seen: set[tuple[str, str, str | None]] = set()
-    for finding in [*plan.errors, *alb_findings(plan), *k8s_findings(plan)]:
+    changes = namespace_delete_findings(baseline, plan)
+    for finding in [*plan.errors, *alb_findings(plan), *k8s_findings(plan), *changes]:
         key = (finding.code, finding.message, finding.subject)
         if key not in seen:
             seen.add(key)

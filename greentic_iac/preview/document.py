@@ -57,7 +57,7 @@ def build_preview(
     """The preview of applying ``plan`` over ``baseline`` (see docs/preview.md)."""
     resources, unchanged = diff_resources(baseline.plan, plan)
     traffic = traffic_diff(baseline.plan, plan)
-    limits = limit_violations(plan)
+    limits = limit_violations(plan, baseline.plan)
     violations = policy_violations(state, traffic, baseline.plan)
     warnings = warnings_of(plan)
     if baseline.plan is not None and baseline.plan.target != plan.target:

@@ -27,6 +27,7 @@ from greentic_iac.targets.alb_weights import ALB_MAX_WEIGHT, ALB_MAX_WEIGHTED_TA
 from greentic_iac.targets.k8s.routes import ALB, GATEWAY_MAX_BACKEND_REFS, NGINX
 
 HTTPROUTE: Final = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
+NAMESPACE: Final = "kubernetes:core/v1:Namespace"
 INGRESS: Final = "kubernetes:networking.k8s.io/v1:Ingress"
 ALB_MAX_RULES_PER_LISTENER: Final = 100
 ALB_MAX_TARGET_GROUPS: Final = 100
@@ -196,6 +197,47 @@ def alb_group_findings(resources: list[PlanResource]) -> list[Finding]:
                     f'{ALB_MAX_TARGET_GROUPS} (ELB quota "Target groups per Application '
                     f'Load Balancer"); {advice}',
                     alb,
+                )
+            )
+    return findings
+
+
+def namespace_delete_findings(baseline: Plan | None, plan: Plan) -> list[Finding]:
+    """An error for each Namespace the plan drops while it still deploys into it.
+
+    Pulumi deletes a resource that left the program, and deleting a Namespace deletes
+    everything in it: this environment's objects (just updated in place) and any other
+    environment's. It happens when an owned namespace is made ``existing`` under the same
+    name; the compiler refuses the cases the state shows, this check the ones only the
+    applied baseline shows (a second settings change since, a legacy shared namespace).
+    """
+    if baseline is None:
+        return []
+    kept = {
+        str(_dict(r.properties.get("metadata")).get("name"))
+        for r in plan.resources
+        if r.type == NAMESPACE
+    }
+    used = {
+        str(_dict(r.properties.get("metadata")).get("namespace"))
+        for r in plan.resources
+        if r.type != NAMESPACE
+    }
+    findings = []
+    for resource in baseline.resources:
+        if resource.type != NAMESPACE:
+            continue
+        name = str(_dict(resource.properties.get("metadata")).get("name"))
+        dropped = name not in kept
+        if dropped and name in used:
+            findings.append(
+                _error(
+                    "k8s.namespace-deleted-while-used",
+                    f"namespace {name}: the applied stack owns it and this plan no longer "
+                    "does, so Pulumi would delete it and everything in it while the plan "
+                    "still deploys into it; take the Namespace out of the stack's state "
+                    "(`pulumi state delete` its URN) first, or move to another namespace",
+                    resource.name,
                 )
             )
     return findings

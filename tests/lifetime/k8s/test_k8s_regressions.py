@@ -194,3 +194,28 @@ def test_an_existing_namespace_that_is_missing_fails_the_first_object() -> None:
     missing = r'NotFound: Deployment greentic-acme/.*namespaces "greentic-acme" not found'
     with pytest.raises(AssertionError, match=missing):
         tenant.rollout("shop-prod", 0, [1])
+
+
+def test_a_namespace_dropped_while_still_used_is_refused_by_the_preview() -> None:
+    # Two settings changes after owning shop-blue, the compiler's one step of history no
+    # longer shows it; the applied baseline does.
+    from greentic_iac.preview.checks import limit_violations
+    from greentic_iac.targets.k8s.limits import namespace_delete_findings
+
+    tenant = _serving_tenant({"namespace": "shop-blue"}, ("shop-prod",))
+    baseline = tenant.stacks["shop-prod"].applied
+    assert baseline is not None
+    state = tenant.states["shop-prod"].model_copy(deep=True)
+    deployer = state.environment.deployer()
+    assert deployer is not None
+    deployer.settings = {**deployer.settings, "namespace_mode": "existing"}
+    deployer.previous = None
+    plan = compile_plan(state)
+    assert not plan.errors
+    [finding] = namespace_delete_findings(baseline, plan)
+    assert finding.code == "k8s.namespace-deleted-while-used" and "shop-blue" in finding.message
+    assert any(v["code"] == finding.code for v in limit_violations(plan, baseline))
+    assert namespace_delete_findings(baseline, baseline) == []
+    # What the refusal prevents: the replay deletes the namespace with the workloads in it.
+    tenant.stacks["shop-prod"].up(plan)
+    assert any(i not in tenant.cluster.objects for i in tenant.stacks["shop-prod"].identities())

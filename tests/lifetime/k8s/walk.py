@@ -36,6 +36,7 @@ from greentic_iac.spec import (
 )
 from greentic_iac.spec.answers import BundleAddPayload, RevisionStagePayload, TrafficSetPayload
 from greentic_iac.targets.k8s import compile_plan, naming
+from greentic_iac.targets.k8s.limits import namespace_delete_findings
 from tests.lifetime.k8s.api_model import ApiError, Cluster, identity_of
 from tests.lifetime.k8s.replay import Stack
 from tests.lifetime.k8s.routing_model import live_weights
@@ -268,10 +269,10 @@ class Tenant:
             plan = compile_plan(state)
         except GreenticError:
             return None  # `plan` exits 2 naming the field; the operator backs it out
-        if plan.errors:
+        stack = self.stacks[environment_id]
+        if plan.errors or namespace_delete_findings(stack.applied, plan):
             return None  # preview refuses it; the operator backs the change out
         self.states[environment_id] = state
-        stack = self.stacks[environment_id]
         draining = self.draining_templates(environment_id)
         try:
             stack.up(plan)
