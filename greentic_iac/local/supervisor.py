@@ -34,10 +34,12 @@ from greentic_iac.local.config_io import parse_runtime_config, read_runtime_conf
 from greentic_iac.local.cookie import CookieSigner, load_or_create_key
 from greentic_iac.local.dispatcher import Dispatcher
 from greentic_iac.local.layout import RuntimeLayout
+from greentic_iac.local.process_env import resolved_secrets, revision_environment
 from greentic_iac.local.processes import parent_death_preexec, process_start_ticks
 from greentic_iac.local.record import ChildRecord, SupervisorRecord, write_record
 from greentic_iac.local.router import Backend, Router, RouterOptions, drain_wait
 from greentic_iac.local.routes import RouteTable
+from greentic_iac.local.settings import LocalRuntimeSettings, local_runtime_settings
 from greentic_iac.spec import RuntimeConfig, RuntimeDeployment, RuntimeRevision
 
 log = logging.getLogger("greentic_iac.local.supervisor")
@@ -130,9 +132,19 @@ class RevisionProcess:
         ]
 
     def environ(self, port: int) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(
-            {
+        """An allow-listed environment (process_env.py), never the supervisor's own."""
+        config = self.supervisor.config
+        settings = self.supervisor.settings
+        return revision_environment(
+            parent=os.environ,
+            pass_environment=settings.pass_environment,
+            config={**(config.config if config else {}), **self.deployment.config},
+            secrets=resolved_secrets(
+                self.supervisor.env_dir,
+                self.environment_id,
+                config.secrets_pack if config else None,
+            ),
+            revision={
                 "PORT": str(port),
                 "GREENTIC_ENVIRONMENT": self.environment_id,
                 "GREENTIC_DEPLOYMENT_ID": self.deployment.deployment_id,
@@ -140,9 +152,8 @@ class RevisionProcess:
                 "GREENTIC_BUNDLE_ID": self.deployment.bundle_id,
                 "GREENTIC_BUNDLE_DIGEST": self.revision.bundle_digest,
                 "GREENTIC_SUPERVISOR_PID": str(os.getpid()),
-            }
+            },
         )
-        return env
 
     async def _run(self) -> None:
         backoff = BACKOFF_INITIAL_SECONDS
@@ -288,6 +299,7 @@ class Supervisor:
         self.processes: dict[str, RevisionProcess] = {}
         self.retiring: dict[str, RevisionProcess] = {}
         self.config: RuntimeConfig | None = None
+        self.settings = LocalRuntimeSettings()
         self.config_error: str | None = None
         self.health_changed = asyncio.Event()
         self.token = secrets.token_urlsafe(24)
@@ -394,6 +406,7 @@ class Supervisor:
         # Swap first (removed revisions stop receiving new requests), then retire them.
         self.router.swap_table(RouteTable.from_config(config))
         self.config = config
+        self.settings = local_runtime_settings(config.settings)
         for revision_id in [r for r in self.processes if r not in wanted]:
             process = self.processes.pop(revision_id)
             self.retiring[revision_id] = process
