@@ -12,6 +12,8 @@ request body has been sent. Upstream connect and read timeouts are bounded.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import socket
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -19,15 +21,18 @@ from typing import Any, Final
 
 import aiohttp
 from aiohttp import web
-from multidict import CIMultiDict
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from greentic_iac.local.connection_limits import ConnectionLimits, LimitedSockSite
 from greentic_iac.local.cookie import COOKIE_NAME
 from greentic_iac.local.dispatcher import Dispatcher, RequestKeys, Selection
 from greentic_iac.local.routes import DeploymentRoute, RouteTable, normalise_host
 
 OVERRIDE_HEADER: Final = "x-greentic-revision"
 SESSION_HEADER: Final = "x-greentic-session"
+# RFC 9110 section 7.6.1: these, and every header a Connection header names, are for one
+# hop only. (Proxy-Authorization is the client's credential for this proxy, never the app's.)
 _HOP_BY_HOP: Final = frozenset(
     {
         "connection",
@@ -41,6 +46,8 @@ _HOP_BY_HOP: Final = frozenset(
         "upgrade",
     }
 )
+# Client claims about the path a request took; believed only from a trusted proxy.
+_FORWARDING: Final = frozenset({"x-forwarded-for", "forwarded"})
 _BUFFER_LIMIT: Final = 1024 * 1024
 _SKIP_AUTO: Final = ("User-Agent", "Accept-Encoding", "Accept", "Content-Type")
 
@@ -52,12 +59,58 @@ class Backend:
     alive: bool = False
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
 @dataclass(frozen=True)
 class RouterOptions:
     trust_override_header: bool = False
     connect_timeout_seconds: float = 2.0
     read_timeout_seconds: float = 30.0
     cookie_ttl_seconds: int = 3600
+    # Peers whose X-Forwarded-For / Forwarded headers are kept and extended.
+    trusted_proxies: tuple[Network, ...] = ()
+    # Slowloris bounds (see connection_limits.py); the supervisor passes the settings.
+    header_timeout_seconds: float = 10.0
+    idle_timeout_seconds: float = 60.0
+
+
+def hop_by_hop_names(headers: CIMultiDictProxy[str] | CIMultiDict[str]) -> frozenset[str]:
+    """The fixed hop-by-hop set plus every name the Connection headers list (lower case)."""
+    named = {
+        token.strip().lower()
+        for value in headers.getall("Connection", [])
+        for token in value.split(",")
+        if token.strip()
+    }
+    return _HOP_BY_HOP | named
+
+
+def _is_trusted(address: str | None, networks: tuple[Network, ...]) -> bool:
+    if not address or not networks:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def client_source(
+    peer: str | None, forwarded_for: str | None, networks: tuple[Network, ...]
+) -> str:
+    """Who sent the request: the peer address, or, behind trusted proxies, the nearest
+    X-Forwarded-For hop that is not itself a trusted proxy."""
+    source = peer or ""
+    if not _is_trusted(peer, networks) or not forwarded_for:
+        return source
+    for hop in reversed([h.strip() for h in forwarded_for.split(",")]):
+        if not hop:
+            continue
+        source = hop
+        if not _is_trusted(hop, networks):
+            break
+    return source
 
 
 class _ConnectFailed(Exception):
@@ -94,8 +147,12 @@ class Router:
         """Replace the route table in one assignment (requests see old or new, not a mix)."""
         self.table = table
 
-    def application(self) -> web.Application:
-        app = web.Application(client_max_size=0)
+    def application(self, limits: ConnectionLimits | None = None) -> web.Application:
+        """The proxy app; with ``limits`` its connections carry the header deadline
+        (serve it with ``LimitedSockSite`` and ``keepalive_timeout`` = the idle bound)."""
+        app = web.Application(
+            client_max_size=0, middlewares=[limits.middleware] if limits is not None else []
+        )
         app.cleanup_ctx.append(self._client_session)
         app.router.add_route("*", "/{tail:.*}", self.handle)
         return app
@@ -124,6 +181,11 @@ class Router:
             override=request.headers.get(OVERRIDE_HEADER),
             cookies=cookie_values(request.headers.getall("Cookie", [])),
             session_key=request.headers.get(SESSION_HEADER),
+            client=client_source(
+                request.remote,
+                ", ".join(request.headers.getall("X-Forwarded-For", [])) or None,
+                self.options.trusted_proxies,
+            ),
         )
         now = time.time()
         exclude: frozenset[str] = frozenset()
@@ -161,12 +223,16 @@ class Router:
         )
 
     def _upstream_headers(self, request: web.Request) -> CIMultiDict[str]:
+        peer = request.remote or ""
+        trusted = _is_trusted(peer, self.options.trusted_proxies)
+        dropped = hop_by_hop_names(request.headers)
+        if not trusted:
+            dropped = dropped | _FORWARDING
         headers: CIMultiDict[str] = CIMultiDict()
         for name, value in request.headers.items():
-            if name.lower() not in _HOP_BY_HOP:
+            if name.lower() not in dropped:
                 headers.add(name, value)
-        peer = request.remote or ""
-        previous = request.headers.get("X-Forwarded-For")
+        previous = ", ".join(request.headers.getall("X-Forwarded-For", [])) if trusted else ""
         headers["X-Forwarded-For"] = f"{previous}, {peer}" if previous else peer
         headers["X-Forwarded-Host"] = request.headers.get("Host", "")
         headers["X-Forwarded-Proto"] = request.scheme
@@ -223,8 +289,9 @@ class Router:
         upstream: aiohttp.ClientResponse,
     ) -> web.StreamResponse:
         headers: CIMultiDict[str] = CIMultiDict()
+        dropped = hop_by_hop_names(upstream.headers) | {"content-length"}
         for name, value in upstream.headers.items():
-            if name.lower() not in _HOP_BY_HOP and name.lower() != "content-length":
+            if name.lower() not in dropped:
                 headers.add(name, value)
         if selection.cookie is not None:
             headers.add("Set-Cookie", self._set_cookie(route, selection.cookie))
@@ -269,6 +336,34 @@ class Router:
             "requests": dict(sorted(self.requests.items())),
             "in_flight": {k: v for k, v in sorted(self.in_flight.items()) if v},
         }
+
+
+class RouterServer:
+    """The router served as the supervisor serves it: header deadline and idle bound on.
+
+    ``setup()`` runs the app's start-up, ``listen(sock)`` starts accepting (the supervisor
+    waits for the first health checks in between), ``cleanup()`` stops accepting and lets
+    in-flight requests finish within ``shutdown_timeout``.
+    """
+
+    def __init__(self, router: Router, shutdown_timeout: float = 30.0) -> None:
+        self.limits = ConnectionLimits(router.options.header_timeout_seconds)
+        self.runner = web.AppRunner(
+            router.application(self.limits),
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=shutdown_timeout,
+            keepalive_timeout=router.options.idle_timeout_seconds,
+        )
+
+    async def setup(self) -> None:
+        await self.runner.setup()
+
+    async def listen(self, sock: socket.socket) -> None:
+        await LimitedSockSite(self.runner, sock, self.limits).start()
+
+    async def cleanup(self) -> None:
+        await self.runner.cleanup()
 
 
 async def drain_wait(router: Router, revision_id: str, timeout: float) -> bool:

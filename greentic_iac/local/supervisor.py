@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import errno
 import logging
 import os
@@ -34,10 +35,11 @@ from greentic_iac.local.config_io import parse_runtime_config, read_runtime_conf
 from greentic_iac.local.cookie import CookieSigner, load_or_create_key
 from greentic_iac.local.dispatcher import Dispatcher
 from greentic_iac.local.layout import RuntimeLayout
+from greentic_iac.local.pins import SessionPins
 from greentic_iac.local.process_env import resolved_secrets, revision_environment
 from greentic_iac.local.processes import parent_death_preexec, process_start_ticks
 from greentic_iac.local.record import ChildRecord, SupervisorRecord, write_record
-from greentic_iac.local.router import Backend, Router, RouterOptions, drain_wait
+from greentic_iac.local.router import Backend, Router, RouterOptions, RouterServer, drain_wait
 from greentic_iac.local.routes import RouteTable
 from greentic_iac.local.settings import LocalRuntimeSettings, local_runtime_settings
 from greentic_iac.spec import RuntimeConfig, RuntimeDeployment, RuntimeRevision
@@ -407,6 +409,9 @@ class Supervisor:
         self.router.swap_table(RouteTable.from_config(config))
         self.config = config
         self.settings = local_runtime_settings(config.settings)
+        self.router.options = dataclasses.replace(
+            self.router.options, trusted_proxies=self.settings.proxy_networks()
+        )
         for revision_id in [r for r in self.processes if r not in wanted]:
             process = self.processes.pop(revision_id)
             self.retiring[revision_id] = process
@@ -551,19 +556,25 @@ class Supervisor:
                 "invalid", f"cannot listen on port {self.options.port}: {exc}", env_id
             )
         control_sock = bind_listener(0)
+        # Validated with the config; limits are read at start, trusted proxies on every apply.
+        settings = local_runtime_settings(config.settings)
+        router_options = dataclasses.replace(
+            self.options.router,
+            trusted_proxies=settings.proxy_networks(),
+            header_timeout_seconds=settings.header_timeout_seconds,
+            idle_timeout_seconds=settings.idle_timeout_seconds,
+        )
         dispatcher = Dispatcher(
             CookieSigner(key),
             seed=self.options.rng_seed,
-            trust_override=self.options.router.trust_override_header,
-            cookie_ttl_seconds=self.options.router.cookie_ttl_seconds,
+            pins=SessionPins(
+                settings.max_session_pins, max_per_source=settings.max_session_pins_per_client
+            ),
+            trust_override=router_options.trust_override_header,
+            cookie_ttl_seconds=router_options.cookie_ttl_seconds,
         )
-        self.router = Router(dispatcher, self.options.router)
-        router_runner = web.AppRunner(
-            self.router.application(),
-            access_log=None,
-            handle_signals=False,
-            shutdown_timeout=DRAIN_TIMEOUT_SECONDS,
-        )
+        self.router = Router(dispatcher, router_options)
+        router_server = RouterServer(self.router, shutdown_timeout=DRAIN_TIMEOUT_SECONDS)
         control_runner = web.AppRunner(self.control_app(), access_log=None, handle_signals=False)
         port = router_sock.getsockname()[1]
         self.record = SupervisorRecord(
@@ -582,7 +593,7 @@ class Supervisor:
             loop.add_signal_handler(sig, self._stop.set)
         self._http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
         try:
-            await router_runner.setup()
+            await router_server.setup()
             await control_runner.setup()
             await web.SockSite(control_runner, control_sock).start()
             self._write_record()
@@ -590,7 +601,7 @@ class Supervisor:
             self._config_text = self.layout.runtime_config.read_text(encoding="utf-8")
             await self._apply(config)
             await self._wait_initial_health()
-            await web.SockSite(router_runner, router_sock).start()
+            await router_server.listen(router_sock)
             self.record.status = "running"
             self._write_record()
             log.info(
@@ -602,7 +613,7 @@ class Supervisor:
             self.record.status = "stopping"
             self._write_record()
             # Stop accepting, let in-flight requests finish, then stop the processes.
-            await router_runner.cleanup()
+            await router_server.cleanup()
             await asyncio.gather(
                 *(p.stop() for p in [*self.processes.values(), *self.retiring.values()])
             )
