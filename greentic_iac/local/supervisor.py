@@ -137,9 +137,14 @@ class RevisionProcess:
         """An allow-listed environment (process_env.py), never the supervisor's own."""
         config = self.supervisor.config
         settings = self.supervisor.settings
+        allowed = settings.pass_environment
+        if not self.revision.command:
+            # The built-in app is this package run by this interpreter: it needs the
+            # supervisor's import path (a checkout on PYTHONPATH), nothing else of its env.
+            allowed = (*allowed, "PYTHONPATH")
         return revision_environment(
             parent=os.environ,
-            pass_environment=settings.pass_environment,
+            pass_environment=allowed,
             config={**(config.config if config else {}), **self.deployment.config},
             secrets=resolved_secrets(
                 self.supervisor.env_dir,
