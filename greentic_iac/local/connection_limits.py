@@ -13,11 +13,17 @@ upstream) is not counted here; the upstream timeouts bound that.
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Final
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler
+
+# aiohttp's per-connection logger for the router: malformed requests land here.
+CLIENT_ERROR_LOGGER: Final = "greentic_iac.local.router.http"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -114,6 +120,43 @@ class ConnectionLimits:
             return _HeadDeadline(server(), self)
 
         return factory
+
+
+class ClientErrorBudget(logging.Filter):
+    """At most ``per_window`` records per ``window_seconds`` from aiohttp's request errors.
+
+    Every malformed request is logged by aiohttp with a traceback; a hostile client sending
+    thousands would fill ``supervisor.log``. Parse errors become one line without the
+    traceback, records over the budget are dropped, and the first record of the next
+    window says how many were.
+    """
+
+    def __init__(self, per_window: int = 30, window_seconds: float = 60.0) -> None:
+        super().__init__()
+        self.per_window = per_window
+        self.window_seconds = window_seconds
+        self._window_start = time.monotonic()
+        self._in_window = 0
+        self.suppressed = 0
+        self._unreported = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = time.monotonic()
+        if now - self._window_start >= self.window_seconds:
+            self._window_start, self._in_window = now, 0
+        if self._in_window >= self.per_window:
+            self.suppressed += 1
+            self._unreported += 1
+            return False
+        self._in_window += 1
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError):
+            record.msg = f"{record.getMessage()}: {exc.code} {exc.message}"
+            record.args, record.exc_info, record.exc_text = (), None, None
+        if self._unreported:
+            record.msg = f"{record.getMessage()} ({self._unreported} similar records dropped)"
+            record.args, self._unreported = (), 0
+        return True
 
 
 class LimitedSockSite(web.BaseSite):

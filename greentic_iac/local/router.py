@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import socket
 import time
 from collections.abc import AsyncIterator, Iterable
@@ -24,7 +25,12 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from greentic_iac.local.connection_limits import ConnectionLimits, LimitedSockSite
+from greentic_iac.local.connection_limits import (
+    CLIENT_ERROR_LOGGER,
+    ClientErrorBudget,
+    ConnectionLimits,
+    LimitedSockSite,
+)
 from greentic_iac.local.cookie import COOKIE_NAME
 from greentic_iac.local.dispatcher import Dispatcher, RequestKeys, Selection
 from greentic_iac.local.routes import DeploymentRoute, RouteTable, normalise_host
@@ -76,14 +82,17 @@ class RouterOptions:
 
 
 def hop_by_hop_names(headers: CIMultiDictProxy[str] | CIMultiDict[str]) -> frozenset[str]:
-    """The fixed hop-by-hop set plus every name the Connection headers list (lower case)."""
+    """The fixed hop-by-hop set plus every name the Connection headers list (lower case).
+
+    ``Host`` is never one: it is what the request was routed by, and the app must see it.
+    """
     named = {
         token.strip().lower()
         for value in headers.getall("Connection", [])
         for token in value.split(",")
         if token.strip()
     }
-    return _HOP_BY_HOP | named
+    return _HOP_BY_HOP | (named - {"host"})
 
 
 def _is_trusted(address: str | None, networks: tuple[Network, ...]) -> bool:
@@ -346,24 +355,36 @@ class RouterServer:
     in-flight requests finish within ``shutdown_timeout``.
     """
 
-    def __init__(self, router: Router, shutdown_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        router: Router,
+        shutdown_timeout: float = 30.0,
+        client_errors: ClientErrorBudget | None = None,
+    ) -> None:
         self.limits = ConnectionLimits(router.options.header_timeout_seconds)
+        self.client_errors = client_errors or ClientErrorBudget()
+        self._error_log = logging.getLogger(CLIENT_ERROR_LOGGER)
         self.runner = web.AppRunner(
             router.application(self.limits),
             access_log=None,
             handle_signals=False,
             shutdown_timeout=shutdown_timeout,
             keepalive_timeout=router.options.idle_timeout_seconds,
+            logger=self._error_log,
         )
 
     async def setup(self) -> None:
+        self._error_log.addFilter(self.client_errors)
         await self.runner.setup()
 
     async def listen(self, sock: socket.socket) -> None:
         await LimitedSockSite(self.runner, sock, self.limits).start()
 
     async def cleanup(self) -> None:
-        await self.runner.cleanup()
+        try:
+            await self.runner.cleanup()
+        finally:
+            self._error_log.removeFilter(self.client_errors)
 
 
 async def drain_wait(router: Router, revision_id: str, timeout: float) -> bool:

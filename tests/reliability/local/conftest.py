@@ -15,6 +15,7 @@ from random import Random
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from greentic_iac.local.connection_limits import ClientErrorBudget
 from greentic_iac.local.cookie import CookieSigner
 from greentic_iac.local.dispatcher import Dispatcher
 from greentic_iac.local.pins import SessionPins
@@ -75,7 +76,9 @@ class RunningRouter:
 
 @asynccontextmanager
 async def running_router(
-    options: RouterOptions, pins: SessionPins | None = None
+    options: RouterOptions,
+    pins: SessionPins | None = None,
+    client_errors: ClientErrorBudget | None = None,
 ) -> AsyncIterator[RunningRouter]:
     backends = [TestServer(echo_backend(rid), host="127.0.0.1") for rid in REVISIONS]
     for backend in backends:
@@ -90,7 +93,7 @@ async def running_router(
     sock.listen(1024)
     sock.setblocking(False)
     port = int(sock.getsockname()[1])
-    server = RouterServer(router, shutdown_timeout=2.0)
+    server = RouterServer(router, shutdown_timeout=2.0, client_errors=client_errors)
     await server.setup()
     await server.listen(sock)
     try:
