@@ -7,10 +7,13 @@ the dev-store secrets, ``pass_environment`` names and the revision variables are
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import sys
 import textwrap
+import time
 import urllib.request
 from pathlib import Path
 
@@ -66,7 +69,7 @@ def test_revision_process_environment_is_minimal(
     ).model_copy(
         update={
             "config": {"LOG_LEVEL": "debug", "GREENTIC_REVISION_ID": "forged"},
-            "settings": {"pass_environment": ["HTTP_PROXY"]},
+            "settings": {"pass_environment": ["HTTP_PROXY"], "header_timeout_seconds": 0.5},
             "secrets_pack": "greentic.secrets.dev-store",
         }
     )
@@ -100,3 +103,10 @@ def test_revision_process_environment_is_minimal(
         "GREENTIC_SUPERVISOR_PID": str(handle.pid),
     }
     assert int(seen["PORT"]) > 0
+
+    # The supervisor serves the router with the settings' header deadline.
+    with socket.create_connection(("127.0.0.1", handle.port), timeout=5) as silent:
+        started = time.monotonic()
+        with contextlib.suppress(ConnectionResetError):
+            assert silent.recv(1) == b""
+        assert time.monotonic() - started < 3.0
