@@ -6,6 +6,7 @@ request headers it received, so a test sees what reached the app through the pro
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,6 +31,8 @@ REVISIONS = ("01J0000000000000000000R071", "01J0000000000000000000R072")
 
 def echo_backend(revision_id: str) -> web.Application:
     async def echo(request: web.Request) -> web.Response:
+        if request.path == "/slow":  # an app slower than the router's header deadline
+            await asyncio.sleep(1.0)
         response = web.json_response(
             {"revision_id": revision_id, "headers": [[k, v] for k, v in request.headers.items()]}
         )
