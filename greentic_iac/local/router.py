@@ -1,5 +1,10 @@
 """The weighted router (seeds B1 + B3): an aiohttp reverse proxy on 127.0.0.1.
 
+It faces clients it does not trust: hop-by-hop headers (and those a Connection header
+names) stop here, a client's forwarding headers are replaced unless its peer is a trusted
+proxy, session pins are bounded per client source, and ``RouterServer`` serves it with a
+header deadline and an idle bound (connection_limits.py).
+
 A request is matched to a deployment by host and longest path prefix, the dispatcher picks
 the revision, and the request is streamed to that revision's process. The supervisor
 swaps the route table as a whole when the split changes (in-flight requests keep the
@@ -122,6 +127,20 @@ def client_source(
     return source
 
 
+def source_key(address: str) -> str:
+    """What session pins are counted by: an IPv4 address, or an IPv6 address's /64 (one
+    host usually holds a whole /64, so per-address bounds would not bound it)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 class _ConnectFailed(Exception):
     """The backend refused or dropped the connection before any request byte mattered."""
 
@@ -190,10 +209,12 @@ class Router:
             override=request.headers.get(OVERRIDE_HEADER),
             cookies=cookie_values(request.headers.getall("Cookie", [])),
             session_key=request.headers.get(SESSION_HEADER),
-            client=client_source(
-                request.remote,
-                ", ".join(request.headers.getall("X-Forwarded-For", [])) or None,
-                self.options.trusted_proxies,
+            client=source_key(
+                client_source(
+                    request.remote,
+                    ", ".join(request.headers.getall("X-Forwarded-For", [])) or None,
+                    self.options.trusted_proxies,
+                )
             ),
         )
         now = time.time()

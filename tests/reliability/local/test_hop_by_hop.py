@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from greentic_iac.local.router import RouterOptions, client_source
+from greentic_iac.local.router import RouterOptions, client_source, source_key
 
 from .conftest import HOST, running_router
 
@@ -96,3 +96,12 @@ def test_client_source_believes_only_trusted_hops() -> None:
     assert client_source("10.0.0.5", "1.1.1.1, 198.51.100.7, 10.0.0.9", proxies) == ("198.51.100.7")
     assert client_source("10.0.0.5", None, proxies) == "10.0.0.5"
     assert client_source("10.0.0.5", "not-an-ip", proxies) == "not-an-ip"
+
+
+def test_ipv6_clients_count_per_64() -> None:
+    assert source_key("2001:db8:1:2:aaaa::1") == source_key("2001:db8:1:2:bbbb::9")
+    assert source_key("2001:db8:1:2::1") == "2001:db8:1:2::/64"
+    assert source_key("2001:db8:1:3::1") != source_key("2001:db8:1:2::1")
+    assert source_key("127.0.0.2") == "127.0.0.2"
+    assert source_key("::ffff:127.0.0.2") == "127.0.0.2"
+    assert source_key("") == ""
