@@ -141,6 +141,32 @@ def source_key(address: str) -> str:
     return str(ip)
 
 
+class _BodyStalled(Exception):
+    """The client stopped sending its request body."""
+
+
+class _PacedBody:
+    """A request body streamed as it arrives, given up when no byte comes for ``idle_seconds``
+    (a slowloris body would otherwise hold a router and an app connection indefinitely)."""
+
+    def __init__(self, stream: aiohttp.StreamReader, idle_seconds: float) -> None:
+        self.stream = stream
+        self.idle_seconds = idle_seconds
+        self.stalled = False
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        while True:
+            try:
+                async with asyncio.timeout(self.idle_seconds):
+                    chunk = await self.stream.readany()
+            except TimeoutError:
+                self.stalled = True
+                raise _BodyStalled from None
+            if not chunk:
+                return
+            yield chunk
+
+
 class _ConnectFailed(Exception):
     """The backend refused or dropped the connection before any request byte mattered."""
 
@@ -278,6 +304,7 @@ class Router:
         assert self._session is not None
         revision_id = selection.revision_id
         has_body = request.body_exists
+        body = _PacedBody(request.content, self.options.idle_timeout_seconds) if has_body else None
         url = URL(backend.url + request.raw_path, encoded=True)
         self.in_flight[revision_id] = self.in_flight.get(revision_id, 0) + 1
         try:
@@ -286,7 +313,7 @@ class Router:
                     request.method,
                     url,
                     headers=self._upstream_headers(request),
-                    data=request.content if has_body else None,
+                    data=body.chunks() if body is not None else None,
                     allow_redirects=False,
                     skip_auto_headers=_SKIP_AUTO,
                 )
@@ -304,6 +331,13 @@ class Router:
                     revision_id=revision_id,
                 )
             except aiohttp.ClientError as exc:
+                if body is not None and body.stalled:
+                    return _json(
+                        408,
+                        "request_body_timeout",
+                        deployment_id=route.deployment_id,
+                        reason=f"no request body byte for {self.options.idle_timeout_seconds:g}s",
+                    )
                 return self._bad_gateway(route, selection, type(exc).__name__)
             async with upstream:
                 self.requests[revision_id] = self.requests.get(revision_id, 0) + 1

@@ -33,6 +33,8 @@ def echo_backend(revision_id: str) -> web.Application:
     async def echo(request: web.Request) -> web.Response:
         if request.path == "/slow":  # an app slower than the router's header deadline
             await asyncio.sleep(1.0)
+        if request.can_read_body:  # an app that needs the whole body first
+            await request.read()
         response = web.json_response(
             {"revision_id": revision_id, "headers": [[k, v] for k, v in request.headers.items()]}
         )

@@ -142,3 +142,19 @@ def test_a_slow_app_is_not_cut_off_by_the_header_deadline() -> None:
             writer.close()
 
     asyncio.run(scenario())
+
+
+def test_a_stalled_request_body_is_answered_408_at_the_idle_timeout() -> None:
+    async def scenario() -> None:
+        async with running_router(OPTIONS) as running:
+            started = time.monotonic()
+            reader, writer = await asyncio.open_connection("127.0.0.1", running.port)
+            head = f"POST /up HTTP/1.1\r\nHost: {HOST}\r\nContent-Length: 100\r\n\r\n"
+            writer.write(head.encode() + b"x" * 10)  # then nothing more
+            status = await asyncio.wait_for(reader.readline(), 10)
+            elapsed = time.monotonic() - started
+            writer.close()
+            assert status.startswith(b"HTTP/1.1 408"), status
+            assert IDLE_TIMEOUT * 0.8 <= elapsed < IDLE_TIMEOUT + 2.0, elapsed
+
+    asyncio.run(scenario())
