@@ -22,6 +22,8 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler
 
+from greentic_iac.local.clients import Network, is_trusted, source_key
+
 # aiohttp's per-connection logger for the router: malformed requests land here.
 CLIENT_ERROR_LOGGER: Final = "greentic_iac.local.router.http"
 
@@ -37,6 +39,7 @@ class _HeadDeadline(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._busy = False
+        self._source: str | None = None  # None: refused, aiohttp never saw it
 
     # -- the router's view ------------------------------------------------------------
 
@@ -51,31 +54,45 @@ class _HeadDeadline(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
+        peer = transport.get_extra_info("peername")
+        source = self._limits.admit(str(peer[0]) if peer else "")
+        if source is None:
+            transport.abort()
+            return
+        self._source = source
         self._transport = transport
         self._limits.open[transport] = self
         self._arm()
         self._inner.connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
+        if self._source is None:
+            return
         if not self._busy and self._timer is None:
             self._arm()
         self._inner.data_received(data)
 
     def eof_received(self) -> None:
         # RequestHandler keeps nothing half-open: returning None lets asyncio close it.
-        self._inner.eof_received()
+        if self._source is not None:
+            self._inner.eof_received()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._source is None:
+            return
         self._disarm()
         if self._transport is not None:
             self._limits.open.pop(self._transport, None)
+        self._limits.release(self._source)
         self._inner.connection_lost(exc)
 
     def pause_writing(self) -> None:
-        self._inner.pause_writing()
+        if self._source is not None:
+            self._inner.pause_writing()
 
     def resume_writing(self) -> None:
-        self._inner.resume_writing()
+        if self._source is not None:
+            self._inner.resume_writing()
 
     # -- the deadline -----------------------------------------------------------------
 
@@ -96,13 +113,49 @@ class _HeadDeadline(asyncio.Protocol):
 
 
 class ConnectionLimits:
-    """The header deadline for one server: its site wraps connections, its middleware
-    tells each connection when a request head is complete."""
+    """The bounds of one server: its site wraps connections (header deadline, connection
+    counts), its middleware tells each connection when a request head is complete.
 
-    def __init__(self, header_timeout_seconds: float) -> None:
+    A connection over ``max_connections`` in all, or over ``max_connections_per_client``
+    from one client source (an IPv6 client by its /64; a trusted proxy is not bounded per
+    client, it speaks for many), is closed as soon as it is accepted.
+    """
+
+    def __init__(
+        self,
+        header_timeout_seconds: float,
+        *,
+        max_connections: int = 4096,
+        max_connections_per_client: int = 256,
+        trusted_proxies: tuple[Network, ...] = (),
+    ) -> None:
         self.header_timeout_seconds = header_timeout_seconds
+        self.max_connections = max_connections
+        self.max_connections_per_client = max_connections_per_client
+        self.trusted_proxies = trusted_proxies
         self.open: dict[asyncio.BaseTransport, _HeadDeadline] = {}
+        self.per_source: dict[str, int] = {}
         self.closed_slow_heads = 0
+        self.refused = 0
+
+    def admit(self, peer: str) -> str | None:
+        """The source a new connection from ``peer`` counts against, or None to refuse it."""
+        source = source_key(peer)
+        count = self.per_source.get(source, 0)
+        if len(self.open) >= self.max_connections or (
+            count >= self.max_connections_per_client and not is_trusted(peer, self.trusted_proxies)
+        ):
+            self.refused += 1
+            return None
+        self.per_source[source] = count + 1
+        return source
+
+    def release(self, source: str) -> None:
+        count = self.per_source.get(source, 0) - 1
+        if count > 0:
+            self.per_source[source] = count
+        else:
+            self.per_source.pop(source, None)
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:

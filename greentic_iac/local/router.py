@@ -17,7 +17,6 @@ request body has been sent. Upstream connect and read timeouts are bounded.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import socket
 import time
@@ -30,6 +29,7 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from greentic_iac.local.clients import Network, client_source, is_trusted, source_key
 from greentic_iac.local.connection_limits import (
     CLIENT_ERROR_LOGGER,
     ClientErrorBudget,
@@ -70,9 +70,6 @@ class Backend:
     alive: bool = False
 
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
 @dataclass(frozen=True)
 class RouterOptions:
     trust_override_header: bool = False
@@ -84,6 +81,8 @@ class RouterOptions:
     # Slowloris bounds (see connection_limits.py); the supervisor passes the settings.
     header_timeout_seconds: float = 10.0
     idle_timeout_seconds: float = 60.0
+    max_connections: int = 4096
+    max_connections_per_client: int = 256
 
 
 def hop_by_hop_names(headers: CIMultiDictProxy[str] | CIMultiDict[str]) -> frozenset[str]:
@@ -98,47 +97,6 @@ def hop_by_hop_names(headers: CIMultiDictProxy[str] | CIMultiDict[str]) -> froze
         if token.strip()
     }
     return _HOP_BY_HOP | (named - {"host"})
-
-
-def _is_trusted(address: str | None, networks: tuple[Network, ...]) -> bool:
-    if not address or not networks:
-        return False
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in networks)
-
-
-def client_source(
-    peer: str | None, forwarded_for: str | None, networks: tuple[Network, ...]
-) -> str:
-    """Who sent the request: the peer address, or, behind trusted proxies, the nearest
-    X-Forwarded-For hop that is not itself a trusted proxy."""
-    source = peer or ""
-    if not _is_trusted(peer, networks) or not forwarded_for:
-        return source
-    for hop in reversed([h.strip() for h in forwarded_for.split(",")]):
-        if not hop:
-            continue
-        source = hop
-        if not _is_trusted(hop, networks):
-            break
-    return source
-
-
-def source_key(address: str) -> str:
-    """What session pins are counted by: an IPv4 address, or an IPv6 address's /64 (one
-    host usually holds a whole /64, so per-address bounds would not bound it)."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip)
 
 
 class _BodyStalled(Exception):
@@ -280,7 +238,7 @@ class Router:
 
     def _upstream_headers(self, request: web.Request) -> CIMultiDict[str]:
         peer = request.remote or ""
-        trusted = _is_trusted(peer, self.options.trusted_proxies)
+        trusted = is_trusted(peer, self.options.trusted_proxies)
         dropped = hop_by_hop_names(request.headers)
         if not trusted:
             dropped = dropped | _FORWARDING
@@ -416,7 +374,13 @@ class RouterServer:
         shutdown_timeout: float = 30.0,
         client_errors: ClientErrorBudget | None = None,
     ) -> None:
-        self.limits = ConnectionLimits(router.options.header_timeout_seconds)
+        options = router.options
+        self.limits = ConnectionLimits(
+            options.header_timeout_seconds,
+            max_connections=options.max_connections,
+            max_connections_per_client=options.max_connections_per_client,
+            trusted_proxies=options.trusted_proxies,
+        )
         self.client_errors = client_errors or ClientErrorBudget()
         self._error_log = logging.getLogger(CLIENT_ERROR_LOGGER)
         self.runner = web.AppRunner(

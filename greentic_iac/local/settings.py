@@ -35,6 +35,9 @@ class LocalRuntimeSettings(BaseModel):
     # closed after idle_timeout_seconds.
     header_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
     idle_timeout_seconds: float = Field(default=60.0, gt=0, le=86400)
+    # Open connections: in total, and per client source (peer address, IPv6 by /64).
+    max_connections: int = Field(default=4096, ge=1, le=1_048_576)
+    max_connections_per_client: int = Field(default=256, ge=1, le=1_048_576)
     # Session pins: in total, and per client source (peer address).
     max_session_pins: int = Field(default=16_384, ge=1, le=1_048_576)
     max_session_pins_per_client: int = Field(default=1_024, ge=1, le=1_048_576)

@@ -317,6 +317,7 @@ class Supervisor:
         self._reload_lock = asyncio.Lock()
         self._http: aiohttp.ClientSession | None = None
         self.router: Router | None = None
+        self.router_server: RouterServer | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -417,6 +418,8 @@ class Supervisor:
         self.router.options = dataclasses.replace(
             self.router.options, trusted_proxies=self.settings.proxy_networks()
         )
+        if self.router_server is not None:
+            self.router_server.limits.trusted_proxies = self.router.options.trusted_proxies
         for revision_id in [r for r in self.processes if r not in wanted]:
             process = self.processes.pop(revision_id)
             self.retiring[revision_id] = process
@@ -568,6 +571,8 @@ class Supervisor:
             trusted_proxies=settings.proxy_networks(),
             header_timeout_seconds=settings.header_timeout_seconds,
             idle_timeout_seconds=settings.idle_timeout_seconds,
+            max_connections=settings.max_connections,
+            max_connections_per_client=settings.max_connections_per_client,
         )
         dispatcher = Dispatcher(
             CookieSigner(key),
@@ -580,6 +585,7 @@ class Supervisor:
         )
         self.router = Router(dispatcher, router_options)
         router_server = RouterServer(self.router, shutdown_timeout=DRAIN_TIMEOUT_SECONDS)
+        self.router_server = router_server
         control_runner = web.AppRunner(self.control_app(), access_log=None, handle_signals=False)
         port = router_sock.getsockname()[1]
         self.record = SupervisorRecord(

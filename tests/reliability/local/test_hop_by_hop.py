@@ -11,7 +11,8 @@ import json
 
 import pytest
 
-from greentic_iac.local.router import RouterOptions, client_source, source_key
+from greentic_iac.local.clients import client_source, source_key
+from greentic_iac.local.router import RouterOptions
 
 from .conftest import HOST, running_router
 

@@ -22,6 +22,7 @@ GOOD: list[dict[str, Any]] = [
     {"trusted_proxies": ["10.0.0.0/8", "::1", "fd00::/8", "192.0.2.7"]},
     {"header_timeout_seconds": 0.5, "idle_timeout_seconds": 2, "max_session_pins": 10},
     {"max_session_pins_per_client": 3, "unknown_target_key": {"kept": True}},
+    {"max_connections": 100, "max_connections_per_client": 10},
 ]
 BAD: list[tuple[dict[str, Any], str]] = [
     ({"pass_environment": ["A B"]}, "settings.pass_environment"),
@@ -31,6 +32,7 @@ BAD: list[tuple[dict[str, Any], str]] = [
     ({"header_timeout_seconds": 0}, "settings.header_timeout_seconds"),
     ({"idle_timeout_seconds": "60"}, "settings.idle_timeout_seconds"),
     ({"max_session_pins": 0}, "settings.max_session_pins"),
+    ({"max_connections_per_client": 0}, "settings.max_connections_per_client"),
     ({"max_session_pins_per_client": 1.5}, "settings.max_session_pins_per_client"),
 ]
 
