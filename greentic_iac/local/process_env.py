@@ -46,7 +46,7 @@ def resolved_secrets(
 
     Only the dev-store is read here (a file beside the store, no network); names that are
     not environment variable names are skipped. Another pack's values are not fetched by
-    the local runtime (logged once per start), so a revision sees none of them.
+    the local runtime (a warning each time a process starts), so a revision sees none.
     """
     if secrets_pack is None:
         return {}
