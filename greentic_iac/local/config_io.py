@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from greentic_iac.errors import InvalidInputError, NotFoundError, StateCorruptError
 from greentic_iac.files import write_bytes_atomic
 from greentic_iac.local.layout import RuntimeLayout
+from greentic_iac.local.settings import local_runtime_settings
 from greentic_iac.spec import RevisionLifecycle, RuntimeConfig, format_validation_error
 
 # A pack ref with a scheme other than file:// is not a path (builtin://, oci://, https://).
@@ -33,6 +34,10 @@ def runtime_config_problem(env_dir: Path, config: RuntimeConfig) -> str | None:
             f"environment_id: {config.environment_id!r} does not match the environment "
             f"directory {env_dir.name!r}"
         )
+    try:
+        local_runtime_settings(config.settings)
+    except InvalidInputError as exc:
+        return str(exc)
     root = env_dir.resolve()
     for d_index, deployment in enumerate(config.deployments):
         for r_index, revision in enumerate(deployment.revisions):

@@ -76,6 +76,9 @@ class RequestKeys:
     override: str | None = None
     cookies: tuple[str, ...] = ()
     session_key: str | None = None
+    # Who sent it (the peer address, or the client behind a trusted proxy): session pins
+    # are bounded per client so one client's invented keys cannot evict another's.
+    client: str = ""
 
 
 def weighted_choice(
@@ -165,7 +168,14 @@ class Dispatcher:
         if chosen is None:
             return None
         if keys.session_key:
-            self.pins.put(split.deployment_id, keys.session_key, chosen, split.generation, now)
+            self.pins.put(
+                split.deployment_id,
+                keys.session_key,
+                chosen,
+                split.generation,
+                now,
+                source=keys.client,
+            )
         return Selection(chosen, Source.WEIGHTED, self._cookie(split, chosen, now))
 
     @staticmethod

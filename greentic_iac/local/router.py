@@ -1,5 +1,10 @@
 """The weighted router (seeds B1 + B3): an aiohttp reverse proxy on 127.0.0.1.
 
+It faces clients it does not trust: hop-by-hop headers (and those a Connection header
+names) stop here, a client's forwarding headers are replaced unless its peer is a trusted
+proxy, session pins are bounded per client source, and ``RouterServer`` serves it with a
+header deadline and an idle bound (connection_limits.py).
+
 A request is matched to a deployment by host and longest path prefix, the dispatcher picks
 the revision, and the request is streamed to that revision's process. The supervisor
 swaps the route table as a whole when the split changes (in-flight requests keep the
@@ -12,6 +17,8 @@ request body has been sent. Upstream connect and read timeouts are bounded.
 from __future__ import annotations
 
 import asyncio
+import logging
+import socket
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -19,15 +26,24 @@ from typing import Any, Final
 
 import aiohttp
 from aiohttp import web
-from multidict import CIMultiDict
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from greentic_iac.local.clients import Network, client_source, is_trusted, source_key
+from greentic_iac.local.connection_limits import (
+    CLIENT_ERROR_LOGGER,
+    ClientErrorBudget,
+    ConnectionLimits,
+    LimitedSockSite,
+)
 from greentic_iac.local.cookie import COOKIE_NAME
 from greentic_iac.local.dispatcher import Dispatcher, RequestKeys, Selection
 from greentic_iac.local.routes import DeploymentRoute, RouteTable, normalise_host
 
 OVERRIDE_HEADER: Final = "x-greentic-revision"
 SESSION_HEADER: Final = "x-greentic-session"
+# RFC 9110 section 7.6.1: these, and every header a Connection header names, are for one
+# hop only. (Proxy-Authorization is the client's credential for this proxy, never the app's.)
 _HOP_BY_HOP: Final = frozenset(
     {
         "connection",
@@ -41,6 +57,8 @@ _HOP_BY_HOP: Final = frozenset(
         "upgrade",
     }
 )
+# Client claims about the path a request took; believed only from a trusted proxy.
+_FORWARDING: Final = frozenset({"x-forwarded-for", "forwarded"})
 _BUFFER_LIMIT: Final = 1024 * 1024
 _SKIP_AUTO: Final = ("User-Agent", "Accept-Encoding", "Accept", "Content-Type")
 
@@ -58,6 +76,53 @@ class RouterOptions:
     connect_timeout_seconds: float = 2.0
     read_timeout_seconds: float = 30.0
     cookie_ttl_seconds: int = 3600
+    # Peers whose X-Forwarded-For / Forwarded headers are kept and extended.
+    trusted_proxies: tuple[Network, ...] = ()
+    # Slowloris bounds (see connection_limits.py); the supervisor passes the settings.
+    header_timeout_seconds: float = 10.0
+    idle_timeout_seconds: float = 60.0
+    max_connections: int = 4096
+    max_connections_per_client: int = 256
+
+
+def hop_by_hop_names(headers: CIMultiDictProxy[str] | CIMultiDict[str]) -> frozenset[str]:
+    """The fixed hop-by-hop set plus every name the Connection headers list (lower case).
+
+    ``Host`` is never one: it is what the request was routed by, and the app must see it.
+    """
+    named = {
+        token.strip().lower()
+        for value in headers.getall("Connection", [])
+        for token in value.split(",")
+        if token.strip()
+    }
+    return _HOP_BY_HOP | (named - {"host"})
+
+
+class _BodyStalled(Exception):
+    """The client stopped sending its request body."""
+
+
+class _PacedBody:
+    """A request body streamed as it arrives, given up when no byte comes for ``idle_seconds``
+    (a slowloris body would otherwise hold a router and an app connection indefinitely)."""
+
+    def __init__(self, stream: aiohttp.StreamReader, idle_seconds: float) -> None:
+        self.stream = stream
+        self.idle_seconds = idle_seconds
+        self.stalled = False
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        while True:
+            try:
+                async with asyncio.timeout(self.idle_seconds):
+                    chunk = await self.stream.readany()
+            except TimeoutError:
+                self.stalled = True
+                raise _BodyStalled from None
+            if not chunk:
+                return
+            yield chunk
 
 
 class _ConnectFailed(Exception):
@@ -94,8 +159,12 @@ class Router:
         """Replace the route table in one assignment (requests see old or new, not a mix)."""
         self.table = table
 
-    def application(self) -> web.Application:
-        app = web.Application(client_max_size=0)
+    def application(self, limits: ConnectionLimits | None = None) -> web.Application:
+        """The proxy app; with ``limits`` its connections carry the header deadline
+        (serve it with ``LimitedSockSite`` and ``keepalive_timeout`` = the idle bound)."""
+        app = web.Application(
+            client_max_size=0, middlewares=[limits.middleware] if limits is not None else []
+        )
         app.cleanup_ctx.append(self._client_session)
         app.router.add_route("*", "/{tail:.*}", self.handle)
         return app
@@ -124,6 +193,13 @@ class Router:
             override=request.headers.get(OVERRIDE_HEADER),
             cookies=cookie_values(request.headers.getall("Cookie", [])),
             session_key=request.headers.get(SESSION_HEADER),
+            client=source_key(
+                client_source(
+                    request.remote,
+                    ", ".join(request.headers.getall("X-Forwarded-For", [])) or None,
+                    self.options.trusted_proxies,
+                )
+            ),
         )
         now = time.time()
         exclude: frozenset[str] = frozenset()
@@ -161,12 +237,16 @@ class Router:
         )
 
     def _upstream_headers(self, request: web.Request) -> CIMultiDict[str]:
+        peer = request.remote or ""
+        trusted = is_trusted(peer, self.options.trusted_proxies)
+        dropped = hop_by_hop_names(request.headers)
+        if not trusted:
+            dropped = dropped | _FORWARDING
         headers: CIMultiDict[str] = CIMultiDict()
         for name, value in request.headers.items():
-            if name.lower() not in _HOP_BY_HOP:
+            if name.lower() not in dropped:
                 headers.add(name, value)
-        peer = request.remote or ""
-        previous = request.headers.get("X-Forwarded-For")
+        previous = ", ".join(request.headers.getall("X-Forwarded-For", [])) if trusted else ""
         headers["X-Forwarded-For"] = f"{previous}, {peer}" if previous else peer
         headers["X-Forwarded-Host"] = request.headers.get("Host", "")
         headers["X-Forwarded-Proto"] = request.scheme
@@ -182,6 +262,7 @@ class Router:
         assert self._session is not None
         revision_id = selection.revision_id
         has_body = request.body_exists
+        body = _PacedBody(request.content, self.options.idle_timeout_seconds) if has_body else None
         url = URL(backend.url + request.raw_path, encoded=True)
         self.in_flight[revision_id] = self.in_flight.get(revision_id, 0) + 1
         try:
@@ -190,7 +271,7 @@ class Router:
                     request.method,
                     url,
                     headers=self._upstream_headers(request),
-                    data=request.content if has_body else None,
+                    data=body.chunks() if body is not None else None,
                     allow_redirects=False,
                     skip_auto_headers=_SKIP_AUTO,
                 )
@@ -208,6 +289,13 @@ class Router:
                     revision_id=revision_id,
                 )
             except aiohttp.ClientError as exc:
+                if body is not None and body.stalled:
+                    return _json(
+                        408,
+                        "request_body_timeout",
+                        deployment_id=route.deployment_id,
+                        reason=f"no request body byte for {self.options.idle_timeout_seconds:g}s",
+                    )
                 return self._bad_gateway(route, selection, type(exc).__name__)
             async with upstream:
                 self.requests[revision_id] = self.requests.get(revision_id, 0) + 1
@@ -223,8 +311,9 @@ class Router:
         upstream: aiohttp.ClientResponse,
     ) -> web.StreamResponse:
         headers: CIMultiDict[str] = CIMultiDict()
+        dropped = hop_by_hop_names(upstream.headers) | {"content-length"}
         for name, value in upstream.headers.items():
-            if name.lower() not in _HOP_BY_HOP and name.lower() != "content-length":
+            if name.lower() not in dropped:
                 headers.add(name, value)
         if selection.cookie is not None:
             headers.add("Set-Cookie", self._set_cookie(route, selection.cookie))
@@ -269,6 +358,52 @@ class Router:
             "requests": dict(sorted(self.requests.items())),
             "in_flight": {k: v for k, v in sorted(self.in_flight.items()) if v},
         }
+
+
+class RouterServer:
+    """The router served as the supervisor serves it: header deadline and idle bound on.
+
+    ``setup()`` runs the app's start-up, ``listen(sock)`` starts accepting (the supervisor
+    waits for the first health checks in between), ``cleanup()`` stops accepting and lets
+    in-flight requests finish within ``shutdown_timeout``.
+    """
+
+    def __init__(
+        self,
+        router: Router,
+        shutdown_timeout: float = 30.0,
+        client_errors: ClientErrorBudget | None = None,
+    ) -> None:
+        options = router.options
+        self.limits = ConnectionLimits(
+            options.header_timeout_seconds,
+            max_connections=options.max_connections,
+            max_connections_per_client=options.max_connections_per_client,
+            trusted_proxies=options.trusted_proxies,
+        )
+        self.client_errors = client_errors or ClientErrorBudget()
+        self._error_log = logging.getLogger(CLIENT_ERROR_LOGGER)
+        self.runner = web.AppRunner(
+            router.application(self.limits),
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=shutdown_timeout,
+            keepalive_timeout=router.options.idle_timeout_seconds,
+            logger=self._error_log,
+        )
+
+    async def setup(self) -> None:
+        self._error_log.addFilter(self.client_errors)
+        await self.runner.setup()
+
+    async def listen(self, sock: socket.socket) -> None:
+        await LimitedSockSite(self.runner, sock, self.limits).start()
+
+    async def cleanup(self) -> None:
+        try:
+            await self.runner.cleanup()
+        finally:
+            self._error_log.removeFilter(self.client_errors)
 
 
 async def drain_wait(router: Router, revision_id: str, timeout: float) -> bool:

@@ -40,6 +40,8 @@ from greentic_iac.local.supervisor import bind_listener
 
 START_TIMEOUT_SECONDS = 45.0
 CONTROL_TIMEOUT_SECONDS = 5.0
+# The control API is on 127.0.0.1: an operator's HTTP_PROXY must never see its token.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 @dataclass
@@ -264,7 +266,7 @@ def _control(env_dir: Path, method: str, path: str) -> dict[str, Any]:
         data=b"" if method == "POST" else None,
     )
     try:
-        with urllib.request.urlopen(request, timeout=CONTROL_TIMEOUT_SECONDS) as response:  # noqa: S310
+        with _DIRECT.open(request, timeout=CONTROL_TIMEOUT_SECONDS) as response:
             result: dict[str, Any] = json.loads(response.read())
             return result
     except urllib.error.HTTPError as exc:

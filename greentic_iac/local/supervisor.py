@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import errno
 import logging
 import os
@@ -34,10 +35,13 @@ from greentic_iac.local.config_io import parse_runtime_config, read_runtime_conf
 from greentic_iac.local.cookie import CookieSigner, load_or_create_key
 from greentic_iac.local.dispatcher import Dispatcher
 from greentic_iac.local.layout import RuntimeLayout
+from greentic_iac.local.pins import SessionPins
+from greentic_iac.local.process_env import resolved_secrets, revision_environment
 from greentic_iac.local.processes import parent_death_preexec, process_start_ticks
 from greentic_iac.local.record import ChildRecord, SupervisorRecord, write_record
-from greentic_iac.local.router import Backend, Router, RouterOptions, drain_wait
+from greentic_iac.local.router import Backend, Router, RouterOptions, RouterServer, drain_wait
 from greentic_iac.local.routes import RouteTable
+from greentic_iac.local.settings import LocalRuntimeSettings, local_runtime_settings
 from greentic_iac.spec import RuntimeConfig, RuntimeDeployment, RuntimeRevision
 
 log = logging.getLogger("greentic_iac.local.supervisor")
@@ -130,9 +134,24 @@ class RevisionProcess:
         ]
 
     def environ(self, port: int) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(
-            {
+        """An allow-listed environment (process_env.py), never the supervisor's own."""
+        config = self.supervisor.config
+        settings = self.supervisor.settings
+        allowed = settings.pass_environment
+        if not self.revision.command:
+            # The built-in app is this package run by this interpreter: it needs the
+            # supervisor's import path (a checkout on PYTHONPATH), nothing else of its env.
+            allowed = (*allowed, "PYTHONPATH")
+        return revision_environment(
+            parent=os.environ,
+            pass_environment=allowed,
+            config={**(config.config if config else {}), **self.deployment.config},
+            secrets=resolved_secrets(
+                self.supervisor.env_dir,
+                self.environment_id,
+                config.secrets_pack if config else None,
+            ),
+            revision={
                 "PORT": str(port),
                 "GREENTIC_ENVIRONMENT": self.environment_id,
                 "GREENTIC_DEPLOYMENT_ID": self.deployment.deployment_id,
@@ -140,9 +159,8 @@ class RevisionProcess:
                 "GREENTIC_BUNDLE_ID": self.deployment.bundle_id,
                 "GREENTIC_BUNDLE_DIGEST": self.revision.bundle_digest,
                 "GREENTIC_SUPERVISOR_PID": str(os.getpid()),
-            }
+            },
         )
-        return env
 
     async def _run(self) -> None:
         backoff = BACKOFF_INITIAL_SECONDS
@@ -288,6 +306,7 @@ class Supervisor:
         self.processes: dict[str, RevisionProcess] = {}
         self.retiring: dict[str, RevisionProcess] = {}
         self.config: RuntimeConfig | None = None
+        self.settings = LocalRuntimeSettings()
         self.config_error: str | None = None
         self.health_changed = asyncio.Event()
         self.token = secrets.token_urlsafe(24)
@@ -298,6 +317,7 @@ class Supervisor:
         self._reload_lock = asyncio.Lock()
         self._http: aiohttp.ClientSession | None = None
         self.router: Router | None = None
+        self.router_server: RouterServer | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -394,6 +414,12 @@ class Supervisor:
         # Swap first (removed revisions stop receiving new requests), then retire them.
         self.router.swap_table(RouteTable.from_config(config))
         self.config = config
+        self.settings = local_runtime_settings(config.settings)
+        self.router.options = dataclasses.replace(
+            self.router.options, trusted_proxies=self.settings.proxy_networks()
+        )
+        if self.router_server is not None:
+            self.router_server.limits.trusted_proxies = self.router.options.trusted_proxies
         for revision_id in [r for r in self.processes if r not in wanted]:
             process = self.processes.pop(revision_id)
             self.retiring[revision_id] = process
@@ -538,19 +564,28 @@ class Supervisor:
                 "invalid", f"cannot listen on port {self.options.port}: {exc}", env_id
             )
         control_sock = bind_listener(0)
+        # Validated with the config; limits are read at start, trusted proxies on every apply.
+        settings = local_runtime_settings(config.settings)
+        router_options = dataclasses.replace(
+            self.options.router,
+            trusted_proxies=settings.proxy_networks(),
+            header_timeout_seconds=settings.header_timeout_seconds,
+            idle_timeout_seconds=settings.idle_timeout_seconds,
+            max_connections=settings.max_connections,
+            max_connections_per_client=settings.max_connections_per_client,
+        )
         dispatcher = Dispatcher(
             CookieSigner(key),
             seed=self.options.rng_seed,
-            trust_override=self.options.router.trust_override_header,
-            cookie_ttl_seconds=self.options.router.cookie_ttl_seconds,
+            pins=SessionPins(
+                settings.max_session_pins, max_per_source=settings.max_session_pins_per_client
+            ),
+            trust_override=router_options.trust_override_header,
+            cookie_ttl_seconds=router_options.cookie_ttl_seconds,
         )
-        self.router = Router(dispatcher, self.options.router)
-        router_runner = web.AppRunner(
-            self.router.application(),
-            access_log=None,
-            handle_signals=False,
-            shutdown_timeout=DRAIN_TIMEOUT_SECONDS,
-        )
+        self.router = Router(dispatcher, router_options)
+        router_server = RouterServer(self.router, shutdown_timeout=DRAIN_TIMEOUT_SECONDS)
+        self.router_server = router_server
         control_runner = web.AppRunner(self.control_app(), access_log=None, handle_signals=False)
         port = router_sock.getsockname()[1]
         self.record = SupervisorRecord(
@@ -569,7 +604,7 @@ class Supervisor:
             loop.add_signal_handler(sig, self._stop.set)
         self._http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
         try:
-            await router_runner.setup()
+            await router_server.setup()
             await control_runner.setup()
             await web.SockSite(control_runner, control_sock).start()
             self._write_record()
@@ -577,7 +612,7 @@ class Supervisor:
             self._config_text = self.layout.runtime_config.read_text(encoding="utf-8")
             await self._apply(config)
             await self._wait_initial_health()
-            await web.SockSite(router_runner, router_sock).start()
+            await router_server.listen(router_sock)
             self.record.status = "running"
             self._write_record()
             log.info(
@@ -589,7 +624,7 @@ class Supervisor:
             self.record.status = "stopping"
             self._write_record()
             # Stop accepting, let in-flight requests finish, then stop the processes.
-            await router_runner.cleanup()
+            await router_server.cleanup()
             await asyncio.gather(
                 *(p.stop() for p in [*self.processes.values(), *self.retiring.values()])
             )

@@ -6,7 +6,7 @@ swaps splits by ``generation``.
 
 from __future__ import annotations
 
-from typing import Final, Literal, Self
+from typing import Any, Final, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -14,6 +14,7 @@ from greentic_iac.spec.base import SpecModel
 from greentic_iac.spec.deployment import RouteBinding
 from greentic_iac.spec.ids import BundleDigest, DeploymentId, EnvironmentId, RevisionId, TenantId
 from greentic_iac.spec.lifecycle import RUNNING_STATES, RevisionLifecycle
+from greentic_iac.spec.slots import CapabilitySlot
 from greentic_iac.spec.state import EnvironmentState
 from greentic_iac.spec.traffic import TOTAL_BPS
 
@@ -38,6 +39,8 @@ class RuntimeDeployment(SpecModel):
     route_binding: RouteBinding
     split_generation: int = Field(ge=0)
     revisions: list[RuntimeRevision] = Field(min_length=1)
+    # The deployment's config keys (state.deployment_config), over the environment's.
+    config: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _split_invariants(self) -> Self:
@@ -57,6 +60,12 @@ class RuntimeConfig(SpecModel):
     environment_id: EnvironmentId
     generation: int = Field(ge=0)
     deployments: list[RuntimeDeployment] = Field(default_factory=list)
+    # What a revision process may see (docs/targets/local.md): the environment's config
+    # keys, the deployer binding's settings (pass_environment, router limits) and which
+    # secrets pack resolves its secrets. Never a secret value.
+    config: dict[str, str] = Field(default_factory=dict)
+    settings: dict[str, Any] = Field(default_factory=dict)
+    secrets_pack: str | None = None
 
     @model_validator(mode="after")
     def _one_bundle_per_deployment(self) -> Self:
@@ -69,6 +78,8 @@ class RuntimeConfig(SpecModel):
 def runtime_config_from_state(state: EnvironmentState) -> RuntimeConfig:
     """Deployments that have a split, with their running revisions and pack refs."""
     pack_refs = {b.slot.value: b.pack_ref for b in state.environment.packs}
+    deployer = state.environment.deployer()
+    secrets = state.environment.pack_for_slot(CapabilitySlot.SECRETS)
     deployments: list[RuntimeDeployment] = []
     for deployment in state.active_deployments():
         split = state.traffic.get(deployment.deployment_id)
@@ -95,10 +106,14 @@ def runtime_config_from_state(state: EnvironmentState) -> RuntimeConfig:
                 route_binding=deployment.route_binding,
                 split_generation=split.generation,
                 revisions=revisions,
+                config=state.deployment_config.get(deployment.deployment_id, {}),
             )
         )
     return RuntimeConfig(
         environment_id=state.environment.environment_id,
         generation=state.generation,
         deployments=deployments,
+        config=state.config,
+        settings=deployer.settings if deployer is not None else {},
+        secrets_pack=secrets.kind.path if secrets is not None else None,
     )

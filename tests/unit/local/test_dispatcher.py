@@ -231,8 +231,49 @@ def test_pins_are_bounded_sweep_expired_and_evict_soonest() -> None:
 
 
 def test_pins_never_exceed_the_bound() -> None:
-    pins = SessionPins(max_entries=16_384, ttl_seconds=60)
+    pins = SessionPins(max_entries=16_384, ttl_seconds=60, max_per_source=16_384)
     for i in range(20_000):
         pins.put("D", f"s{i}", "a", 1, now=i * 0.001)
     assert len(pins) == 16_384
     assert pins.get("D", "s0", 20.0) is None and pins.get("D", "s19999", 20.0) is not None
+
+
+def test_a_source_at_its_bound_evicts_only_its_own_pins_fresh_first() -> None:
+    pins = SessionPins(max_entries=100, ttl_seconds=100, max_per_source=3)
+    pins.put("D", "alice", "a", 1, now=0, source="127.0.0.1")
+    pins.put("D", "f1", "b", 1, now=1, source="10.0.0.9")
+    pins.put("D", "f2", "b", 1, now=2, source="10.0.0.9")
+    pins.put("D", "f3", "b", 1, now=3, source="10.0.0.9")
+    assert pins.get("D", "f1", 4) is not None  # f1 came back: a real session
+    for i in range(1000):
+        pins.put("D", f"flood{i}", "b", 1, now=5, source="10.0.0.9")
+    assert pins.count_for("10.0.0.9") == 3
+    assert pins.get("D", "alice", 6).revision_id == "a"  # type: ignore[union-attr]
+    assert pins.get("D", "f1", 6) is not None  # the reused one outlived the fresh ones
+    assert pins.get("D", "f2", 6) is None and pins.get("D", "flood999", 6) is not None
+
+
+def test_when_full_never_reused_pins_go_before_reused_ones() -> None:
+    pins = SessionPins(max_entries=4, ttl_seconds=100, max_per_source=4)
+    for name in ("s1", "s2"):
+        pins.put("D", name, "a", 1, now=0, source="client")
+        assert pins.get("D", name, 1) is not None
+    for i in range(50):  # many sources, one key each: the per-source bound does not help
+        pins.put("D", f"flood{i}", "b", 1, now=2, source=f"10.0.{i}.1")
+    assert len(pins) == 4
+    assert pins.get("D", "s1", 3) is not None and pins.get("D", "s2", 3) is not None
+    # Only once every pin was reused does the soonest-expiring one go.
+    pins.get("D", "flood48", 3)
+    pins.get("D", "flood49", 3)
+    pins.put("D", "late", "a", 1, now=4, source="x")
+    assert len(pins) == 4 and pins.get("D", "s1", 5) is None
+
+
+def test_a_re_chosen_pin_keeps_its_standing() -> None:
+    pins = SessionPins(max_entries=2, ttl_seconds=100)
+    pins.put("D", "real", "a", 1, now=0, source="c")
+    pins.get("D", "real", 1)
+    pins.put("D", "real", "b", 2, now=2, source="c")  # its revision lost weight
+    pins.put("D", "x", "a", 1, now=3, source="d")
+    pins.put("D", "y", "a", 1, now=4, source="e")
+    assert pins.get("D", "real", 5).revision_id == "b"  # type: ignore[union-attr]
