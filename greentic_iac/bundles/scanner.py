@@ -147,7 +147,7 @@ class SecretScanner:
         named = {(finding.line, finding.fingerprint) for finding in findings}
         findings.extend(
             finding
-            for finding in self._content_findings(data, where, depth, encoded)
+            for finding in self._content_findings(data, where, depth, encoded, name)
             if (finding.line, finding.fingerprint) not in named
         )
         return findings
@@ -180,12 +180,12 @@ class SecretScanner:
         return found
 
     def _content_findings(
-        self, data: bytes, where: str, depth: int, encoded: str
+        self, data: bytes, where: str, depth: int, encoded: str, name: str = ""
     ) -> list[SecretFinding]:
         lines = _LineIndex(data)
         findings = [
             SecretFinding(where, lines.line(hit.offset), hit.kind, fingerprint(hit.value), encoded)
-            for hit in secret_rules.content_hits(data)
+            for hit in secret_rules.content_hits(data, name)
         ]
         if depth >= self.limits.max_depth:
             return findings
