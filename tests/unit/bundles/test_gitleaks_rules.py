@@ -268,3 +268,31 @@ def test_rules_only_look_near_their_keywords() -> None:
 )
 def test_ordinary_configuration_is_not_a_secret(line: str) -> None:
     assert content_hits(line.encode(), "config/app.conf") == []
+
+
+def test_stripping_the_template_lead_in_changes_no_finding() -> None:
+    text = RULES_FILE.read_text(encoding="utf-8")
+    fast, literal = default_rules(), load_rules(text, strip_lead=False)
+    assert sum(1 for rule in fast.rules if rule.lead) == 96
+    samples = [_file(line) for _, line in CORPUS.values()]
+    samples += [
+        b'{"apiVersion": "v1", "api_key": "' + fake("k1", 32).encode() + b'"}',
+        b"export ADAFRUIT_IO_KEY=" + fake("ada", 32, LOWER + DIGITS).encode(),
+        b"db.password = " + fake("pw", 24).encode() + b"\nx-api-token: " + fake("t", 40).encode(),
+        b"  my.service-auth.token   :=  '" + fake("svc", 20).encode() + b"';",
+        ("y" * 70 + "_secret=" + fake("long-name", 30)).encode(),
+        RULES_FILE.read_bytes()[:20_000],
+    ]
+    value = fake("pk", 28).encode()
+    # The generic rule's "match" allowlist sees the name before the keyword: the walk back
+    # over the lead-in must restore it ("primary_key" is allowed, "other_key" is not).
+    samples += [b"primary_key = " + value, b"other_key = " + value]
+    found = 0
+    for data in samples:
+        lowered = data.lower()
+        hits = list(rule_hits(data, lowered, rules=fast))
+        assert hits == list(rule_hits(data, lowered, rules=literal)), data[:80]
+        found += len(hits)
+    assert found >= len(CORPUS) + 5
+    assert [h.rule for h in rule_hits(samples[-2], samples[-2].lower())] == []
+    assert [h.rule for h in rule_hits(samples[-1], samples[-1].lower())] == ["generic-api-key"]
