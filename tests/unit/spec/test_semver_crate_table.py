@@ -12,8 +12,11 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from greentic_iac.spec import SemVer, VersionReq
+from tests.support.soak import soak_examples
 
 # (requirement, versions it matches, versions it does not match), from test_version_req.rs.
 CRATE_CASES: list[tuple[str, list[str], list[str]]] = [
@@ -245,3 +248,40 @@ def test_leading_digits_in_prerelease_and_build_are_accepted(op: str) -> None:
 
 def test_thirty_two_comparators_is_the_limit() -> None:
     VersionReq.parse(", ".join(f">{n}" for n in range(1, 33)))
+
+
+_COMPONENT = st.integers(min_value=0, max_value=3)
+_PRE = st.sampled_from([(), ("alpha",), ("alpha", "1"), ("beta",), ("rc", "1"), ("0",)])
+
+
+@st.composite
+def _requirement(draw: st.DrawFn) -> str:
+    op = draw(st.sampled_from(["", "=", ">", ">=", "<", "<=", "~", "^"]))
+    numbers = [draw(_COMPONENT) for _ in range(draw(st.integers(1, 3)))]
+    text = ".".join(map(str, numbers))
+    if len(numbers) == 3:
+        pre = draw(_PRE)
+        text += "-" + ".".join(pre) if pre else ""
+    elif not op and draw(st.booleans()):
+        text += ".*"
+    return op + text
+
+
+@pytest.mark.soak
+@settings(max_examples=soak_examples(200, 3_000), deadline=None)
+@given(
+    requirements=st.lists(_requirement(), min_size=1, max_size=3),
+    version=st.tuples(_COMPONENT, _COMPONENT, _COMPONENT, _PRE),
+)
+def test_the_canonical_spelling_means_the_same(
+    requirements: list[str], version: tuple[int, int, int, tuple[str, ...]]
+) -> None:
+    """Printing and re-parsing a requirement never changes what it matches, and a
+    pre-release only ever matches through a comparator naming its exact version."""
+    text = ", ".join(requirements)
+    parsed = VersionReq.parse(text)
+    candidate = SemVer(*version)
+    reparsed = VersionReq.parse(parsed.canonical())
+    assert reparsed.matches(candidate) == parsed.matches(candidate)
+    if candidate.prerelease and parsed.matches(candidate):
+        assert any(c.allows_prerelease_of(candidate) for c in parsed.comparators)
