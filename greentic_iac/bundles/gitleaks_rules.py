@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 import tomllib
 import warnings
 from collections import Counter
@@ -37,6 +38,10 @@ from typing import Any, Final
 RULES_FILE: Final = Path(__file__).resolve().parent / "gitleaks" / "gitleaks.toml"
 WINDOW_BEFORE: Final = 512
 WINDOW_AFTER: Final = 8192
+# Merged windows are searched in pieces of this size (overlapping by WINDOW_AFTER), so the
+# scan's deadline is checked at least every piece: on hostile input (``key=`` a million
+# times) one piece costs about a second.
+PIECE: Final = 256 * 1024
 # The lead-in of gitleaks' "<name><operator><value>" template (96 rules): up to 50 name
 # characters before the keyword. See ``GitleaksRule.lead``.
 TEMPLATE_LEAD: Final = r"(?i)[\w.-]{0,50}?"
@@ -65,6 +70,10 @@ _SCOPED_FLAGS = re.compile(r"\(\?([a-zA-Z-]*):")
 
 class UnsupportedPatternError(ValueError):
     """A Go RE2 construct with no Python ``re`` translation."""
+
+
+class DeadlineExceededError(TimeoutError):
+    """The caller's deadline passed while the rules were running (the scan fails closed)."""
 
 
 # -- RE2 -> Python re ----------------------------------------------------------------------
@@ -361,7 +370,7 @@ def entropy_of(value: bytes) -> float:
     return -sum(n / total * math.log2(n / total) for n in Counter(value).values())
 
 
-class _KeywordIndex:
+class KeywordIndex:
     """Where each keyword occurs in one buffer, looked up once however many rules share it."""
 
     def __init__(self, lowered: bytes) -> None:
@@ -418,24 +427,48 @@ def _line_of(data: bytes, start: int, end: int) -> bytes:
     return data[first : last if last != -1 else len(data)]
 
 
+def _pieces(spans: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """``spans`` cut into pieces of at most ``PIECE`` bytes, each overlapping the next by
+    ``WINDOW_AFTER`` so a match across a cut is still seen whole."""
+    for span_start, end in spans:
+        start = span_start
+        while end - start > PIECE + WINDOW_AFTER:
+            yield start, start + PIECE + WINDOW_AFTER
+            start += PIECE
+        yield start, end
+
+
 def rule_hits(
-    data: bytes, lowered: bytes, path: str = "", rules: RuleSet | None = None
+    data: bytes,
+    lowered: bytes,
+    path: str = "",
+    rules: RuleSet | None = None,
+    *,
+    deadline: float | None = None,
 ) -> Iterator[RuleHit]:
     """Every finding of the gitleaks rules in ``data`` (``lowered`` is ``data.lower()``);
-    ``path`` is the file's name for the path allowlists (empty for decoded blobs)."""
+    ``path`` is the file's name for the path allowlists (empty for decoded blobs).
+
+    ``deadline`` (a ``time.monotonic()`` value) is checked before every rule and piece;
+    past it, ``DeadlineExceededError`` is raised.
+    """
     ruleset = rules if rules is not None else default_rules()
     if ruleset.allowlist.skips_path(path):
         return
-    index = _KeywordIndex(lowered)
+    index = KeywordIndex(lowered)
     for rule in ruleset.rules:
         if rule.path is not None and not rule.path.search(path):
             continue
         if any(allowlist.skips_path(path) for allowlist in rule.allowlists):
             continue
         spans = index.windows(rule.keywords) if rule.keywords else [(0, len(data))]
-        for window_start, window_end in spans:
-            for match in rule.pattern.finditer(data, window_start, window_end):
-                hit = _hit(rule, ruleset, match, data=data, path=path, window_start=window_start)
+        claimed = 0  # matches don't overlap, as in one pass over the whole buffer
+        for piece_start, piece_end in _pieces(spans):
+            if deadline is not None and time.monotonic() > deadline:
+                raise DeadlineExceededError(f"gitleaks rule {rule.id}")
+            for match in rule.pattern.finditer(data, max(piece_start, claimed), piece_end):
+                claimed = match.end()
+                hit = _hit(rule, ruleset, match, data=data, path=path, window_start=piece_start)
                 if hit is not None:
                     yield hit
 

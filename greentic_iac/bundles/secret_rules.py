@@ -275,11 +275,12 @@ def _own_shape_hits(data: bytes, lowered: bytes, found: _Collector) -> None:
             found.add(DOCKER_AUTH, match.start(1), match.end(1), value)
 
 
-def content_hits(data: bytes, path: str = "") -> list[Hit]:
+def content_hits(data: bytes, path: str = "", *, deadline: float | None = None) -> list[Hit]:
     """Every secret shape in ``data`` (raw bytes; works on text, minified JS, binaries).
 
     ``path`` (the file's name, when there is one) feeds the path allowlists of the gitleaks
-    rules; our own rules look at content only.
+    rules; our own rules look at content only. Past ``deadline`` (``time.monotonic()``)
+    the gitleaks rules raise ``DeadlineExceededError``.
     """
     from greentic_iac.bundles.gitleaks_rules import rule_hits
 
@@ -299,7 +300,7 @@ def content_hits(data: bytes, path: str = "") -> list[Hit]:
     for start, end, value, quoted in _assignments(data, lowered):
         if looks_like_secret(value.decode("utf-8", "replace"), quoted=quoted):
             found.add(GENERIC_SECRET, start, end, value)
-    for hit in rule_hits(data, lowered, path):
+    for hit in rule_hits(data, lowered, path, deadline=deadline):
         found.add(hit.rule, hit.start, hit.end, hit.secret)
     return sorted(found.hits, key=lambda hit: hit.offset)
 

@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from greentic_iac.bundles import scan_path
+from greentic_iac.bundles import ScanFailedError, ScanLimits, scan_path
 from greentic_iac.bundles.gitleaks_rules import (
+    PIECE,
     RULES_FILE,
+    KeywordIndex,
     UnsupportedPatternError,
     compile_re2,
     default_rules,
@@ -296,3 +298,29 @@ def test_stripping_the_template_lead_in_changes_no_finding() -> None:
     assert found >= len(CORPUS) + 5
     assert [h.rule for h in rule_hits(samples[-2], samples[-2].lower())] == []
     assert [h.rule for h in rule_hits(samples[-1], samples[-1].lower())] == ["generic-api-key"]
+
+
+def test_a_token_across_a_piece_boundary_is_found_once() -> None:
+    token = "gl" + "pat-" + fake("piece", 20, ALNUM + "-_")
+    for offset in (PIECE - 10, PIECE, PIECE + 5):
+        # Keywords every few KiB merge the windows into one span longer than a piece.
+        filler = ("glpat-! " + "z" * 2000 + "\n") * (PIECE // 1000)
+        data = (filler[:offset] + " " + token + " " + filler[offset:]).encode()
+        rule = next(r for r in default_rules().rules if r.id == "gitlab-pat")
+        assert (
+            max(end - start for start, end in KeywordIndex(data.lower()).windows(rule.keywords))
+            > PIECE
+        )
+        hits = [h for h in rule_hits(data, data.lower()) if h.rule == "gitlab-pat"]
+        assert [h.secret for h in hits] == [token.encode()], offset
+
+
+def test_hostile_input_fails_closed_on_the_scan_budget(tmp_path: Path) -> None:
+    import time
+
+    path = tmp_path / "hostile.txt"
+    path.write_bytes(b"key=" * 500_000)  # the generic rule backtracks at every "key="
+    started = time.monotonic()
+    with pytest.raises(ScanFailedError, match="time budget"):
+        scan_path(path, ScanLimits(timeout_seconds=0.5))
+    assert time.monotonic() - started < 10
