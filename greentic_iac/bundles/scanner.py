@@ -31,6 +31,7 @@ from greentic_iac.bundles.entries import (
 from greentic_iac.bundles.errors import ScanFailedError
 from greentic_iac.bundles.findings import NESTED_SEPARATOR, SecretFinding, fingerprint
 from greentic_iac.bundles.formats import is_gzip, is_tar_header, is_zip
+from greentic_iac.bundles.gitleaks_rules import DeadlineExceededError
 from greentic_iac.bundles.limits import ScanLimits
 
 _RAW_CHUNK = 8 * 1024 * 1024
@@ -147,7 +148,7 @@ class SecretScanner:
         named = {(finding.line, finding.fingerprint) for finding in findings}
         findings.extend(
             finding
-            for finding in self._content_findings(data, where, depth, encoded)
+            for finding in self._content_findings(data, where, depth, encoded, name)
             if (finding.line, finding.fingerprint) not in named
         )
         return findings
@@ -180,12 +181,12 @@ class SecretScanner:
         return found
 
     def _content_findings(
-        self, data: bytes, where: str, depth: int, encoded: str
+        self, data: bytes, where: str, depth: int, encoded: str, name: str = ""
     ) -> list[SecretFinding]:
         lines = _LineIndex(data)
         findings = [
             SecretFinding(where, lines.line(hit.offset), hit.kind, fingerprint(hit.value), encoded)
-            for hit in secret_rules.content_hits(data)
+            for hit in self._content_hits(data, where, name)
         ]
         if depth >= self.limits.max_depth:
             return findings
@@ -209,6 +210,15 @@ class SecretScanner:
             )
         return findings
 
+    def _content_hits(self, data: bytes, where: str, name: str) -> list[secret_rules.Hit]:
+        """The content rules on ``data`` under this scan's time budget (fail closed)."""
+        try:
+            return secret_rules.content_hits(data, name, deadline=self._deadline)
+        except DeadlineExceededError:
+            raise ScanFailedError(
+                where, f"time budget of {self.limits.timeout_seconds:g} s ran out"
+            ) from None
+
     def raw_findings(
         self, data: bytes, where: str, known: list[SecretFinding]
     ) -> list[SecretFinding]:
@@ -228,7 +238,7 @@ class SecretScanner:
         minus those already reported for a member."""
         seen = {(finding.kind, finding.fingerprint) for finding in known}
         raw = []
-        for hit in secret_rules.content_hits(data):
+        for hit in self._content_hits(data, where, ""):
             key = (hit.kind, fingerprint(hit.value))
             if key not in seen:
                 seen.add(key)

@@ -24,10 +24,12 @@ __all__ = [
     "greentic_home",
     "load_environment",
     "run",
+    "store_url",
 ]
 
 CONFIG_NAMESPACE = "greentic"
 HOME_VARIABLE = "GREENTIC_HOME"
+STORE_VARIABLE = "GREENTIC_STORE"
 
 
 def environment_id_for_stack(stack: str, configured: str | None = None) -> str:
@@ -38,17 +40,37 @@ def environment_id_for_stack(stack: str, configured: str | None = None) -> str:
     return validate_environment_id(configured or stack.rsplit("/", 1)[-1])
 
 
-def greentic_home(configured: str | None, environ: Mapping[str, str] = os.environ) -> Path | None:
-    """``greentic:home`` from the stack config, else ``GREENTIC_HOME``, else the store's default."""
-    value = configured or environ.get(HOME_VARIABLE)
+def greentic_home(
+    configured: str | None,
+    environ: Mapping[str, str] = os.environ,
+    project_root: Path | None = None,
+) -> Path | None:
+    """``greentic:home`` from the stack config, else ``GREENTIC_HOME``, else the store's default.
+
+    A relative ``greentic:home`` is relative to the project (the directory holding
+    ``Pulumi.yaml``), so a committed stack file finds the repository's store on any machine.
+    """
+    if configured:
+        path = Path(configured).expanduser()
+        if not path.is_absolute():
+            path = (project_root or Path.cwd()) / path
+        return path
+    value = environ.get(HOME_VARIABLE)
     return Path(value).expanduser() if value else None
 
 
-def load_environment(environment_id: str, home: Path | None) -> EnvironmentState:
+def store_url(configured: str | None, environ: Mapping[str, str] = os.environ) -> str | None:
+    """``greentic:store`` from the stack config, else ``GREENTIC_STORE`` (None: the home)."""
+    return configured or environ.get(STORE_VARIABLE) or None
+
+
+def load_environment(
+    environment_id: str, home: Path | None, store: str | None = None
+) -> EnvironmentState:
     from greentic_iac.store import open_store
 
-    store = open_store(home=home)
-    state: EnvironmentState = store.load(environment_id)
+    opened = open_store(store, home=home)
+    state: EnvironmentState = opened.load(environment_id)
     return state
 
 
@@ -60,5 +82,7 @@ def run() -> None:
 
     config = pulumi.Config(CONFIG_NAMESPACE)
     environment_id = environment_id_for_stack(pulumi.get_stack(), config.get("environment"))
-    state = load_environment(environment_id, greentic_home(config.get("home")))
+    root = Path(pulumi.get_root_directory())
+    home = greentic_home(config.get("home"), project_root=root)
+    state = load_environment(environment_id, home, store_url(config.get("store")))
     emit(compile_environment(state))

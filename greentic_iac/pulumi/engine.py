@@ -3,11 +3,14 @@ Pulumi Automation API.
 
 A ``LocalWorkspace`` on the project directory (the one holding ``Pulumi.yaml``, whose
 program compiles the environment from the store and emits it), the stack named after the
-environment, the backend and secrets provider from ``greentic_iac.pulumi.backend``, and the
-stack config ``greentic:environment`` / ``greentic:home`` (plus provider settings) so the
-program finds the same store this process reads. Progress goes to a caller-supplied sink
-line by line; the result is a small summary dict. Every engine failure becomes one
-``EngineError`` line (the engine's first error message), never a traceback.
+environment, the backend and secrets provider from ``greentic_iac.pulumi.backend``, the
+stack config ``greentic:environment`` plus provider settings, and the store this process
+reads handed to the program as ``GREENTIC_HOME`` / ``GREENTIC_STORE``. The stack file may
+be committed, so the engine writes no local path into it, and writes nothing at all when
+the file already says what the run needs (``reconcile_config``). Progress goes to a
+caller-supplied sink line by line; the result is a small summary dict. Every engine
+failure becomes one ``EngineError`` line (the engine's first error message), never a
+traceback.
 
 This module knows nothing about preflight, baselines or the CLI: the apply verbs
 (``greentic_iac.cli.commands.apply``) put the gate in front and record the baseline after.
@@ -24,10 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from greentic_iac.errors import GreenticError
+from greentic_iac.errors import GreenticError, InvalidInputError
 from greentic_iac.pulumi.backend import Backend, resolve_backend
 from greentic_iac.pulumi.events import EventCollector, Progress, first_line
-from greentic_iac.pulumi.stack_config import provider_config
+from greentic_iac.pulumi.stack_config import provider_config, stack_config_path
 from greentic_iac.spec.state import EnvironmentState
 
 Operation = Literal["preview", "up", "destroy", "drift"]
@@ -81,11 +84,15 @@ class EngineResult:
         }
 
 
-def stack_config_values(state: EnvironmentState, home: Path) -> dict[str, str]:
-    """``greentic:environment``, ``greentic:home`` and the provider settings of ``state``."""
+HOME_KEY = "greentic:home"
+STORE_KEY = "greentic:store"
+
+
+def stack_config_values(state: EnvironmentState) -> dict[str, str]:
+    """``greentic:environment`` and the provider settings of ``state``: values that mean the
+    same on every machine (the store travels as environment variables instead)."""
     return {
         "greentic:environment": state.environment.environment_id,
-        "greentic:home": str(home.resolve()),
         **provider_config(state),
     }
 
@@ -99,7 +106,7 @@ def default_work_dir(home: Path) -> Path:
         return packaged
     directory = home / "pulumi" / "project"
     directory.mkdir(parents=True, exist_ok=True)
-    ensure_project(directory)
+    ensure_project(directory, portable=False)
     return directory
 
 
@@ -124,10 +131,67 @@ def stack_target(
         environment_id=state.environment.environment_id,
         home=home,
         backend=resolve_backend(home, state.config, environ),
-        config=stack_config_values(state, home),
+        config=stack_config_values(state),
         work_dir=work_dir or default_work_dir(home),
         env_vars=env_vars,
     )
+
+
+def _stale_store_keys(current: Mapping[str, Any], target: StackTarget) -> list[str]:
+    """Store settings in the stack file to drop; raises when they name another store.
+
+    ``greentic:home`` holding this run's home as an absolute path is what earlier greentic-iac
+    versions wrote on every `up`: dropped, since ``GREENTIC_HOME`` now says the same. A relative
+    one (``stack init``) is kept when it resolves to this run's home. Any other value would
+    make the program read a different store from the one this run checked: refused.
+    """
+    where = f"{stack_config_path(target.environment_id)} in {target.work_dir}"
+    stale: list[str] = []
+    home = target.home.resolve()
+    configured_home = current.get(HOME_KEY)
+    if configured_home is not None:
+        value = str(getattr(configured_home, "value", configured_home))
+        path = Path(value).expanduser()
+        if path.is_absolute() and path.resolve() == home:
+            stale.append(HOME_KEY)
+        elif path.is_absolute() or (target.work_dir / path).resolve() != home:
+            raise InvalidInputError(
+                f"{HOME_KEY}: {where} says {value!r} but this run uses the home {home}; "
+                f"remove the key (pulumi config rm {HOME_KEY} -s {target.environment_id}) "
+                "or run with a matching --home"
+            )
+    configured_store = current.get(STORE_KEY)
+    if configured_store is not None:
+        value = str(getattr(configured_store, "value", configured_store))
+        if value != target.env_vars.get("GREENTIC_STORE"):
+            raise InvalidInputError(
+                f"{STORE_KEY}: {where} says {value!r} but this run uses "
+                f"{target.env_vars.get('GREENTIC_STORE') or 'the local home ' + str(home)}; "
+                "run with a matching --store"
+            )
+    return stale
+
+
+def config_changes(current: Mapping[str, Any], wanted: Mapping[str, str]) -> dict[str, str]:
+    """The keys of ``wanted`` the stack config lacks or holds with another value."""
+    changes: dict[str, str] = {}
+    for key, value in wanted.items():
+        have = current.get(key)
+        if have is None or getattr(have, "secret", False) or getattr(have, "value", have) != value:
+            changes[key] = value
+    return changes
+
+
+def reconcile_config(stack: Any, target: StackTarget) -> None:
+    """Bring the stack config to what the run needs, touching the file only for a change."""
+    from pulumi import automation as auto
+
+    current = stack.get_all_config()
+    for key in _stale_store_keys(current, target):
+        stack.remove_config(key)
+    changes = config_changes(current, target.config)
+    if changes:
+        stack.set_all_config({key: auto.ConfigValue(value) for key, value in changes.items()})
 
 
 def _masked_outputs(outputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -190,7 +254,7 @@ def run_operation(
             secrets_provider=target.backend.secrets_provider,
         )
         stack = auto.Stack.create_or_select(target.environment_id, workspace)
-        stack.set_all_config({key: auto.ConfigValue(value) for key, value in target.config.items()})
+        reconcile_config(stack, target)
         fallback: Mapping[Any, int] | None = None
         if operation == "preview":
             fallback = stack.preview(on_output=on_output, on_event=collector).change_summary

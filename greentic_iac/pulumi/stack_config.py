@@ -1,18 +1,25 @@
 """Render ``stacks/Pulumi.<env>.yaml`` for ``greentic-iac stack init ENV``.
 
 The stack config carries what the Pulumi program and the providers need before the
-environment is loaded: the environment id, optionally the greentic home, and provider
+environment is loaded: the environment id, optionally where the store is, and provider
 settings (``aws:region``, ``kubernetes:context``). Secrets are never written: the file
 lists the secret names the user sets with ``pulumi config set --secret``, so the values
 only ever exist encrypted in Pulumi's own config. The layout is the Jinja2 template
 ``templates/stack/Pulumi.env.yaml.j2``.
+
+The file is meant to be committed, so it names no path of the machine that wrote it: the
+store is a URL (``greentic:store``, e.g. ``s3://bucket/prefix``) or a home directory
+relative to the project (``greentic:home: .greentic``); a home elsewhere is left to
+``GREENTIC_HOME`` on the machine that runs Pulumi (``portable_home``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from greentic_iac.spec.environment import Cloud
@@ -45,6 +52,24 @@ def stack_config_path(environment_id: str) -> str:
     return f"{STACK_CONFIG_DIR}/Pulumi.{environment_id}.yaml"
 
 
+def portable_home(home: Path, project_directory: Path) -> str | None:
+    """``home`` as a POSIX path relative to ``project_directory`` when it lies inside it,
+    else ``None`` (an absolute path, or one climbing out with ``..``, would only hold on
+    this machine)."""
+    root = project_directory.resolve()
+    target = home.expanduser().resolve()
+    if not target.is_relative_to(root):
+        return None
+    return Path(os.path.relpath(target, root)).as_posix()
+
+
+def portable_store(store_url: str | None) -> str | None:
+    """A store URL that means the same on every machine (``s3://``), else ``None``."""
+    if store_url and store_url.startswith("s3://"):
+        return store_url
+    return None
+
+
 def provider_config(state: EnvironmentState) -> dict[str, str]:
     """Provider settings for the stack, from the environment's context and deployer settings."""
     environment = state.environment
@@ -66,11 +91,13 @@ def render_stack_config(
     state: EnvironmentState,
     *,
     home: str | None = None,
+    store: str | None = None,
     secret_names: Sequence[str] = (),
 ) -> str:
     """The text of ``stacks/Pulumi.<env>.yaml`` for ``state``.
 
-    ``home`` pins ``greentic:home`` (otherwise the program uses ``GREENTIC_HOME``);
+    ``home`` pins ``greentic:home`` (relative to the project; otherwise the program uses
+    ``GREENTIC_HOME``), ``store`` pins ``greentic:store`` (otherwise ``GREENTIC_STORE``);
     ``secret_names`` are the secrets the environment's packs declare: they appear only as
     ``pulumi config set --secret`` instructions, never as values.
     """
@@ -79,6 +106,8 @@ def render_stack_config(
     config: dict[str, str] = {"greentic:environment": environment.environment_id}
     if home:
         config["greentic:home"] = home
+    if store:
+        config["greentic:store"] = store
     config.update(provider_config(state))
     template = template_environment().get_template(STACK_TEMPLATE)
     return str(

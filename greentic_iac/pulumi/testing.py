@@ -3,8 +3,11 @@
 Every target's golden-plan tests call ``assert_registered_matches_plan(plan)``: it runs the
 real SDK with ``pulumi.runtime.set_mocks``, records what each resource registered (type,
 name, wire inputs, parent, dependencies, options) and compares it with the plan. The mocks
-refuse type tokens outside ``greentic_iac.plan.type_tokens.SUPPORTED_TYPES`` and every run
-starts from a fresh root stack, so runs don't leak into each other. No Pulumi CLI, no
+refuse type tokens outside ``greentic_iac.plan.type_tokens.SUPPORTED_TYPES`` (and the
+emitter's own ``greentic:index:Deployment`` component) and every run starts from a fresh
+root stack, so runs don't leak into each other. Each registration keeps its URN and its
+aliases resolved to URNs the way the engine resolves alias specs, so a test can check that
+an old stack's URNs are reached through the aliases. No Pulumi CLI, no
 network. The bench uses the same runner (``run_under_mocks``) to time emission.
 """
 
@@ -15,9 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from greentic_iac.plan.model import Plan
+from greentic_iac.plan.model import Plan, PlanResource
 from greentic_iac.plan.type_tokens import SUPPORTED_TYPES
 from greentic_iac.plan.wire import expected_wire_inputs, lookup_path, output_path, snake_to_camel
+from greentic_iac.pulumi.deployments import (
+    COMPONENT_TYPE,
+    DEPLOYMENTS_OUTPUT,
+    component_name,
+    deployment_outputs,
+    grouped_roots,
+)
 
 MOCK_PROJECT = "greentic-iac"
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -44,14 +54,23 @@ class Registration:
     delete_before_replace: bool
     ignore_changes: list[str]
     additional_secret_outputs: list[str]
+    urn: str = ""
+    # The aliases, each resolved to the URN it names.
+    aliases: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Capture:
-    """Everything a mocked run registered, by logical name, plus the stack outputs."""
+    """Everything a mocked run registered, by logical name, plus the stack outputs; the
+    emitter's deployment components are kept apart from the plan's resources."""
 
     registrations: dict[str, Registration] = field(default_factory=dict)
     stack_outputs: dict[str, Any] = field(default_factory=dict)
+    components: dict[str, Registration] = field(default_factory=dict)
+
+    def urns(self) -> dict[str, str]:
+        """``{logical name: URN}`` of the plan's resources."""
+        return {name: registered.urn for name, registered in self.registrations.items()}
 
     def output_of(self, resource: str, output: str) -> Any:
         """The value the mocks produced for ``resource``'s ``output`` (wire names, dotted);
@@ -68,6 +87,41 @@ def _name_of(urn: str) -> str:
     return urn.rsplit("::", 1)[-1]
 
 
+def _qualified_type(urn: str) -> str:
+    """The type chain of ``urn`` (``parent$child``)."""
+    return urn.split("::")[2]
+
+
+def engine_urn(stack: str, project: str, parent: str, type_: str, name: str) -> str:
+    """A URN as the Pulumi engine forms it: ``parent``'s type chain ``$`` the type, with no
+    chain for a child of the root stack (or of no parent)."""
+    if parent and _qualified_type(parent) != STACK_TYPE:
+        type_ = f"{_qualified_type(parent)}${type_}"
+    return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
+
+
+def alias_urns(request: Any, stack: str, project: str) -> list[str]:
+    """The URNs ``request``'s aliases name, resolved as the engine resolves alias specs:
+    a field left empty is the resource's own (name, type, stack, project, parent)."""
+    urns: list[str] = []
+    for alias in request.aliases:
+        if alias.WhichOneof("alias") == "urn":
+            urns.append(alias.urn)
+            continue
+        spec = alias.spec
+        parent = "" if spec.noParent else spec.parentUrn or request.parent
+        urns.append(
+            engine_urn(
+                spec.stack or stack,
+                spec.project or project,
+                parent,
+                spec.type or request.type,
+                spec.name or request.name,
+            )
+        )
+    return urns
+
+
 def _make_mocks_and_monitor(outputs_wanted: dict[str, set[str]], capture: Capture) -> Any:
     from pulumi.runtime import mocks as pulumi_mocks
     from pulumi.runtime import rpc
@@ -76,7 +130,7 @@ def _make_mocks_and_monitor(outputs_wanted: dict[str, set[str]], capture: Captur
 
     class CapturingMocks(pulumi_mocks.Mocks):
         def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-            if args.typ not in SUPPORTED_TYPES:
+            if args.typ not in SUPPORTED_TYPES and args.typ != COMPONENT_TYPE:
                 raise TypeError(f"mock engine: unsupported resource type {args.typ!r}")
             state = dict(args.inputs)
             for output in outputs_wanted.get(args.name, ()):
@@ -87,6 +141,13 @@ def _make_mocks_and_monitor(outputs_wanted: dict[str, set[str]], capture: Captur
             raise TypeError(f"mock engine: unexpected provider call {args.token!r}")
 
     class CapturingMonitor(pulumi_mocks.MockMonitor):
+        def make_urn(self, parent: str, type_: str, name: str) -> str:
+            # The engine's URN (the SDK mock keeps only the parent's last type and the
+            # stack's): the parent's whole type chain, none for a child of the stack.
+            from pulumi.runtime.settings import get_project, get_stack
+
+            return engine_urn(get_stack(), get_project(), parent, type_, name)
+
         def RegisterResource(self, request: Any) -> Any:
             response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
             if request.type == STACK_TYPE:
@@ -94,8 +155,11 @@ def _make_mocks_and_monitor(outputs_wanted: dict[str, set[str]], capture: Captur
             registered = self.resources[response.urn]
             inputs = rpc.deserialize_properties(request.object)
             parent = _name_of(request.parent) if request.parent else None
+            from pulumi.runtime.settings import get_project, get_stack
+
+            target = capture.components if request.type == COMPONENT_TYPE else capture.registrations
             with lock:
-                capture.registrations[request.name] = Registration(
+                target[request.name] = Registration(
                     type=request.type,
                     name=request.name,
                     inputs=inputs,
@@ -106,6 +170,8 @@ def _make_mocks_and_monitor(outputs_wanted: dict[str, set[str]], capture: Captur
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     ignore_changes=list(request.ignoreChanges),
                     additional_secret_outputs=list(request.additionalSecretOutputs),
+                    urn=response.urn,
+                    aliases=alias_urns(request, get_stack(), get_project()),
                 )
             return response
 
@@ -198,9 +264,56 @@ def run_source_under_mocks(source: str, plan: Plan) -> Capture:
     return run_under_mocks(program, stack=plan.environment_id, outputs_wanted=wanted_outputs(plan))
 
 
-def differences(plan: Plan, capture: Capture) -> list[str]:
-    """Human-readable differences between the plan and what was registered (empty if equal)."""
+def _resource_differences(
+    resource: PlanResource, got: Registration, expected_parent: str | None, capture: Capture
+) -> list[str]:
     problems: list[str] = []
+    where = f"{resource.name} ({resource.type})"
+    if got.type != resource.type:
+        problems.append(f"{where}: registered as type {got.type}")
+    expected_inputs = expected_wire_inputs(resource, capture.output_of)
+    if got.inputs != expected_inputs:
+        problems.append(
+            f"{where}: inputs differ:\n  plan:       {expected_inputs}\n  registered: {got.inputs}"
+        )
+    if got.parent != expected_parent:
+        problems.append(f"{where}: parent {got.parent!r}, expected {expected_parent!r}")
+    expected_deps = sorted(resource.references() | set(resource.depends_on))
+    if got.dependencies != expected_deps:
+        problems.append(f"{where}: dependencies {got.dependencies}, plan {expected_deps}")
+    options = resource.options
+    if got.protect != options.protect:
+        problems.append(f"{where}: protect {got.protect}, plan {options.protect}")
+    if got.delete_before_replace != options.delete_before_replace:
+        problems.append(f"{where}: delete_before_replace differs from the plan")
+    if sorted(got.ignore_changes) != sorted(options.ignore_changes):
+        problems.append(f"{where}: ignore_changes {got.ignore_changes} differ from the plan")
+    missing_secret = set(options.additional_secret_outputs) - set(got.additional_secret_outputs)
+    if missing_secret:
+        problems.append(f"{where}: additional_secret_outputs lack {sorted(missing_secret)}")
+    return problems
+
+
+def is_grouped(capture: Capture) -> bool:
+    """Whether the run grouped deployments (the emitter does; an exported program may not)."""
+    return bool(capture.components) or DEPLOYMENTS_OUTPUT in capture.stack_outputs
+
+
+def differences(plan: Plan, capture: Capture) -> list[str]:
+    """Human-readable differences between the plan and what was registered (empty if equal).
+
+    A grouped run (``is_grouped``) must be grouped all the way: every component the plan
+    implies and no other, each grouped resource under its own, the ``deployments`` output.
+    """
+    from greentic_iac.plan.wire import map_refs
+
+    problems: list[str] = []
+    grouped = grouped_roots(plan) if is_grouped(capture) else {}
+    expected_components = sorted({component_name(d) for d in grouped.values()})
+    if sorted(capture.components) != expected_components:
+        problems.append(
+            f"deployment components {sorted(capture.components)}, expected {expected_components}"
+        )
     expected_names = {r.name for r in plan.resources}
     extra = sorted(set(capture.registrations) - expected_names)
     if extra:
@@ -210,33 +323,12 @@ def differences(plan: Plan, capture: Capture) -> list[str]:
         if got is None:
             problems.append(f"{resource.name}: not registered")
             continue
-        where = f"{resource.name} ({resource.type})"
-        if got.type != resource.type:
-            problems.append(f"{where}: registered as type {got.type}")
-        expected_inputs = expected_wire_inputs(resource, capture.output_of)
-        if got.inputs != expected_inputs:
-            problems.append(
-                f"{where}: inputs differ:\n  plan:       {expected_inputs}\n"
-                f"  registered: {got.inputs}"
-            )
-        if got.parent != resource.parent:
-            problems.append(f"{where}: parent {got.parent!r}, plan says {resource.parent!r}")
-        expected_deps = sorted(resource.references() | set(resource.depends_on))
-        if got.dependencies != expected_deps:
-            problems.append(f"{where}: dependencies {got.dependencies}, plan {expected_deps}")
-        options = resource.options
-        if got.protect != options.protect:
-            problems.append(f"{where}: protect {got.protect}, plan {options.protect}")
-        if got.delete_before_replace != options.delete_before_replace:
-            problems.append(f"{where}: delete_before_replace differs from the plan")
-        if sorted(got.ignore_changes) != sorted(options.ignore_changes):
-            problems.append(f"{where}: ignore_changes {got.ignore_changes} differ from the plan")
-        missing_secret = set(options.additional_secret_outputs) - set(got.additional_secret_outputs)
-        if missing_secret:
-            problems.append(f"{where}: additional_secret_outputs lack {sorted(missing_secret)}")
-    from greentic_iac.plan.wire import map_refs
-
+        deployment = grouped.get(resource.name)
+        expected_parent = component_name(deployment) if deployment else resource.parent
+        problems += _resource_differences(resource, got, expected_parent, capture)
     expected_outputs = map_refs(plan.outputs, capture.output_of)
+    if is_grouped(capture):
+        expected_outputs[DEPLOYMENTS_OUTPUT] = map_refs(deployment_outputs(plan), capture.output_of)
     if capture.stack_outputs != expected_outputs:
         problems.append(
             f"stack outputs differ: plan {expected_outputs}, registered {capture.stack_outputs}"

@@ -273,14 +273,24 @@ def _secret_names(ctx: Context, state: EnvironmentState) -> list[str]:
 
 def stack_init(ctx: Context, _: None) -> dict[str, Any]:
     from greentic_iac.pulumi.project import ensure_project
-    from greentic_iac.pulumi.stack_config import render_stack_config, stack_config_path
+    from greentic_iac.pulumi.stack_config import (
+        portable_home,
+        portable_store,
+        render_stack_config,
+        stack_config_path,
+    )
 
     state = ctx.environment_state()
     directory = Path(ctx.args.dir) if ctx.args.dir else Path.cwd()
     if not directory.is_dir():
         raise InvalidInputError(f"--dir {directory}: no such directory")
-    home = str(ctx.greentic_home.resolve()) if ctx.home is not None else None
-    text = render_stack_config(state, home=home, secret_names=_secret_names(ctx, state))
+    # The stack file gets committed: only a home inside DIR (as a relative path) or a
+    # remote store URL is written; anything else is left to GREENTIC_HOME / GREENTIC_STORE.
+    home = portable_home(ctx.greentic_home, directory) if ctx.home is not None else None
+    store = portable_store(ctx.store_url)
+    text = render_stack_config(
+        state, home=home, store=store, secret_names=_secret_names(ctx, state)
+    )
     stack_file = directory / stack_config_path(state.environment.environment_id)
     replaced = stack_file.exists()
     written = ensure_project(directory)
@@ -294,4 +304,14 @@ def stack_init(ctx: Context, _: None) -> dict[str, Any]:
         "replaced": replaced,
         "written": written,
         "next": f"pulumi up -s {state.environment.environment_id}",
+        "store": _store_note(home, store),
     }
+
+
+def _store_note(home: str | None, store: str | None) -> str:
+    """Where ``pulumi up`` will find the store, in words, for the result."""
+    if store:
+        return f"greentic:store {store}"
+    if home:
+        return f"greentic:home {home} (relative to --dir)"
+    return "GREENTIC_STORE, else GREENTIC_HOME, else ~/.greentic on the machine running pulumi"

@@ -99,6 +99,14 @@ def main():
                 config[key] = value
         state_path.write_text(json.dumps(state))
         return 0
+    if argv[:1] == ["config"] and "--json" in argv and "set-all" not in argv:
+        config = state["stacks"][stack]["config"]
+        print(json.dumps({k: {"value": v, "secret": False} for k, v in config.items()}))
+        return 0
+    if argv[:2] == ["config", "rm"]:
+        state["stacks"][stack]["config"].pop(argv[2], None)
+        state_path.write_text(json.dumps(state))
+        return 0
     if argv[:2] == ["stack", "output"]:
         outputs = scenario.get("outputs", {})
         if "--show-secrets" not in argv:

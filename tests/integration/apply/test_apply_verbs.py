@@ -44,6 +44,7 @@ def test_up_drives_the_automation_api_and_records_the_baseline(
     assert [a[:2] for a in argvs] == [
         ["stack", "select"],
         ["stack", "init"],
+        ["config", "--show-secrets"],
         ["config", "set-all"],
         ["up", "--yes"],
         ["stack", "output"],
@@ -55,12 +56,14 @@ def test_up_drives_the_automation_api_and_records_the_baseline(
     assert all(a[a.index("--stack") + 1] == k8s_env for a in argvs if "--stack" in a)
     config = fake.stacks()[k8s_env]["config"]
     assert config["greentic:environment"] == k8s_env
-    assert config["greentic:home"] == str(home.resolve())
+    # No path of this machine in the stack config: the store travels as GREENTIC_HOME.
+    assert "greentic:home" not in config
     assert config["kubernetes:context"] == "zain-prod-eks"
-    assert "--event-log" in argvs[3]
+    assert "--event-log" in argvs[4]
 
     # The default backend and passphrase file, handed over as a path, never as a value.
     up_call = next(c for c in fake.calls() if c["argv"][:1] == ["up"])
+    assert up_call["env"]["GREENTIC_HOME"] == str(home.resolve())
     assert up_call["env"]["PULUMI_BACKEND_URL"] == f"file://{(home / 'pulumi-state').resolve()}"
     assert (home / "pulumi-state").is_dir()
     passphrase_file = Path(up_call["env"]["PULUMI_CONFIG_PASSPHRASE_FILE"])
@@ -117,7 +120,31 @@ def test_a_second_up_selects_the_existing_stack_and_reuses_the_passphrase(
     assert cli("up", k8s_env).code == 0
     commands = [a[:2] for a in fake.argvs() if a != ["version"]]
     assert ["stack", "init"] not in commands
+    # The stack config already says what the run needs: the stack file is not rewritten.
+    assert ["config", "set-all"] not in commands
     assert (home / "secrets" / "pulumi-passphrase").read_text() == first
+
+
+def test_up_drops_the_absolute_home_older_versions_wrote_and_refuses_another_store(
+    k8s_env: str, cli, fake: FakePulumi, home: Path, tmp_path: Path
+) -> None:
+    assert cli("up", k8s_env).code == 0
+    state = json.loads(fake.state.read_text())
+    state["stacks"][k8s_env]["config"]["greentic:home"] = str(home.resolve())
+    fake.state.write_text(json.dumps(state))
+    assert cli("up", k8s_env).code == 0
+    assert "greentic:home" not in fake.stacks()[k8s_env]["config"]
+    assert ["config", "rm", "greentic:home"] in [a[:3] for a in fake.argvs()]
+
+    elsewhere = tmp_path / "another-home"
+    state = json.loads(fake.state.read_text())
+    state["stacks"][k8s_env]["config"]["greentic:home"] = str(elsewhere)
+    fake.state.write_text(json.dumps(state))
+    fake.log.unlink()
+    refused = cli("up", k8s_env)
+    assert refused.code == 2
+    assert "greentic:home" in refused.stderr and str(elsewhere) in refused.stderr
+    assert not any(a[:1] == ["up"] for a in fake.argvs())
 
 
 def test_secret_outputs_are_masked(k8s_env: str, cli, fake: FakePulumi) -> None:

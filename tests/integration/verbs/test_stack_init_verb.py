@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,10 @@ import pytest
 import yaml
 
 from greentic_iac.bundles import scan_path
+from greentic_iac.operations.planning import compile_environment
+from greentic_iac.plan import Plan
+from greentic_iac.pulumi.testing import Capture, differences, run_under_mocks, wanted_outputs
+from greentic_iac.store import open_store
 from tests.integration.verbs.conftest import Outcome, Seeded, tree_snapshot
 
 pytestmark = pytest.mark.integration
@@ -27,18 +32,23 @@ def test_empty_directory_becomes_a_pulumi_project(cli: Cli, seeded: Seeded, tmp_
     assert result["replaced"] is False
     assert result["next"] == "pulumi up -s prod-eu"
     config = yaml.safe_load((project / "stacks" / "Pulumi.prod-eu.yaml").read_text("utf-8"))
+    # The home lies outside DIR: the committed file leaves it to GREENTIC_HOME.
     assert config == {
         "config": {
             "greentic:environment": "prod-eu",
-            "greentic:home": str(seeded.home.resolve()),
             "aws:region": "eu-west-1",
         }
     }
+    assert "GREENTIC_HOME" in result["store"]
     pulumi_project = yaml.safe_load((project / "Pulumi.yaml").read_text("utf-8"))
     assert pulumi_project["name"] == "greentic-iac"
     assert pulumi_project["stackConfigDir"] == "stacks"
     assert "main" not in pulumi_project  # the shim in DIR is the program
-    assert pulumi_project["runtime"]["options"]["virtualenv"] == sys.prefix
+    # This virtualenv lies outside DIR: Pulumi takes python from PATH, no path is written.
+    assert "virtualenv" not in pulumi_project["runtime"].get("options", {})
+    for written in result["written"]:
+        text = (project / written).read_text("utf-8")
+        assert sys.prefix not in text and str(tmp_path) not in text
     shim = (project / "__main__.py").read_text("utf-8")
     assert "from greentic_iac.program import run" in shim
     compile(shim, "__main__.py", "exec")
@@ -80,3 +90,50 @@ def test_missing_directory_unknown_environment_and_stray_main_are_exit_2(
     stray = cli("stack", "init", "prod-eu", "--dir", str(project))
     assert stray.code == 2 and "__main__.py" in stray.stderr
     assert tree_snapshot(project) == before
+
+
+def _run_program_under_mocks(project: Path, stack: str, plan: Plan) -> Capture:
+    """The shim's ``run()`` as ``pulumi up`` in ``project`` would run it: the stack file's
+    config, the project root, no GREENTIC_HOME."""
+    import pulumi.runtime
+    from pulumi.runtime import settings
+
+    from greentic_iac.program import run
+
+    stack_config = yaml.safe_load((project / "stacks" / f"Pulumi.{stack}.yaml").read_text())
+
+    def program() -> None:
+        settings.SETTINGS.root_directory = str(project)
+        pulumi.runtime.set_all_config(stack_config["config"])
+        run()
+
+    return run_under_mocks(program, stack=stack, outputs_wanted=wanted_outputs(plan))
+
+
+def test_the_same_stack_file_works_from_another_directory(
+    run_cli: Callable[..., Outcome],
+    seeded: Seeded,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("GREENTIC_HOME", raising=False)
+    monkeypatch.delenv("GREENTIC_STORE", raising=False)
+    first = tmp_path / "machine-a" / "repo"
+    first.mkdir(parents=True)
+    shutil.copytree(seeded.home, first / ".greentic")
+    outcome = run_cli(first / ".greentic", "stack", "init", "prod-eu", "--dir", str(first))
+    assert outcome.code == 0, outcome.stderr
+    stack_file = first / "stacks" / "Pulumi.prod-eu.yaml"
+    assert yaml.safe_load(stack_file.read_text())["config"]["greentic:home"] == ".greentic"
+
+    # "Clone" the repository onto another machine; the first one is gone.
+    second = tmp_path / "machine-b" / "checkout"
+    shutil.copytree(first, second)
+    shutil.rmtree(tmp_path / "machine-a")
+    for name in ("Pulumi.yaml", "__main__.py", "stacks/Pulumi.prod-eu.yaml"):
+        assert "machine-a" not in (second / name).read_text("utf-8")
+
+    monkeypatch.chdir(tmp_path)  # the program must not depend on the working directory
+    plan = compile_environment(open_store(home=second / ".greentic").load("prod-eu"))
+    capture = _run_program_under_mocks(second, "prod-eu", plan)
+    assert plan.resources and not differences(plan, capture)

@@ -59,6 +59,10 @@ def _plants() -> list[Plant]:
     db_password = seeded("db", B62, 14)
     answer = "hunter" + "2"  # low entropy: only the answers-file rule catches it
     dev_secret = seeded("dev", B62, 20)
+    azure_key = seeded("azure", B62 + "+/", 86) + "=="
+    azure = f"DefaultEndpointsProtocol=https;AccountName=demo;AccountKey={azure_key};"
+    docker_auth = base64.b64encode(f"ci:{seeded('docker', B62, 18)}".encode()).decode()
+    docker = json.dumps({"auths": {"registry.example.org": {"auth": docker_auth}}})
     return [
         Plant("aws-access-key-id", f"aws_access_key_id = {key_id}", key_id),
         Plant("aws-secret-access-key", f"aws_secret_access_key = {aws_secret}", aws_secret),
@@ -83,6 +87,8 @@ def _plants() -> list[Plant]:
             answer,
             "setup-answers.json",
         ),
+        Plant("azure-storage-account-key", azure, azure_key),
+        Plant("docker-config-auth", docker, docker_auth),
     ]
 
 

@@ -54,10 +54,16 @@ def test_emitted_resources_match_the_plan(state: EnvironmentState) -> None:
     assert config.protect is False  # not inherited from the protected parent
     route = capture.registrations[f"route-{DEPLOYMENT.lower()}"]
     assert route.type == "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
+    deployments = capture.stack_outputs.pop("deployments")
     assert capture.stack_outputs == {
         "bucketArn": "mock://bucket-demo/arn",
         "namespace": "greentic-demo",
     }
+    assert deployments[DEPLOYMENT]["traffic"]["revisions"] == {
+        "01JAAAAAAAAAAAAAAAAAAAAAR1": {"bps": 10000, "weight": 10000, "effectiveBps": 10000}
+    }
+    # The route moved under the deployment's component; the namespace's child stayed put.
+    assert route.parent == f"deployment-{DEPLOYMENT.lower()}"
 
 
 def test_exported_program_registers_the_same_resources(state: EnvironmentState) -> None:
