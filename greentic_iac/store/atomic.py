@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import secrets
+import threading
 from pathlib import Path
 
 from greentic_iac.store.errors import StoreIOError
@@ -34,12 +37,64 @@ class FileOps:
 
 OS_FILE_OPS = FileOps()
 
+# ``.<name>.<pid>-<thread id>-<random>.tmp``; the older ``.<name>.<pid>.tmp`` still parses.
+_TEMP_NAME = re.compile(r"\..+\.(\d+)(?:-(\d+)-[0-9a-f]+)?\.tmp")
+
+
+def temp_path(path: Path) -> Path:
+    """A temp name beside ``path`` that no other writer (process or thread) can pick.
+
+    The pid and thread id say who wrote it, so a sweep can tell litter from a live write.
+    """
+    writer = f"{os.getpid()}-{threading.get_ident()}-{secrets.token_hex(4)}"
+    return path.with_name(f".{path.name}.{writer}.tmp")
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists but is not ours (or the platform can't tell): keep its file
+    return True
+
+
+def _writer_gone(name: str) -> bool:
+    match = _TEMP_NAME.fullmatch(name)
+    if match is None:
+        return False
+    pid = int(match.group(1))
+    if pid != os.getpid():
+        return not _process_alive(pid)
+    thread = match.group(2)
+    # Our own pid: litter only from a thread of ours that no longer runs (an old-style
+    # name has no thread id, and this process did not write those).
+    return thread is None or int(thread) not in {t.ident for t in threading.enumerate()}
+
+
+def sweep_stale_temps(directories: list[Path]) -> list[Path]:
+    """Remove temp files whose writer (process or thread) is gone; the removed paths."""
+    removed = []
+    for directory in directories:
+        try:
+            with os.scandir(directory) as entries:
+                names = [e.name for e in entries if e.name.endswith(".tmp")]
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for name in names:
+            if _writer_gone(name):
+                with contextlib.suppress(FileNotFoundError):
+                    (directory / name).unlink()
+                    removed.append(directory / name)
+    return removed
+
 
 def write_atomic(path: Path, data: bytes, ops: FileOps = OS_FILE_OPS) -> None:
     """Replace ``path`` with ``data`` so a crash leaves either the old or the new bytes."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp = temp_path(path)
     try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
             view = memoryview(data)
             while view:

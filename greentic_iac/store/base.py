@@ -114,8 +114,12 @@ class TransactionalStore(ABC):
             outcome=outcome,
             result=result,
         )
-        self._audit(environment_id, event)
+        self._append_record(environment_id, event)
         return event
+
+    def _append_record(self, environment_id: str, event: AuditEvent) -> None:
+        """Append an out-of-transaction event (a store with crash recovery runs it first)."""
+        self._audit(environment_id, event)
 
     def create(
         self,

@@ -27,6 +27,8 @@ from greentic_iac.store.atomic import (
     FileOps,
     append_line,
     read_last_line,
+    sweep_stale_temps,
+    temp_path,
     write_atomic,
 )
 from greentic_iac.store.authz import authorize
@@ -366,6 +368,7 @@ class LocalFileStore(TransactionalStore):
                 ),
             )
             raise decision.error(environment_id)
+        self._sweep_litter(environment_id)
         if idempotency_key is not None:
             record = self._idempotency_get(environment_id, idempotency_key)
             if record is not None:
@@ -432,8 +435,13 @@ class LocalFileStore(TransactionalStore):
             if recorded is not None:
                 self._idempotency_put(environment_id, recorded)
         except BaseException as exc:
-            if isinstance(exc, (OSError, StoreIOError)):
-                self._audit(environment_id, done_event(intent, error=f"write failed: {exc}"))
+            if isinstance(exc, (OSError, StoreIOError)) and self._after_failed_write(
+                environment_id, intent, new_digest, exc
+            ):
+                raise StoreIOError(
+                    f"environment {environment_id}: operation {intent.op_id} was applied but "
+                    f"not confirmed ({exc}); a retry with the same idempotency key replays it"
+                ) from exc
             if isinstance(exc, OSError):
                 raise StoreIOError(f"{self.state_path(environment_id)}: {exc}") from exc
             raise
@@ -441,8 +449,8 @@ class LocalFileStore(TransactionalStore):
         # plus the state's hash let the next mutation rebuild it (see _recover).
         self._audit(environment_id, done_event(intent), durable=False)
         self._hook("after-done")
-        if current is not None:
-            self._prune_backups(environment_id, generation_before)
+        with contextlib.suppress(OSError):  # housekeeping; the next transaction retries it
+            self._prune_backups(environment_id)
         return MutationResult(
             result=result,
             generation_before=generation_before,
@@ -455,10 +463,75 @@ class LocalFileStore(TransactionalStore):
 
     # ---- pieces of a transaction ----------------------------------------------------------
 
+    def _state_applied(self, environment_id: str, new_digest: str | None) -> bool:
+        """Whether the document on disk is the one the intent promised (None: removed)."""
+        path = self.state_path(environment_id)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return new_digest is None
+        if new_digest is None:
+            return False
+        try:
+            return decode_at(data, environment_id)[1] == new_digest
+        except CorruptDocument:
+            return False
+
+    def _after_failed_write(
+        self,
+        environment_id: str,
+        intent: AuditEvent,
+        new_digest: str | None,
+        exc: BaseException,
+    ) -> bool:
+        """Tell the audit log the truth about a write that raised (a full disk, EIO).
+
+        When the state never moved, a ``done`` error closes the operation. When it did
+        move (the rename went through and a later step failed: a directory fsync, the
+        idempotency record) the operation happened, so it must not be recorded as failed:
+        its intent stays the last audit line and the next transaction completes it as it
+        would after a crash, writing the idempotency record from the intent (_recover).
+        A retry with the same key then replays instead of applying a second time.
+        Returns whether the change was applied.
+        """
+        try:
+            applied = self._state_applied(environment_id, new_digest)
+        except OSError:
+            applied = True  # can't tell: leave it to recovery, which reads again
+        if applied:
+            log.warning(
+                "environment %s: operation %s was applied but not confirmed (%s); "
+                "the next transaction completes it",
+                environment_id,
+                intent.op_id,
+                exc,
+            )
+            return True
+        with contextlib.suppress(OSError, StoreIOError):
+            # If even this append fails, recovery finds the intent and the old state.
+            self._audit(environment_id, done_event(intent, error=f"write failed: {exc}"))
+        return False
+
     def _audit(self, environment_id: str, event: AuditEvent, *, durable: bool = True) -> None:
         path = self.audit_path(environment_id)
         path.parent.mkdir(exist_ok=True)
         append_line(path, event.model_dump_json().encode() + b"\n", self._ops, durable=durable)
+
+    def _append_record(self, environment_id: str, event: AuditEvent) -> None:
+        # Recovery finds an unfinished operation as the LAST audit line, so nothing may be
+        # appended after it before recovery ran: take the lock and recover first.
+        directory = self.environment_dir(environment_id)
+        if not directory.is_dir():
+            self._audit(environment_id, event)
+            return
+        with EnvironmentLock(directory, environment_id, event.verb, self.lock_timeout):
+            try:
+                loaded = self._read(environment_id)
+            except StateCorruptError:
+                loaded = None  # nothing to compare an intent with; restore handles it
+            else:
+                self._recover(environment_id, loaded[1] if loaded else None)
+            self._audit(environment_id, event)
 
     def _recover(self, environment_id: str, current_digest: str | None) -> list[AuditEvent]:
         """Complete an operation a crash left between intent and done (under the lock)."""
@@ -494,32 +567,41 @@ class LocalFileStore(TransactionalStore):
         target.parent.mkdir(exist_ok=True)
         # The rename that follows gives state.json a new inode, so a hard link IS the old
         # document: O(1), no copy. A filesystem without links gets a durable copy.
-        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        temporary = temp_path(target)
         try:
-            with contextlib.suppress(FileNotFoundError):
-                temporary.unlink()
             os.link(source, temporary)
             self._ops.replace(temporary, target)
         except OSError:
             write_atomic(target, source.read_bytes(), self._ops)
         self._ops.fsync_directory(target.parent)
 
-    def _prune_backups(self, environment_id: str, newest: int) -> None:
-        """Keep the newest N backups: one unlink per mutation, a full sweep now and then."""
+    def _prune_backups(self, environment_id: str) -> None:
+        """Keep the newest N backups, at every transaction.
+
+        The directory holds about N entries, so the full sweep costs one small scandir; a
+        crash between a write and its prune leaves a surplus the next transaction removes.
+        """
         directory = self.environment_dir(environment_id) / "backups"
-        if newest % 100 != 0:
-            with contextlib.suppress(FileNotFoundError):
-                (directory / backup_name(newest - self.keep_backups)).unlink()
-            return
         try:
-            names = sorted(
-                p.name for p in directory.iterdir() if backup_generation(p.name) is not None
+            generations = sorted(
+                g for g in (backup_generation(name) for name in _names(directory)) if g is not None
             )
         except FileNotFoundError:
             return
-        for name in names[: max(0, len(names) - self.keep_backups)]:
+        for generation in generations[: max(0, len(generations) - self.keep_backups)]:
             with contextlib.suppress(FileNotFoundError):
-                (directory / name).unlink()
+                (directory / backup_name(generation)).unlink()
+
+    def _sweep_litter(self, environment_id: str) -> None:
+        """Temp files of writers that died mid-write (under the lock, so none is ours)."""
+        directory = self.environment_dir(environment_id)
+        removed = sweep_stale_temps([directory, directory / "backups", directory / "idempotency"])
+        if removed:
+            log.warning(
+                "environment %s: removed %d temp file(s) left by killed writers",
+                environment_id,
+                len(removed),
+            )
 
     def _idempotency_get(self, environment_id: str, key: str) -> IdempotencyRecord | None:
         path = self._idempotency_path(environment_id, key)
@@ -552,3 +634,8 @@ class LocalFileStore(TransactionalStore):
 def _scan(directory: Path) -> Iterator[os.DirEntry[str]]:
     with os.scandir(directory) as entries:
         yield from (e for e in entries if e.name.endswith(".json"))
+
+
+def _names(directory: Path) -> list[str]:
+    with os.scandir(directory) as entries:
+        return [e.name for e in entries]

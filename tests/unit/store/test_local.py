@@ -38,7 +38,9 @@ def test_write_atomic_fsyncs_the_file_before_the_rename_and_the_directory_after(
 ) -> None:
     ops = RecordingOps()
     write_atomic(tmp_path / "doc.json", b"new", ops)
-    temp = f".doc.json.{__import__('os').getpid()}.tmp"
+    # The temp name carries the writer (pid, thread id) and a random part.
+    temp = ops.calls[0].removeprefix("fsync ")
+    assert temp.startswith(f".doc.json.{__import__('os').getpid()}-") and temp.endswith(".tmp")
     assert ops.calls == [f"fsync {temp}", f"replace {temp} -> doc.json", f"fsync {tmp_path.name}"]
 
 
