@@ -36,6 +36,11 @@ _INSTANCE_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 class _Payload(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # Every mutating payload may carry these (docs/cli.md): a retry with the same key gets
+    # the first answer; a stale expected generation is a conflict (exit 4).
+    idempotency_key: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+    expected_generation: int | None = Field(default=None, ge=0)
+
 
 class EnvPackBindingPayload(_Payload):
     """``env-packs add`` / ``update``."""

@@ -183,27 +183,45 @@ def transition_revision(
 
 
 def _check_policy(
-    state: EnvironmentState, deployment_id: str, entries: list[TrafficEntry], override: bool
-) -> None:
+    state: EnvironmentState,
+    deployment_id: str,
+    entries: list[TrafficEntry],
+    override: bool,
+    field_name: str = "entries",
+) -> list[dict[str, Any]]:
+    """The rises above ``max_step_bps`` that ``override`` lets through (refused without it)."""
     limit = state.policy.max_step_bps
-    if limit is None or override:
-        return
     before = state.traffic.get(deployment_id)
-    if before is None:
-        return
+    if limit is None or before is None:
+        return []
+    rises = []
     for entry in entries:
         rise = entry.weight_bps - before.weight_of(entry.revision_id)
-        if rise > limit:
+        if rise <= limit:
+            continue
+        if not override:
             raise InvalidInputError(
-                f"entries: revision {entry.revision_id} would rise by {rise} bps, above the "
+                f"{field_name}: revision {entry.revision_id} would rise by {rise} bps, above the "
                 f"environment's max_step_bps of {limit} (set override_policy to bypass; audited)"
             )
+        rises.append(
+            {"deployment_id": deployment_id, "revision_id": entry.revision_id, "rise_bps": rise}
+        )
+    return rises
+
+
+def _override_record(
+    state: EnvironmentState, rises: list[dict[str, Any]], reason: str | None
+) -> dict[str, Any]:
+    # Part of the verb's result, so the audit event that names the principal carries it.
+    return {"max_step_bps": state.policy.max_step_bps, "violations": rises, "reason": reason}
 
 
 def set_traffic(state: EnvironmentState, payload: TrafficSetPayload) -> Result:
     """All deployments in the payload change together or not at all."""
     new = _copy(state)
     results: list[dict[str, Any]] = []
+    overridden: list[dict[str, Any]] = []
     seen: set[str] = set()
     for index, change in enumerate(payload.changes()):
         prefix = f"deployments[{index}]." if payload.deployments is not None else ""
@@ -228,7 +246,9 @@ def set_traffic(state: EnvironmentState, payload: TrafficSetPayload) -> Result:
                     f"{where}: revision {entry.revision_id} is {revision.lifecycle.value}; "
                     "only ready revisions may take weight (run `revisions warm` first)"
                 )
-        _check_policy(new, deployment.deployment_id, entries, payload.override_policy)
+        overridden += _check_policy(
+            new, deployment.deployment_id, entries, payload.override_policy, f"{prefix}entries"
+        )
         before = new.traffic.get(deployment.deployment_id)
         split = (
             TrafficSplit(deployment_id=deployment.deployment_id, entries=entries)
@@ -237,9 +257,13 @@ def set_traffic(state: EnvironmentState, payload: TrafficSetPayload) -> Result:
         )
         new.traffic[deployment.deployment_id] = split
         results.append(split_view(split))
-    if payload.deployments is None:
-        return new, results[0]
-    return new, {"deployments": results}
+    result = results[0] if payload.deployments is None else {"deployments": results}
+    if overridden:
+        result = {
+            **result,
+            "policy_override": _override_record(state, overridden, payload.override_reason),
+        }
+    return new, result
 
 
 def rollback_traffic(state: EnvironmentState, payload: TrafficRollbackPayload) -> Result:
@@ -256,11 +280,13 @@ def rollback_traffic(state: EnvironmentState, payload: TrafficRollbackPayload) -
         if entry.weight_bps > 0 and (
             revision is None or revision.lifecycle != RevisionLifecycle.READY
         ):
-            state_name = revision.lifecycle.value if revision else "gone"
             raise ConflictError(
                 f"deployment_id: the previous split gives weight to revision {entry.revision_id}, "
-                f"which is {state_name}; warm it again before rolling back"
+                f"which is {_rollback_hint(revision)}"
             )
+    overridden = _check_policy(
+        new, deployment.deployment_id, list(split.previous), payload.override_policy
+    )
     rolled = TrafficSplit(
         deployment_id=split.deployment_id,
         entries=split.previous,
@@ -268,4 +294,23 @@ def rollback_traffic(state: EnvironmentState, payload: TrafficRollbackPayload) -
         previous=None,
     )
     new.traffic[deployment.deployment_id] = rolled
-    return new, split_view(rolled)
+    result = split_view(rolled)
+    if overridden:
+        result["policy_override"] = _override_record(state, overridden, payload.override_reason)
+    return new, result
+
+
+def _rollback_hint(revision: Revision | None) -> str:
+    """What the revision is and the verb that makes it ready again (if any does)."""
+    if revision is None:
+        return "gone; roll forward with `traffic set` instead"
+    hints = {
+        RevisionLifecycle.DRAINING: "run `revisions warm` to cancel its drain (draining -> "
+        "ready), then roll back",
+        RevisionLifecycle.INACTIVE: "run `revisions warm` to bring it back (inactive -> "
+        "warming -> ready), then roll back",
+        RevisionLifecycle.WARMING: "let `revisions warm` finish (or run it again), then roll back",
+        RevisionLifecycle.STAGED: "run `revisions warm` first, then roll back",
+        RevisionLifecycle.ARCHIVED: "final; roll forward with `traffic set` instead",
+    }
+    return f"{revision.lifecycle.value}; {hints.get(revision.lifecycle, 'not ready')}"

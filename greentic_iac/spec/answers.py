@@ -93,6 +93,8 @@ class TrafficSetPayload(Mutation):
     deployments: list[DeploymentEntries] | None = None
     # Skip the environment's max-step policy; recorded in the audit log.
     override_policy: bool = False
+    # Why the policy was overridden: recorded with the override (and the principal).
+    override_reason: str | None = Field(default=None, min_length=1, max_length=500)
 
     @model_validator(mode="after")
     def _one_shape(self) -> Self:
@@ -112,6 +114,9 @@ class TrafficSetPayload(Mutation):
 
 class TrafficRollbackPayload(Mutation):
     deployment_id: DeploymentId
+    # The rollback passes the same max-step gate as `traffic set`.
+    override_policy: bool = False
+    override_reason: str | None = Field(default=None, min_length=1, max_length=500)
 
 
 class ConfigSetPayload(Mutation):

@@ -11,9 +11,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from greentic_iac.errors import StateCorruptError
-from greentic_iac.spec import EnvironmentState, new_ulid, validate_environment_id
-from greentic_iac.store.model import AuditEvent, Change, MutationResult
+from greentic_iac.errors import InvalidInputError, NotFoundError, StateCorruptError
+from greentic_iac.spec import (
+    EnvironmentState,
+    RevisionLifecycle,
+    new_ulid,
+    validate_environment_id,
+)
+from greentic_iac.store.model import AuditEvent, BackupInfo, Change, MutationResult
 from greentic_iac.store.principal import current_principal
 from greentic_iac.store.transaction import now, validated
 
@@ -48,6 +53,9 @@ class TransactionalStore(ABC):
         """The verified state and what the store needs with it; None if absent."""
 
     @abstractmethod
+    def backups(self, environment_id: str) -> list[BackupInfo]: ...
+
+    @abstractmethod
     def load_backup(self, environment_id: str, generation: int) -> EnvironmentState: ...
 
     @abstractmethod
@@ -72,10 +80,13 @@ class TransactionalStore(ABC):
             note["damaged_state_kept_as"] = self._set_aside_damaged(environment_id, verb)
         if present:
 
-            def change(_: EnvironmentState) -> tuple[EnvironmentState, dict[str, object]]:
-                return restored, note
+            def change(current: EnvironmentState) -> tuple[EnvironmentState, dict[str, object]]:
+                merged, kept = keep_archived(restored, current, generation)
+                return merged, {**note, "kept_archived": kept}
 
             return self.mutate(environment_id, change, verb=verb)
+        later = self._newest_backup_after(environment_id, generation)
+        merged, kept = keep_archived(restored, later, generation) if later else (restored, [])
         return self._transaction(
             environment_id,
             "create",
@@ -84,9 +95,30 @@ class TransactionalStore(ABC):
             payload=None,
             expected_generation=None,
             change=None,
-            initial=validated(restored, environment_id),
-            create_result=note,
+            initial=validated(merged, environment_id),
+            create_result={**note, "kept_archived": kept},
         )
+
+    def _newest_backup_after(self, environment_id: str, generation: int) -> EnvironmentState | None:
+        """The newest readable backup after ``generation`` (what a removed env last was)."""
+        for info in sorted(self.backups(environment_id), key=lambda b: -b.generation):
+            if info.generation <= generation:
+                return None
+            if info.verified:
+                try:
+                    return self.load_backup(environment_id, info.generation)
+                except (NotFoundError, StateCorruptError):
+                    continue
+        return None
+
+    def remove_damaged(self, environment_id: str, *, verb: str = "env remove") -> str | None:
+        """Remove an environment whose state is damaged: the file is kept aside, audited.
+
+        The one removal that needs no readable state (a corrupt generation 0 has no
+        backup to restore). Returns where the file went; None if it reads fine again.
+        """
+        self._prepare()
+        return self._set_aside_damaged(environment_id, verb)
 
     def record(
         self,
@@ -163,14 +195,56 @@ class TransactionalStore(ABC):
         )
 
     def remove(
-        self, environment_id: str, *, verb: str, idempotency_key: str | None = None
+        self,
+        environment_id: str,
+        *,
+        verb: str,
+        idempotency_key: str | None = None,
+        expected_generation: int | None = None,
+        payload: object = None,
     ) -> MutationResult:
         return self._transaction(
             environment_id,
             "remove",
             verb=verb,
             idempotency_key=idempotency_key,
-            payload={"remove": environment_id},
-            expected_generation=None,
+            payload={"remove": environment_id} if payload is None else payload,
+            expected_generation=expected_generation,
             change=None,
         )
+
+
+def keep_archived(
+    restored: EnvironmentState, later: EnvironmentState, generation: int
+) -> tuple[EnvironmentState, list[str]]:
+    """``restored`` with every revision ``later`` archived still archived: archived is final.
+
+    A restore brings back splits, bindings and config, never a revision's life. An archived
+    revision the backup gives traffic to can't be restored around (refused); one it lists
+    with zero weight is dropped from that split, as archiving it did.
+    """
+    merged = restored.model_copy(deep=True)
+    kept = []
+    for revision_id, revision in sorted(later.revisions.items()):
+        if revision.lifecycle != RevisionLifecycle.ARCHIVED:
+            continue
+        if revision.deployment_id not in merged.deployments:
+            continue  # the backup predates its deployment: nothing there to un-archive
+        earlier = merged.revisions.get(revision_id)
+        if earlier is not None and earlier.lifecycle == RevisionLifecycle.ARCHIVED:
+            continue
+        merged.revisions[revision_id] = revision.model_copy(deep=True)
+        kept.append(revision_id)
+    archived = {r for r, v in merged.revisions.items() if v.lifecycle == RevisionLifecycle.ARCHIVED}
+    for deployment_id, split in list(merged.traffic.items()):
+        for entry in split.entries:
+            if entry.revision_id in archived and entry.weight_bps > 0:
+                raise InvalidInputError(
+                    f"--generation: backup {generation} gives {entry.weight_bps} bps to revision "
+                    f"{entry.revision_id}, which has been archived since (an archived revision "
+                    "is final); restore a later generation or roll forward with `traffic set`"
+                )
+        remaining = [e for e in split.entries if e.revision_id not in archived]
+        if len(remaining) != len(split.entries):
+            merged.traffic[deployment_id] = split.model_copy(update={"entries": remaining})
+    return merged, kept

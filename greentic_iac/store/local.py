@@ -306,7 +306,9 @@ class LocalFileStore(TransactionalStore):
     ) -> MutationResult:
         directory = self.environment_dir(environment_id)
         self.ensure_layout()
-        if mode != "create" and not (directory / STATE_FILE).is_file():
+        # A keyed removal that is retried finds no state but its record (checked under the lock).
+        replayable_removal = mode == "remove" and idempotency_key is not None and directory.is_dir()
+        if mode != "create" and not replayable_removal and not (directory / STATE_FILE).is_file():
             raise NotFoundError(
                 f"environment {environment_id}: not found ({directory / STATE_FILE})"
             )
@@ -400,12 +402,14 @@ class LocalFileStore(TransactionalStore):
             if current is None:
                 raise NotFoundError(f"environment {environment_id}: not found")
             generation_before = current.generation
+            # Before the change runs: a change may act outside the state (``secrets put``
+            # writes its backend), and a stale caller must not get that far.
+            check_expected_generation(environment_id, expected_generation, current.generation)
             if mode == "mutate":
                 assert change is not None
                 new_state, result = apply_change(current, change)
             else:
                 new_state, result = None, {"environment_id": environment_id, "removed": True}
-            check_expected_generation(environment_id, expected_generation, current.generation)
         generation_after = new_state.generation if new_state else generation_before
         new_bytes, new_digest = encode_state_with_digest(new_state) if new_state else (None, None)
         intent = base.model_copy(

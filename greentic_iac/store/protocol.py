@@ -38,8 +38,16 @@ class EnvironmentStore(Protocol):
     ) -> MutationResult: ...
 
     def remove(
-        self, environment_id: str, *, verb: str, idempotency_key: str | None = None
+        self,
+        environment_id: str,
+        *,
+        verb: str,
+        idempotency_key: str | None = None,
+        expected_generation: int | None = None,
+        payload: object = None,
     ) -> MutationResult: ...
+
+    def remove_damaged(self, environment_id: str, *, verb: str = "env remove") -> str | None: ...
 
     def audit_events(self, environment_id: str, limit: int | None = None) -> list[AuditEvent]: ...
 

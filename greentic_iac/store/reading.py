@@ -8,8 +8,8 @@ operator. That lives here once.
 ``environment_summaries`` serves the most frequent read verb. It verifies each local state
 file's hash with the standard library only and summarises the JSON document without
 building the pydantic models (importing them costs several times Python's own start-up);
-any document it cannot vouch for goes through the full store, so a damaged one fails with
-exactly the error ``load`` gives.
+any document it cannot vouch for goes through the full store, so a damaged one is listed
+as damaged with exactly the error ``load`` gives (and the other environments still list).
 """
 
 from __future__ import annotations
@@ -154,7 +154,28 @@ def environment_summaries(store_url: str | None, home: Path | None) -> list[dict
     from greentic_iac.store.open import open_store
 
     store = open_store(store_url, home=home)
-    return [environment_summary(store.load(e).to_json_dict()) for e in store.list_environments()]
+    return [_summary_or_damaged(store, e) for e in store.list_environments()]
+
+
+def damaged_summary(environment_id: str, error: StateCorruptError) -> dict[str, Any]:
+    """The row of an environment whose state can't be read: the others still list.
+
+    ``error`` names the file and the newest good backup (or says there is none: then
+    ``env remove`` with ``force: true`` sets the damaged file aside).
+    """
+    return {
+        "environment_id": environment_id,
+        "generation": None,
+        "damaged": True,
+        "error": str(error),
+    }
+
+
+def _summary_or_damaged(store: Any, environment_id: str) -> dict[str, Any]:
+    try:
+        return environment_summary(store.load(environment_id).to_json_dict())
+    except StateCorruptError as exc:
+        return damaged_summary(environment_id, exc)
 
 
 def _local_summaries(home: Path | None) -> list[dict[str, Any]] | None:
@@ -199,4 +220,4 @@ def _summary_or_full_load(data: bytes, environment_id: str, home: Path) -> dict[
     # or raises exactly the error every other verb gives for it.
     from greentic_iac.store.local import LocalFileStore
 
-    return environment_summary(LocalFileStore(home).load(environment_id).to_json_dict())
+    return _summary_or_damaged(LocalFileStore(home), environment_id)

@@ -502,7 +502,9 @@ class S3Store(TransactionalStore):
         """One optimistic try; None when a conditional write lost the race."""
         loaded = self._read(environment_id)
         current, etag = (loaded[0], loaded[3]) if loaded else (None, None)
-        if current is None and mode != "create":
+        # A keyed removal that is retried finds no state but its record (checked below).
+        replayable_removal = mode == "remove" and base.idempotency_key is not None
+        if current is None and mode != "create" and not replayable_removal:
             raise NotFoundError(f"environment {environment_id}: not found")
         # As in the local store: load and verify first, then the gate (denials are audited).
         if not decision.allowed:
@@ -549,12 +551,14 @@ class S3Store(TransactionalStore):
             if current is None:
                 raise NotFoundError(f"environment {environment_id}: not found")
             generation_before = current.generation
+            # Before the change runs: a change may act outside the state (``secrets put``
+            # writes its backend), and a stale caller must not get that far.
+            check_expected_generation(environment_id, expected_generation, current.generation)
             if mode == "mutate":
                 assert change is not None
                 new_state, result = apply_change(current, change)
             else:
                 new_state, result = None, {"environment_id": environment_id, "removed": True}
-            check_expected_generation(environment_id, expected_generation, current.generation)
         generation_after = new_state.generation if new_state else generation_before
         body, new_digest = encode_state_with_digest(new_state) if new_state else (b"", None)
         intent = base.model_copy(
@@ -588,6 +592,13 @@ class S3Store(TransactionalStore):
                 self.client.delete_object(Bucket=self.bucket, Key=state_key, IfMatch=etag)
         except Exception as exc:
             lost = _precondition_failed(exc)
+            if not lost and self._state_applied(environment_id, new_digest):
+                # The write went through although the call failed (a timeout after the
+                # PUT): the pending intent stays, so recovery writes its idempotency record.
+                raise StoreIOError(
+                    f"environment {environment_id}: operation {intent.op_id} was applied but "
+                    f"not confirmed ({exc}); a retry with the same idempotency key replays it"
+                ) from None
             reason = "lost the race: another writer changed the state first" if lost else str(exc)
             self._audit(environment_id, done_event(intent, error=reason))
             self._delete(pending_key)
@@ -611,6 +622,15 @@ class S3Store(TransactionalStore):
             op_id=intent.op_id,
             recovered=tuple(recovered),
         )
+
+    def _state_applied(self, environment_id: str, new_digest: str | None) -> bool:
+        try:
+            loaded = self._read(environment_id)
+        except Exception:  # can't tell: treat it as not applied, as before
+            return False
+        if loaded is None:
+            return new_digest is None
+        return new_digest is not None and loaded[1] == new_digest
 
     def _document_at(
         self, environment_id: str, generation: int, current: EnvironmentState | None

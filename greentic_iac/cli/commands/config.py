@@ -62,9 +62,22 @@ def secrets_put(ctx: Context, payload: SecretPutPayload) -> dict[str, Any]:
         payload.environment_id,
         write,
         verb="secrets put",
-        idempotency_key=None,
-        payload={"name": payload.name},
+        idempotency_key=payload.idempotency_key,
+        expected_generation=payload.expected_generation,
+        payload={"name": payload.name, "value": _value_fingerprint(payload)},
     ).result
+
+
+def _value_fingerprint(payload: SecretPutPayload) -> str:
+    """What the idempotency check compares instead of the value (which is never stored).
+
+    The payload's hash lands in the audit log, so a plain sha256 of a weak secret could be
+    guessed offline; a slow salted hash makes each guess cost what it should.
+    """
+    import hashlib
+
+    salt = f"greentic-iac secrets put {payload.environment_id}/{payload.name}".encode()
+    return hashlib.pbkdf2_hmac("sha256", payload.value.encode(), salt, 200_000).hex()
 
 
 def secrets_get(ctx: Context, _: None) -> dict[str, Any]:

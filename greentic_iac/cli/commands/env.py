@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from greentic_iac.cli.context import Context
-from greentic_iac.errors import InvalidInputError, NotFoundError
+from greentic_iac.errors import InvalidInputError, NotFoundError, StateCorruptError
 from greentic_iac.spec.environment_id import validate_environment_id
 
 if TYPE_CHECKING:
@@ -70,17 +70,53 @@ def show(ctx: Context, _: None) -> dict[str, Any]:
 
 
 def remove(ctx: Context, payload: EnvRemovePayload) -> dict[str, Any]:
-    state = ctx.store.load(payload.environment_id)
-    live = state.active_deployments()
+    environment_id = payload.environment_id
+    store = ctx.store
+    try:
+        state: EnvironmentState | None = store.load(environment_id)
+    except StateCorruptError as exc:
+        return _remove_damaged(ctx, payload, exc)
+    except NotFoundError:
+        if payload.idempotency_key is None:
+            raise
+        state = None  # a retried removal: its record replays the first answer (or not found)
+    live = state.active_deployments() if state is not None else []
     if live and not payload.force:
         raise InvalidInputError(
-            f"environment_id: environment {payload.environment_id} still has {len(live)} "
+            f"environment_id: environment {environment_id} still has {len(live)} "
             "deployment(s); remove them first or set force: true"
         )
-    ctx.store.remove(
-        payload.environment_id, verb="env remove", idempotency_key=payload.idempotency_key
+    store.remove(
+        environment_id,
+        verb="env remove",
+        idempotency_key=payload.idempotency_key,
+        expected_generation=payload.expected_generation,
+        payload=payload.to_json_dict(),
     )
-    return {"environment_id": payload.environment_id, "outcome": "removed"}
+    return {"environment_id": environment_id, "outcome": "removed"}
+
+
+def _remove_damaged(
+    ctx: Context, payload: EnvRemovePayload, damaged: StateCorruptError
+) -> dict[str, Any]:
+    if not payload.force:
+        raise StateCorruptError(
+            f"{damaged}; to remove the environment instead, set force: true "
+            "(the damaged file is kept aside)"
+        )
+    if payload.expected_generation is not None:
+        raise InvalidInputError(
+            "expected_generation: the state is damaged, so its generation is unknown; "
+            "omit expected_generation to remove it with force: true"
+        )
+    kept = ctx.store.remove_damaged(payload.environment_id, verb="env remove")
+    if kept is None:  # it was repaired meanwhile: remove it the ordinary way
+        return remove(ctx, payload)
+    return {
+        "environment_id": payload.environment_id,
+        "outcome": "removed",
+        "damaged_state_kept_as": kept,
+    }
 
 
 def policy(ctx: Context, payload: PolicySetPayload) -> dict[str, Any]:

@@ -33,6 +33,7 @@ def _mutate(ctx: Context, payload: BaseModel, verb: str, change: EnvChange) -> d
         apply,
         verb=verb,
         idempotency_key=getattr(payload, "idempotency_key", None),
+        expected_generation=getattr(payload, "expected_generation", None),
         payload=payload.model_dump(mode="json"),
     ).result
 

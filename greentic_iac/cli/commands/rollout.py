@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from greentic_iac.cli.commands import deployers
 from greentic_iac.cli.context import Context
+from greentic_iac.errors import InvalidInputError
 from greentic_iac.operations import rollout as ops
 from greentic_iac.spec import EnvironmentState, RevisionLifecycle, validate_environment_id
 from greentic_iac.spec.answers import (
@@ -74,16 +75,35 @@ def revisions_stage(ctx: Context, payload: RevisionStagePayload) -> dict[str, An
 
 
 def _transition(
-    ctx: Context, payload: RevisionPayload, verb: str, target: RevisionLifecycle
+    ctx: Context,
+    payload: RevisionPayload,
+    verb: str,
+    target: RevisionLifecycle,
+    *,
+    idempotency_key: str | None,
+    expected_generation: int | None,
 ) -> MutationResult:
-    # Multi-step verbs (warm) are two transactions; the idempotency key covers the last one.
     return ctx.store.mutate(
         payload.environment_id,
         lambda s: ops.transition_revision(s, payload.revision_id, target),
         verb=verb,
-        expected_generation=payload.expected_generation,
-        idempotency_key=None,
+        expected_generation=expected_generation,
+        idempotency_key=idempotency_key,
         payload=payload.to_json_dict(),
+    )
+
+
+def _single_step(
+    ctx: Context, payload: RevisionPayload, verb: str, target: RevisionLifecycle
+) -> MutationResult:
+    """One transaction: the payload's CAS generation and idempotency key both apply."""
+    return _transition(
+        ctx,
+        payload,
+        verb,
+        target,
+        idempotency_key=payload.idempotency_key,
+        expected_generation=payload.expected_generation,
     )
 
 
@@ -91,17 +111,61 @@ def _state_after(ctx: Context, mutation: MutationResult, environment_id: str) ->
     return mutation.state if mutation.state is not None else ctx.store.load(environment_id)
 
 
+def _warming_key(idempotency_key: str | None) -> str | None:
+    # The first step of a keyed warm has a key of its own, so a retry replays both steps.
+    return None if idempotency_key is None else f"{idempotency_key}.warming"
+
+
 def revisions_warm(ctx: Context, payload: RevisionPayload) -> dict[str, Any]:
-    """staged -> warming -> ready; with the local runtime up, ready only once healthy."""
+    """staged/inactive -> warming -> ready (ready only once healthy), or draining -> ready.
+
+    Two transactions when the revision must start: ``expected_generation`` guards the first
+    step that runs; the second step re-checks the lifecycle (warming -> ready) but not the
+    generation, so a change elsewhere in the environment during the health wait cannot turn
+    a half-done warm into a conflict. With an idempotency key each step has its own record
+    (``<key>.warming`` and ``<key>``): a retry replays what was done and finishes the rest.
+    """
+    verb = "revisions warm"
+    key = payload.idempotency_key
     state = ctx.store.load(payload.environment_id)
-    revision = ops.revision_of(state, payload.revision_id)
-    if revision.lifecycle != RevisionLifecycle.WARMING:
-        # The lifecycle matrix refuses (and names) anything but staged -> warming.
-        warming = _transition(ctx, payload, "revisions warm", RevisionLifecycle.WARMING)
-        state = _state_after(ctx, warming, payload.environment_id)
+    lifecycle = ops.revision_of(state, payload.revision_id).lifecycle
+    if lifecycle == RevisionLifecycle.DRAINING or (
+        key is not None and lifecycle == RevisionLifecycle.READY
+    ):
+        # Cancelling a drain is one step (its processes still run); a ready revision with
+        # a key is a retry of a warm that finished: the last step's record answers it.
+        ready = _single_step(ctx, payload, verb, RevisionLifecycle.READY)
+        if ready.replayed:
+            return ready.result
+        return _with_runtime(ready.result, deployers.after_change(ctx, ready.state))
+    expected = payload.expected_generation
+    if lifecycle != RevisionLifecycle.WARMING or key is not None:
+        try:
+            warming = _transition(
+                ctx,
+                payload,
+                verb,
+                RevisionLifecycle.WARMING,
+                idempotency_key=_warming_key(key),
+                expected_generation=expected,
+            )
+        except InvalidInputError:
+            if lifecycle != RevisionLifecycle.WARMING:
+                raise  # the matrix refuses this start (and names why)
+            # Already warming without a record of ours: this call's first step is the next.
+        else:
+            state = _state_after(ctx, warming, payload.environment_id)
+            expected = None
     # Raises (the revision stays warming) when a running runtime's health check fails.
     runtime = deployers.wait_until_healthy(ctx, state, payload.revision_id)
-    ready = _transition(ctx, payload, "revisions warm", RevisionLifecycle.READY)
+    ready = _transition(
+        ctx,
+        payload,
+        verb,
+        RevisionLifecycle.READY,
+        idempotency_key=key,
+        expected_generation=expected,
+    )
     pushed = deployers.after_change(ctx, ready.state)
     if pushed:
         runtime = {**runtime, **pushed}
@@ -109,21 +173,21 @@ def revisions_warm(ctx: Context, payload: RevisionPayload) -> dict[str, Any]:
 
 
 def revisions_drain(ctx: Context, payload: RevisionPayload) -> dict[str, Any]:
-    mutation = _transition(ctx, payload, "revisions drain", RevisionLifecycle.DRAINING)
+    mutation = _single_step(ctx, payload, "revisions drain", RevisionLifecycle.DRAINING)
     state = _state_after(ctx, mutation, payload.environment_id)
     runtime = deployers.wait_until_drained(ctx, state, payload.revision_id)
     return _with_runtime(mutation.result, runtime)
 
 
 def revisions_deactivate(ctx: Context, payload: RevisionPayload) -> dict[str, Any]:
-    mutation = _transition(ctx, payload, "revisions deactivate", RevisionLifecycle.INACTIVE)
+    mutation = _single_step(ctx, payload, "revisions deactivate", RevisionLifecycle.INACTIVE)
     state = _state_after(ctx, mutation, payload.environment_id)
     runtime = deployers.wait_until_stopped(ctx, state, payload.revision_id)
     return _with_runtime(mutation.result, runtime)
 
 
 def revisions_archive(ctx: Context, payload: RevisionPayload) -> dict[str, Any]:
-    mutation = _transition(ctx, payload, "revisions archive", RevisionLifecycle.ARCHIVED)
+    mutation = _single_step(ctx, payload, "revisions archive", RevisionLifecycle.ARCHIVED)
     state = _state_after(ctx, mutation, payload.environment_id)
     runtime = deployers.wait_until_stopped(ctx, state, payload.revision_id)
     return _with_runtime(mutation.result, runtime)
