@@ -435,6 +435,11 @@ VERBS: tuple[Verb, ...] = (
         None,
         ENV,
         Arg("--timeout", "seconds per probe (default 10)", type="float"),
+        Arg(
+            "--allow-unverified",
+            "exit 0 when only the identity could be checked (no policy simulation)",
+            flag=True,
+        ),
     ),
     _v(
         "ci",

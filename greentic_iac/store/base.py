@@ -82,7 +82,7 @@ class TransactionalStore(ABC):
 
             def change(current: EnvironmentState) -> tuple[EnvironmentState, dict[str, object]]:
                 merged, kept = keep_archived(restored, current, generation)
-                return merged, {**note, "kept_archived": kept}
+                return merged, {**note, "kept_archived": kept} if kept else note
 
             return self.mutate(environment_id, change, verb=verb)
         later = self._newest_backup_after(environment_id, generation)
@@ -96,7 +96,7 @@ class TransactionalStore(ABC):
             expected_generation=None,
             change=None,
             initial=validated(merged, environment_id),
-            create_result={**note, "kept_archived": kept},
+            create_result={**note, "kept_archived": kept} if kept else note,
         )
 
     def _newest_backup_after(self, environment_id: str, generation: int) -> EnvironmentState | None:

@@ -4,9 +4,11 @@ The policy is derived from the environment's plan (the resource types it will cr
 is only as wide as this environment needs: an IAM policy document for AWS ECS, an RBAC
 Role (and a ClusterRole when the plan owns its namespace) for Kubernetes. ``validate``
 checks the credentials at hand against the same plan: STS plus an IAM policy simulation on
-AWS, ``kubectl auth can-i`` per kind and verb (through preflight, bounded by ``--timeout``)
-on Kubernetes. A failed validation exits 3 like any failed preflight, with the full report
-on stdout so CI can show every missing permission, not just the first.
+AWS (when the simulation can't run the status is ``unverified``: exit 3 unless
+``--allow-unverified``), ``kubectl auth can-i`` per kind and verb (through preflight,
+bounded by ``--timeout``) on Kubernetes. A failed validation exits 3 like any failed
+preflight, with the full report on stdout so CI can show every missing permission, not
+just the first.
 """
 
 from __future__ import annotations
@@ -71,11 +73,13 @@ def _validate_aws(ctx: Context, state: EnvironmentState) -> Rendered:
     result = {"target": AWS_ECS, **report.to_json_dict()}
     lines = [f"caller {report.caller_arn} (account {report.account})"]
     if not report.simulated:
-        lines.append(f"not simulated: {report.note}")
+        lines.append(f"unverified (permissions not simulated): {report.note}")
     elif report.ok:
         lines.append(f"all {report.actions_checked} actions allowed")
     lines += [f"missing: {action}" for action in report.missing_actions]
-    return _report(result, report.ok, lines)
+    # Unverified is not ok; a caller who accepts an identity-only check says so by name.
+    accepted = report.ok or (report.status == "unverified" and bool(ctx.args.allow_unverified))
+    return _report(result, accepted, lines)
 
 
 def _validate_k8s(ctx: Context, state: EnvironmentState) -> Rendered:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from greentic_iac.cli.context import Context
+from greentic_iac.cli.context import Context, Rendered
 from greentic_iac.envpacks import binding_requirements
 from greentic_iac.envpacks import bindings as ops
 from greentic_iac.envpacks import doctor as doctor_report
@@ -98,7 +98,10 @@ def tool_check_report(ctx: Context, environment: Environment, timeout: float | N
     return build_tool_check_report(checks, timeout=timeout)
 
 
-def tool_check(ctx: Context, _: None) -> dict[str, Any]:
+def tool_check(ctx: Context, _: None) -> Rendered:
+    """The whole report on stdout either way; exit 3 (preflight failed) when a check failed."""
+    from greentic_iac.errors import PreflightError
+
     report = tool_check_report(ctx, _environment(ctx), ctx.args.timeout)
     data: dict[str, Any] = report.model_dump(mode="json")
-    return data
+    return Rendered(exit_code=PreflightError.exit_code if report.failed_checks else 0, result=data)

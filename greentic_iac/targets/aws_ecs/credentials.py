@@ -229,7 +229,7 @@ def iam_policy_for_plan(plan: Plan) -> dict[str, Any]:
 
 @dataclass
 class CredentialsReport:
-    """What ``credentials validate`` found; ``ok`` is False when any action is denied."""
+    """What ``credentials validate`` found; ``ok`` only when the simulation allowed all."""
 
     account: str
     caller_arn: str
@@ -239,8 +239,18 @@ class CredentialsReport:
     note: str = ""
 
     @property
+    def status(self) -> str:
+        """``ok``, ``missing`` (an action is denied) or ``unverified`` (no simulation ran).
+
+        Unverified is not ok: only the caller's identity was checked, not its permissions.
+        """
+        if self.missing_actions:
+            return "missing"
+        return "ok" if self.simulated else "unverified"
+
+    @property
     def ok(self) -> bool:
-        return not self.missing_actions
+        return self.status == "ok"
 
     def to_json_dict(self) -> dict[str, Any]:
         return {
@@ -250,6 +260,7 @@ class CredentialsReport:
             "simulated": self.simulated,
             "missing_actions": self.missing_actions,
             "ok": self.ok,
+            "status": self.status,
             "note": self.note,
         }
 

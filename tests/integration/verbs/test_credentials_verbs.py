@@ -53,16 +53,21 @@ def test_local_needs_no_credentials_and_unknown_env_is_exit_2(cli: Cli, verb: st
 
 def test_aws_validate_checks_the_caller_against_moto(cli: Cli, aws_env: str) -> None:
     outcome = cli("credentials", "validate", "prod-eu")
-    # moto has STS but no policy simulation: identity checked, simulation reported absent.
-    assert outcome.code == 0, outcome.stderr
+    # moto has STS but no policy simulation: identity checked, permissions unverified,
+    # which is not ok: exit 3 (preflight failed) with the whole report on stdout.
+    assert outcome.code == 3, outcome.stderr
     result = outcome.result
     assert result["target"] == "greentic.deployer.aws-ecs"
     assert result["account"] == "123456789012"
     assert result["caller_arn"].startswith("arn:aws:")
     assert result["simulated"] is False and "simulation unavailable" in result["note"]
+    assert result["status"] == "unverified" and result["ok"] is False
     assert result["actions_checked"] > 50
-    table = cli("credentials", "validate", "prod-eu", output="table")
-    assert table.code == 0 and "123456789012" in table.stdout
+    accepted = cli("credentials", "validate", "prod-eu", "--allow-unverified")
+    assert accepted.code == 0, accepted.stderr
+    assert accepted.result["status"] == "unverified" and accepted.result["ok"] is False
+    table = cli("credentials", "validate", "prod-eu", "--allow-unverified", output="table")
+    assert table.code == 0 and "123456789012" in table.stdout and "unverified" in table.stdout
 
 
 def test_aws_validate_without_reachable_sts_is_a_preflight_failure(

@@ -247,7 +247,17 @@ def test_payload_schemas_match_the_seed_shapes() -> None:
         assert set(schema["required"]) == required, model
         assert schema["additionalProperties"] is False
     binding = EnvPackBindingPayload.model_json_schema()["properties"]
-    assert set(binding) == {"environment_id", "slot", "kind", "pack_ref", "answers_ref", "settings"}
+    # Plus the two fields every mutating payload may carry (docs/cli.md).
+    assert set(binding) == {
+        "environment_id",
+        "slot",
+        "kind",
+        "pack_ref",
+        "answers_ref",
+        "settings",
+        "idempotency_key",
+        "expected_generation",
+    }
     assert "pattern" in binding["kind"]
 
 
