@@ -121,6 +121,11 @@ VERBS: tuple[Verb, ...] = (
         None,
         ENV,
         Arg("--generation", "the generation to restore", type="int"),
+        Arg(
+            "--override-policy",
+            "restore splits that step past max_step_bps (recorded in the audit log)",
+            flag=True,
+        ),
     ),
     # env-packs
     _v(

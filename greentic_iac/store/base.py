@@ -63,7 +63,12 @@ class TransactionalStore(ABC):
         """Move a damaged state document aside (audited); None if repaired meanwhile."""
 
     def restore_backup(
-        self, environment_id: str, generation: int, *, verb: str = "env restore"
+        self,
+        environment_id: str,
+        generation: int,
+        *,
+        verb: str = "env restore",
+        override_policy: bool = False,
     ) -> MutationResult:
         """A new generation whose document equals backup ``generation`` (except the number).
 
@@ -82,7 +87,23 @@ class TransactionalStore(ABC):
 
             def change(current: EnvironmentState) -> tuple[EnvironmentState, dict[str, object]]:
                 merged, kept = keep_archived(restored, current, generation)
-                return merged, {**note, "kept_archived": kept} if kept else note
+                result = {**note, "kept_archived": kept} if kept else dict(note)
+                rises = max_step_violations(current, merged)
+                if rises and not override_policy:
+                    worst = rises[0]
+                    raise InvalidInputError(
+                        f"--generation: restoring backup {generation} raises revision "
+                        f"{worst['revision_id']} by {worst['rise_bps']} bps, above the "
+                        f"environment's max_step_bps of {current.policy.max_step_bps} "
+                        "(pass --override-policy to restore anyway; audited)"
+                    )
+                if rises:
+                    result["policy_override"] = {
+                        "max_step_bps": current.policy.max_step_bps,
+                        "violations": rises,
+                        "reason": None,  # `env restore` takes no payload to give one
+                    }
+                return merged, result
 
             return self.mutate(environment_id, change, verb=verb)
         later = self._newest_backup_after(environment_id, generation)
@@ -248,3 +269,32 @@ def keep_archived(
         if len(remaining) != len(split.entries):
             merged.traffic[deployment_id] = split.model_copy(update={"entries": remaining})
     return merged, kept
+
+
+def max_step_violations(
+    current: EnvironmentState, proposed: EnvironmentState
+) -> list[dict[str, object]]:
+    """Each revision whose weight would rise by more than the current ``max_step_bps``.
+
+    The same gate ``traffic set`` and ``traffic rollback`` pass; a split that did not
+    exist before has nothing to step from (as a first ``traffic set``).
+    """
+    limit = current.policy.max_step_bps
+    if limit is None:
+        return []
+    rises: list[dict[str, object]] = []
+    for deployment_id, split in sorted(proposed.traffic.items()):
+        before = current.traffic.get(deployment_id)
+        if before is None:
+            continue
+        for entry in split.entries:
+            rise = entry.weight_bps - before.weight_of(entry.revision_id)
+            if rise > limit:
+                rises.append(
+                    {
+                        "deployment_id": deployment_id,
+                        "revision_id": entry.revision_id,
+                        "rise_bps": rise,
+                    }
+                )
+    return rises

@@ -68,5 +68,10 @@ class EnvironmentStore(Protocol):
     def load_backup(self, environment_id: str, generation: int) -> EnvironmentState: ...
 
     def restore_backup(
-        self, environment_id: str, generation: int, *, verb: str = "env restore"
+        self,
+        environment_id: str,
+        generation: int,
+        *,
+        verb: str = "env restore",
+        override_policy: bool = False,
     ) -> MutationResult: ...

@@ -144,7 +144,9 @@ def restore(ctx: Context, _: None) -> dict[str, Any]:
         )
     if generation < 0:
         raise NotFoundError(f"--generation: no backup of generation {generation}")
-    result = ctx.store.restore_backup(environment_id, generation)
+    result = ctx.store.restore_backup(
+        environment_id, generation, override_policy=bool(ctx.args.override_policy)
+    )
     return {
         "environment_id": environment_id,
         "restored_generation": generation,

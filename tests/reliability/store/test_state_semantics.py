@@ -174,3 +174,29 @@ def test_a_damaged_environment_is_listed_as_damaged_and_removable(
     assert last["verb"] == "env remove" and last["result"]["kept_as"] == str(kept)
     # The id is free again.
     assert home.ok("env", "init", "broken")["outcome"] == "created"
+
+
+def test_restore_passes_the_max_step_gate_unless_overridden(tmp_path: Path) -> None:
+    home, deployment = local_with_deployment(tmp_path / "env")
+    first = _ready(home, deployment, "a")
+    second = _ready(home, deployment, "b")
+    assert _split(home, deployment, {first: 10_000}).code == 0
+    all_on_first = home.state()["generation"]
+    assert _split(home, deployment, {first: 5_000, second: 5_000}).code == 0
+    home.ok("env", "policy", payload={"environment_id": "local", "policy": {"max_step_bps": 1000}})
+    before = home.state()
+
+    refused = home.run("env", "restore", "local", "--generation", str(all_on_first))
+    assert refused.code == 2 and "max_step_bps of 1000" in refused.stderr
+    assert home.state() == before
+
+    home.ok("env", "restore", "local", "--generation", str(all_on_first), "--override-policy")
+    assert home.state()["traffic"][deployment]["entries"] == [
+        {"revision_id": first, "weight_bps": 10_000}
+    ]
+    override = _last_done(home, "env restore")["result"]["policy_override"]
+    assert override["violations"][0] == {
+        "deployment_id": deployment,
+        "revision_id": first,
+        "rise_bps": 5000,
+    }
