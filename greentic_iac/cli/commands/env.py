@@ -41,6 +41,12 @@ def init(ctx: Context, _: None) -> dict[str, Any]:
 def create(ctx: Context, payload: EnvCreatePayload) -> dict[str, Any]:
     from greentic_iac.operations import environments as ops
 
+    if payload.expected_generation is not None:
+        # Refused rather than ignored: a new environment has no generation to compare with.
+        raise InvalidInputError(
+            "expected_generation: env create makes a new environment, so there is no "
+            "generation to compare with; omit it (an idempotency_key makes a retry safe)"
+        )
     state = ops.state_from_create(payload)
     registry = ctx.registry
     for index, binding in enumerate(state.environment.packs):

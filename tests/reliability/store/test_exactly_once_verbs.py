@@ -176,3 +176,26 @@ def test_binding_payloads_carry_both_fields(seeded: tuple[Home, str], noun: str)
     again = home.run(noun, verb, payload=keyed)
     assert again.code == 0 and again.result == first.result, again.stderr
     assert home.state()["generation"] == generation
+
+
+def test_env_create_refuses_expected_generation_and_replays_a_key(tmp_path: Path) -> None:
+    home = Home(tmp_path / "env")
+    payload: dict[str, Any] = {
+        "environment_id": "local",
+        "packs": [
+            {
+                "slot": "deployer",
+                "kind": "greentic.deployer.local-process@0.1.0",
+                "pack_ref": "builtin://greentic.deployer.local-process",
+            }
+        ],
+    }
+    refused = home.run("env", "create", payload={**payload, "expected_generation": 0})
+    assert refused.code == 2 and refused.stderr.strip().startswith("error: expected_generation")
+    assert not home.env_dir().joinpath("state.json").exists()
+
+    keyed = {**payload, "idempotency_key": "create-1"}
+    first = home.run("env", "create", payload=keyed)
+    assert first.code == 0, first.stderr
+    again = home.run("env", "create", payload=keyed)
+    assert again.code == 0 and again.result == first.result, again.stderr

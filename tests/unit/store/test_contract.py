@@ -332,3 +332,32 @@ def test_restore_of_a_damaged_non_local_environment_needs_a_grant(store_factory:
         store_factory().restore_backup("prod-eu", 0)
     with pytest.raises(StateCorruptError):
         granted.load("prod-eu")
+
+
+# ---- exactly once: remove, damaged removal, restore (issue 17) -----------------------------
+
+
+def test_remove_honours_expected_generation_and_a_retry_replays(store: Any) -> None:
+    store.create(make_state(), verb="env init")
+    store.mutate("local", set_config("a", "1"), verb="c")
+    with pytest.raises(ConflictError, match="stale generation"):
+        store.remove("local", verb="env remove", expected_generation=0)
+    assert store.load("local").generation == 1
+    first = store.remove("local", verb="env remove", expected_generation=1, idempotency_key="rm")
+    again = store.remove("local", verb="env remove", expected_generation=1, idempotency_key="rm")
+    assert again.replayed and again.result == first.result
+    with pytest.raises(NotFoundError):
+        store.remove("local", verb="env remove", idempotency_key="another")
+
+
+def test_a_damaged_generation_zero_can_be_removed_and_recreated(store: Any) -> None:
+    from greentic_iac.store import encode_state
+
+    store.create(make_state(), verb="env init")
+    damaged = encode_state(store.load("local"))[:40]
+    _corrupt(store, damaged)
+    kept = store.remove_damaged("local", verb="env remove")
+    assert kept is not None and "damaged." in kept
+    assert store.list_environments() == []
+    store.create(make_state(), verb="env init")
+    assert store.load("local").generation >= 0
