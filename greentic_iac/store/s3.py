@@ -519,7 +519,9 @@ class S3Store(TransactionalStore):
             recovered.extend(self._recover(environment_id, current))
         key = base.idempotency_key
         if key is not None:
-            record = self._idempotency_get(environment_id, key)
+            record = self._idempotency_get(environment_id, key) or self._record_from_pending(
+                environment_id, key, current
+            )
             if record is not None:
                 replay = replay_or_conflict(environment_id, record, base.payload_sha256, current)
                 self._audit(
@@ -631,6 +633,40 @@ class S3Store(TransactionalStore):
         if loaded is None:
             return new_digest is None
         return new_digest is not None and loaded[1] == new_digest
+
+    def _record_from_pending(
+        self, environment_id: str, key: str, current: EnvironmentState | None
+    ) -> IdempotencyRecord | None:
+        """The record of a keyed operation whose state landed but whose record did not.
+
+        Recovery waits out ``pending_grace`` before it completes someone else's intent, but
+        a retry with the same key can't wait: if the state history shows the intent was
+        applied, its record is written now and replayed. One still undecided inside the
+        grace may be in flight: a conflict (retry shortly), never a second application.
+        """
+        for intent in self.pending_operations(environment_id):
+            if intent.idempotency_key != key or intent.generation_after is None:
+                continue
+            if intent.state_sha256 is None:  # a removal: it landed when the state is gone
+                decided = current is None
+            else:
+                decided = current is not None and current.generation >= intent.generation_after
+            if not decided:
+                if now() - intent.time < self.pending_grace:
+                    raise ConflictError(
+                        f"environment {environment_id}: idempotency key {key!r} belongs to "
+                        f"operation {intent.op_id}, which may still be in flight; retry shortly"
+                    )
+                continue  # older than the grace and never written: not applied
+            landed = intent.state_sha256 is None or (
+                self._document_at(environment_id, intent.generation_after, current)
+                == intent.state_sha256
+            )
+            recorded = record_from_event(intent) if landed else None
+            if recorded is not None:
+                self._idempotency_put(environment_id, recorded)
+                return recorded
+        return None
 
     def _document_at(
         self, environment_id: str, generation: int, current: EnvironmentState | None

@@ -361,3 +361,26 @@ def test_a_damaged_generation_zero_can_be_removed_and_recreated(store: Any) -> N
     assert store.list_environments() == []
     store.create(make_state(), verb="env init")
     assert store.load("local").generation >= 0
+
+
+def test_a_record_lost_after_the_state_landed_still_replays(
+    store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The state is written, the idempotency record is not (a full disk, a dropped PUT):
+    the retry with the same key replays the first answer instead of applying again."""
+    from greentic_iac.store.errors import StoreIOError
+
+    store.create(make_state(), verb="env init")
+    real_put = store._idempotency_put
+
+    def lost(environment_id: str, record: Any) -> None:
+        raise StoreIOError("record write failed (injected)")
+
+    monkeypatch.setattr(store, "_idempotency_put", lost)
+    with pytest.raises(StoreIOError):
+        store.mutate("local", set_config("a", "1"), verb="c", idempotency_key="once")
+    assert store.load("local").generation == 1
+    monkeypatch.setattr(store, "_idempotency_put", real_put)
+    retry = store.mutate("local", set_config("a", "1"), verb="c", idempotency_key="once")
+    assert retry.replayed and retry.generation_after == 1
+    assert store.load("local").generation == 1
