@@ -63,6 +63,30 @@ def test_warm_with_expected_generation_commits_both_steps(seeded: tuple[Home, st
     assert _revision(home, stale)["lifecycle"] == "staged"
 
 
+def test_a_change_elsewhere_during_the_health_wait_does_not_fail_a_warm(
+    seeded: tuple[Home, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another operator's change lands between warm's two steps (while it waits for health):
+    the expected generation guarded the first step, so the warm still completes."""
+    from greentic_iac.cli.commands import deployers
+
+    home, deployment = seeded
+    revision = _staged(home, deployment)
+    generation = home.state()["generation"]
+    real_wait = deployers.wait_until_healthy
+
+    def someone_else_changes_config(ctx: Any, state: Any, revision_id: str) -> dict[str, Any]:
+        home.ok("config", "set", payload={"environment_id": "local", "key": "k", "value": "v"})
+        return dict(real_wait(ctx, state, revision_id))
+
+    monkeypatch.setattr(deployers, "wait_until_healthy", someone_else_changes_config)
+    warm = {"environment_id": "local", "revision_id": revision, "expected_generation": generation}
+    outcome = home.run("revisions", "warm", payload=warm)
+    assert outcome.code == 0, outcome.stderr
+    assert _revision(home, revision)["lifecycle"] == "ready"
+    assert home.state()["generation"] == generation + 3  # warming, the config, ready
+
+
 def test_a_retried_keyed_warm_replays_both_steps(seeded: tuple[Home, str]) -> None:
     home, deployment = seeded
     revision = _staged(home, deployment)
