@@ -53,6 +53,8 @@ class Context:
     output: str
     debug: bool
     args: argparse.Namespace
+    # The grant an engine verb was allowed with (``apply.grant_gate``), for its audit events.
+    grant: str | None = None
     _store: EnvironmentStore | None = field(default=None, repr=False)
     _registry: EnvPackRegistry | None = field(default=None, repr=False)
 

@@ -6,7 +6,6 @@ is part of the contract, so it lives once here rather than in every store.
 
 from __future__ import annotations
 
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -18,14 +17,51 @@ from greentic_iac.spec import (
     new_ulid,
     validate_environment_id,
 )
+from greentic_iac.store.authz import Decision, PolicySource, authorize
 from greentic_iac.store.model import AuditEvent, BackupInfo, Change, MutationResult
-from greentic_iac.store.principal import current_principal
+from greentic_iac.store.principal import Principal, identify
 from greentic_iac.store.transaction import now, validated
 
 Mode = Literal["create", "mutate", "remove"]
 
 
 class TransactionalStore(ABC):
+    _environ: Mapping[str, str] | None
+
+    @abstractmethod
+    def policy_source(self) -> PolicySource:
+        """Where this store's grants live: beside the state they guard, never per command."""
+
+    def authorize(self, environment_id: str) -> tuple[Principal, Decision]:
+        """Who is asking and whether this store's policy lets them mutate the environment."""
+        principal = identify(self._environ)
+        decision = authorize(environment_id, principal, self.policy_source(), self._environ)
+        return principal, decision
+
+    def require_grant(self, environment_id: str, verb: str) -> Decision:
+        """The grant gate for an action outside a state transaction (``up``, ``destroy``,
+        ``drift``, ``preview --engine pulumi``): audited either way, raises when denied."""
+        environment_id = validate_environment_id(environment_id)
+        principal, decision = self.authorize(environment_id)
+        event = AuditEvent(
+            time=now(),
+            op_id=new_ulid(),
+            principal=principal.name,
+            claims=principal.claim_notes(),
+            verb=verb,
+            environment_id=environment_id,
+            phase="done",
+            decision="allow" if decision.allowed else "deny",
+            outcome="ok" if decision.allowed else "error",
+            grant=decision.grant,
+            result={"authorized": decision.allowed, "reason": decision.reason},
+            error=None if decision.allowed else decision.reason,
+        )
+        self._append_record(environment_id, event)
+        if not decision.allowed:
+            raise decision.error(environment_id)
+        return decision
+
     @abstractmethod
     def _transaction(
         self,
@@ -149,6 +185,7 @@ class TransactionalStore(ABC):
         *,
         outcome: Literal["ok", "error"] = "ok",
         environ: Mapping[str, str] | None = None,
+        grant: str | None = None,
     ) -> AuditEvent:
         """Append one ``done`` event for an action that changes no state document.
 
@@ -156,16 +193,19 @@ class TransactionalStore(ABC):
         auditor must see even though the state itself did not move.
         """
         environment_id = validate_environment_id(environment_id)
+        principal = identify(self._environ if environ is None else environ)
         event = AuditEvent(
             time=now(),
             op_id=new_ulid(),
-            principal=current_principal(os.environ if environ is None else environ),
+            principal=principal.name,
+            claims=principal.claim_notes(),
             verb=verb,
             environment_id=environment_id,
             phase="done",
             decision="allow",
             outcome=outcome,
             result=result,
+            grant=grant,
         )
         self._append_record(environment_id, event)
         return event

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from greentic_iac.spec import EnvironmentState
+from greentic_iac.store.authz import Decision
 from greentic_iac.store.model import AuditEvent, BackupInfo, Change, MutationResult
 
 
@@ -59,7 +60,10 @@ class EnvironmentStore(Protocol):
         *,
         outcome: Literal["ok", "error"] = "ok",
         environ: Mapping[str, str] | None = None,
+        grant: str | None = None,
     ) -> AuditEvent: ...
+
+    def require_grant(self, environment_id: str, verb: str) -> Decision: ...
 
     def pending_operations(self, environment_id: str) -> list[AuditEvent]: ...
 

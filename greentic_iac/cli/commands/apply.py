@@ -1,12 +1,14 @@
 """``up``, ``destroy``, ``drift`` and ``preview --engine pulumi``: the Pulumi engine behind
 the preflight gate.
 
-Each verb runs in the same order: load the environment; refuse the local target (its
-``greentic:local:*`` resources are applied by ``local up``, not Pulumi); run the preflight
-gate (the environment's checks plus the pulumi CLI) unless ``--skip-preflight``, which is
-audited; then the engine. ``up`` compiles the plan first (a plan with error findings never
-reaches Pulumi) and records it as the applied baseline only after the engine succeeded;
-``destroy`` removes the baseline. ``up`` and ``destroy`` are audited with their outcome.
+Each verb runs in the same order: load the environment; the grant gate (the same grant a
+state mutation of the environment needs, audited allowed or denied; ``--skip-preflight``
+never skips it); refuse the local target (its ``greentic:local:*`` resources are applied
+by ``local up``, not Pulumi); run the preflight gate (the environment's checks plus the
+pulumi CLI) unless ``--skip-preflight``, which is audited; then the engine. ``up``
+compiles the plan first (a plan with error findings never reaches Pulumi) and records it
+as the applied baseline only after the engine succeeded; ``destroy`` removes the baseline.
+``up`` and ``destroy`` are audited with their outcome, and the grant they ran under.
 """
 
 from __future__ import annotations
@@ -37,6 +39,14 @@ def refuse_local(state: EnvironmentState, verb: str) -> None:
         )
 
 
+def grant_gate(ctx: Context, verb: str) -> EnvironmentState:
+    """The environment, once its grant allows ``verb``: checked before any pulumi call,
+    preflight included (preflight runs ``pulumi version``). Raises AuthorizationError."""
+    state = ctx.environment_state()
+    ctx.grant = ctx.store.require_grant(state.environment.environment_id, verb).grant
+    return state
+
+
 def preflight_gate(ctx: Context, state: EnvironmentState, verb: str) -> dict[str, Any] | None:
     """Run the gate, or record that it was skipped. Returns the report's counts when it ran.
 
@@ -46,7 +56,7 @@ def preflight_gate(ctx: Context, state: EnvironmentState, verb: str) -> dict[str
     environment_id = state.environment.environment_id
     require_engine_extras(state, verb)
     if getattr(ctx.args, "skip_preflight", False):
-        ctx.store.record(environment_id, verb, {"skip_preflight": True})
+        ctx.store.record(environment_id, verb, {"skip_preflight": True}, grant=ctx.grant)
         return None
     from greentic_iac.cli.commands.packs import tool_check_report
     from greentic_iac.preflight import DEFAULT_TIMEOUT, gate
@@ -126,17 +136,21 @@ def _audited(ctx: Context, state: EnvironmentState, verb: str, run: Any) -> dict
         result: dict[str, Any] = run()
     except GreenticError as error:
         ctx.store.record(
-            environment_id, verb, {"error": str(error).splitlines()[0]}, outcome="error"
+            environment_id,
+            verb,
+            {"error": str(error).splitlines()[0]},
+            outcome="error",
+            grant=ctx.grant,
         )
         raise
-    ctx.store.record(environment_id, verb, {"changes": result["changes"]})
+    ctx.store.record(environment_id, verb, {"changes": result["changes"]}, grant=ctx.grant)
     return result
 
 
 def up(ctx: Context, _: None) -> dict[str, Any]:
     from greentic_iac.operations.baseline import baseline_path, save_baseline
 
-    state = ctx.environment_state()
+    state = grant_gate(ctx, "up")
     refuse_local(state, "up")
     plan = _compile(state)
     preflight = preflight_gate(ctx, state, "up")
@@ -158,7 +172,7 @@ def up(ctx: Context, _: None) -> dict[str, Any]:
 def destroy(ctx: Context, _: None) -> dict[str, Any]:
     from greentic_iac.operations.baseline import baseline_path
 
-    state = ctx.environment_state()
+    state = grant_gate(ctx, "destroy")
     refuse_local(state, "destroy")
     preflight = preflight_gate(ctx, state, "destroy")
 
@@ -176,7 +190,7 @@ def destroy(ctx: Context, _: None) -> dict[str, Any]:
 
 def drift(ctx: Context, _: None) -> dict[str, Any] | Rendered:
     """Refresh preview-only: nothing in the stack's state or the cloud changes."""
-    state = ctx.environment_state()
+    state = grant_gate(ctx, "drift")
     refuse_local(state, "drift")
     preflight = preflight_gate(ctx, state, "drift")
     engine_result = _run(ctx, state, "drift")
@@ -221,7 +235,7 @@ def pulumi_preview(ctx: Context) -> dict[str, Any] | Rendered:
             "--format: html is a format of the offline preview; use json, text or markdown "
             "with --engine pulumi"
         )
-    state = ctx.environment_state()
+    state = grant_gate(ctx, "preview --engine pulumi")
     refuse_local(state, "preview --engine pulumi")
     _compile(state)
     preflight = preflight_gate(ctx, state, "preview")
