@@ -31,7 +31,7 @@ from greentic_iac.store.atomic import (
     temp_path,
     write_atomic,
 )
-from greentic_iac.store.authz import authorize
+from greentic_iac.store.authz import PolicyFile, PolicySource
 from greentic_iac.store.base import Mode, TransactionalStore
 from greentic_iac.store.codec import (
     CorruptDocument,
@@ -51,7 +51,6 @@ from greentic_iac.store.migrations import (
     write_store_schema,
 )
 from greentic_iac.store.model import AuditEvent, BackupInfo, Change, MutationResult
-from greentic_iac.store.principal import current_principal
 from greentic_iac.store.reading import (
     STATE_FILE,
     backup_generation,
@@ -106,6 +105,11 @@ class LocalFileStore(TransactionalStore):
 
     def __repr__(self) -> str:
         return f"LocalFileStore({str(self.home)!r})"
+
+    def policy_source(self) -> PolicySource:
+        # The policy lives in the home that holds the state: pointing --home elsewhere
+        # points at another store, never at this store's environments (see environment_dir).
+        return PolicyFile(self.home)
 
     # ---- layout ---------------------------------------------------------------------------
 
@@ -252,13 +256,13 @@ class LocalFileStore(TransactionalStore):
 
     def _set_aside_damaged(self, environment_id: str, verb: str) -> str | None:
         directory = self.environment_dir(environment_id)
-        principal = current_principal(self._environ)
-        decision = authorize(environment_id, principal, self.home, self._environ)
+        principal, decision = self.authorize(environment_id)
         with EnvironmentLock(directory, environment_id, verb, self.lock_timeout):
             event = AuditEvent(
                 time=now(),
                 op_id=new_ulid(),
-                principal=principal,
+                principal=principal.name,
+                claims=principal.claim_notes(),
                 verb=verb,
                 environment_id=environment_id,
                 phase="done",
@@ -347,13 +351,13 @@ class LocalFileStore(TransactionalStore):
         loaded = self._read(environment_id)
         current, current_digest = loaded if loaded else (None, None)
         recovered = self._recover(environment_id, current_digest)
-        principal = current_principal(self._environ)
-        decision = authorize(environment_id, principal, self.home, self._environ)
+        principal, decision = self.authorize(environment_id)
         digest = payload_digest(payload) if idempotency_key is not None else None
         base = AuditEvent(
             time=now(),
             op_id=new_ulid(),
-            principal=principal,
+            principal=principal.name,
+            claims=principal.claim_notes(),
             verb=verb,
             environment_id=environment_id,
             phase="done",

@@ -36,6 +36,8 @@ class AuditEvent(BaseModel):
     time: datetime
     op_id: str
     principal: str
+    # CI identities the environment asserted (unverified), e.g. "github: claimed GITHUB_..."
+    claims: list[str] | None = None
     verb: str
     environment_id: str
     phase: Literal["intent", "done"]

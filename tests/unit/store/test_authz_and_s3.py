@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,15 +12,48 @@ import pytest
 
 from greentic_iac.errors import PreflightError
 from greentic_iac.store import authorize, current_principal
+from greentic_iac.store.principal import identify
 
 
-def test_principal_prefers_ci_identities() -> None:
+def test_ci_identities_are_claims_and_the_principal_is_the_os_user() -> None:
+    import pwd
+
+    user = pwd.getpwuid(os.getuid()).pw_name
     github = {"GITHUB_ACTIONS": "true", "GITHUB_ACTOR": "octo", "GITHUB_REPOSITORY": "acme/app"}
-    assert current_principal(github) == "github:octo@acme/app"
+    assert current_principal(github).startswith(f"{user}@")
+    [claim] = identify(github).claims
+    assert (claim.issuer, claim.subject) == ("github", "github:octo@acme/app")
+    assert claim.evidence == "claimed GITHUB_ACTOR=octo, GITHUB_REPOSITORY=acme/app"
     gitlab = {"GITLAB_CI": "true", "GITLAB_USER_LOGIN": "ann", "CI_PROJECT_PATH": "g/p"}
-    assert current_principal(gitlab) == "gitlab:ann@g/p"
-    assert current_principal({"CI": "true"}).startswith("ci:")
-    assert "@" in current_principal({})
+    assert [c.subject for c in identify(gitlab).claims] == ["gitlab:ann@g/p"]
+    assert [c.issuer for c in identify({"CI": "true"}).claims] == ["ci"]
+    assert current_principal({"USER": "alice", "LOGNAME": "alice"}) == current_principal({})
+    assert identify({}).claims == ()
+
+
+def test_a_claim_satisfies_a_principal_grant_only_when_the_grant_trusts_it(
+    tmp_path: Path,
+) -> None:
+    github = identify(
+        {"GITHUB_ACTIONS": "true", "GITHUB_ACTOR": "octo", "GITHUB_REPOSITORY": "acme/app"}
+    )
+    grant = {"environments": ["prod-*"], "principals": ["github:*@acme/app"]}
+    (tmp_path / "policy.json").write_text(json.dumps({"grants": [grant]}))
+    denied = authorize("prod-eu", github, tmp_path, {})
+    assert not denied.allowed
+    assert "the claimed github:octo@acme/app (github) is not verified" in denied.reason
+    assert '"trust_claims": ["github"]' in denied.reason
+    (tmp_path / "policy.json").write_text(
+        json.dumps({"grants": [{**grant, "trust_claims": ["github"]}]})
+    )
+    allowed = authorize("prod-eu", github, tmp_path, {})
+    assert allowed.allowed and allowed.grant == "policy.json#grants[0]"
+    assert "trusting the github claim github:octo@acme/app" in allowed.reason
+    # Trusting GitLab claims does not make a GitHub claim count.
+    (tmp_path / "policy.json").write_text(
+        json.dumps({"grants": [{**grant, "trust_claims": ["gitlab"]}]})
+    )
+    assert not authorize("prod-eu", github, tmp_path, {}).allowed
 
 
 def test_grants_match_environment_and_principal_patterns(tmp_path: Path) -> None:
@@ -26,7 +61,7 @@ def test_grants_match_environment_and_principal_patterns(tmp_path: Path) -> None
         '{"grants": [{"environments": ["prod-*"], "principals": ["github:*@acme/app"]}]}'
     )
     assert authorize("local", "anyone", tmp_path, {}).allowed
-    assert authorize("prod-eu", "github:octo@acme/app", tmp_path, {}).allowed
+    assert authorize("prod-eu", "github:octo@acme/app", tmp_path, {}).allowed  # a verified name
     denied = authorize("prod-eu", "bob@laptop", tmp_path, {})
     assert not denied.allowed and "no grant for bob@laptop" in denied.reason
     assert not authorize("staging", "github:octo@acme/app", tmp_path, {}).allowed

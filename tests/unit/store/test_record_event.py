@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from greentic_iac.operations.environments import new_local_state
-from greentic_iac.store import open_store
+from greentic_iac.store import current_principal, open_store
 
 
 def test_record_appends_one_done_event_and_leaves_the_state_alone(tmp_path: Path) -> None:
@@ -26,7 +26,8 @@ def test_record_appends_one_done_event_and_leaves_the_state_alone(tmp_path: Path
     assert events[-1].op_id == event.op_id
     assert events[-1].phase == "done"
     assert events[-1].verb == "up"
-    assert events[-1].principal == "github:bot@o/r"
+    assert events[-1].principal == current_principal({})  # the OS user, not the claim
+    assert events[-1].claims == ["github: claimed GITHUB_ACTOR=bot, GITHUB_REPOSITORY=o/r"]
     assert events[-1].result == {"skip_preflight": True}
     assert store.load("local") == before
     assert store.pending_operations("local") == []
