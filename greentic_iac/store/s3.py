@@ -9,6 +9,7 @@ whole design rests on those 412s, the store proves at start that the bucket hono
 Keys under ``s3://<bucket>/<prefix>``::
 
     store.json                                   {"store_schema": 1}
+    policy.json                                  the grants that guard this store
     environments/<env>/state.json                same bytes as the local state file;
                                                  metadata greentic-sha256 repeats the hash
     environments/<env>/audit/<time>-<op>-<phase>.json   one object per audit event
@@ -26,6 +27,7 @@ import logging
 import random
 import time
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,7 +42,7 @@ from greentic_iac.errors import (
     StateCorruptError,
 )
 from greentic_iac.spec import EnvironmentState, new_ulid, validate_environment_id
-from greentic_iac.store.authz import Decision, authorize
+from greentic_iac.store.authz import POLICY_FILE, Decision, Policy, PolicySource, parse_policy
 from greentic_iac.store.base import Mode, TransactionalStore
 from greentic_iac.store.codec import (
     CorruptDocument,
@@ -55,7 +57,6 @@ from greentic_iac.store.home import greentic_home
 from greentic_iac.store.lock import lock_timeout_from_environment
 from greentic_iac.store.migrations import CURRENT_STORE_SCHEMA
 from greentic_iac.store.model import AuditEvent, BackupInfo, Change, MutationResult
-from greentic_iac.store.principal import current_principal
 from greentic_iac.store.reading import (
     backup_generation,
     backup_name,
@@ -122,6 +123,39 @@ def parse_s3_url(url: str) -> tuple[str, str]:
     return bucket, f"{prefix}/" if prefix else ""
 
 
+@dataclass(frozen=True)
+class BucketPolicy:
+    """The S3 store's grants: ``s3://bucket/prefix/policy.json``, beside the state.
+
+    Not ``--home``: a remote store is shared, and a policy a caller can pick per command
+    (``--home EVIL`` with a grant of ``*``) guards nothing. Writing this object is an
+    operator's act, restricted by the bucket's IAM policy (see docs/store.md).
+    """
+
+    store: S3Store
+
+    @property
+    def key(self) -> str:
+        return f"{self.store.prefix}{POLICY_FILE}"
+
+    @property
+    def label(self) -> str:
+        return self.location
+
+    @property
+    def location(self) -> str:
+        return f"s3://{self.store.bucket}/{self.key}"
+
+    def load(self) -> Policy:
+        try:
+            found = self.store._get(self.key)
+        except StoreIOError as exc:
+            raise ValueError(str(exc)) from None
+        if found is None:
+            return Policy()
+        return parse_policy(found[0], self.location)
+
+
 class S3Store(TransactionalStore):
     def __init__(
         self,
@@ -143,7 +177,8 @@ class S3Store(TransactionalStore):
         self.client: S3Client = client
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
-        self.home = greentic_home(home)  # where policy.json (the grants) lives
+        # Kept for callers that pass it; the grants are NOT read from here (policy_source).
+        self.home = greentic_home(home)
         self.lock_timeout = lock_timeout_from_environment(lock_timeout)
         self.keep_backups = max(1, keep_backups)
         self.keep_idempotency_keys = max(1, keep_idempotency_keys)
@@ -163,6 +198,9 @@ class S3Store(TransactionalStore):
 
     def __repr__(self) -> str:
         return f"S3Store({self.url!r})"
+
+    def policy_source(self) -> PolicySource:
+        return BucketPolicy(self)
 
     # ---- keys and raw objects -------------------------------------------------------------
 
@@ -374,12 +412,12 @@ class S3Store(TransactionalStore):
         self.ensure_ready()
 
     def _set_aside_damaged(self, environment_id: str, verb: str) -> str:
-        principal = current_principal(self._environ)
-        decision = authorize(environment_id, principal, self.home, self._environ)
+        principal, decision = self.authorize(environment_id)
         event = AuditEvent(
             time=now(),
             op_id=new_ulid(),
-            principal=principal,
+            principal=principal.name,
+            claims=principal.claim_notes(),
             verb=verb,
             environment_id=environment_id,
             phase="done",
@@ -430,13 +468,13 @@ class S3Store(TransactionalStore):
     ) -> MutationResult:
         validate_environment_id(environment_id)
         self.ensure_ready()
-        principal = current_principal(self._environ)
-        decision = authorize(environment_id, principal, self.home, self._environ)
+        principal, decision = self.authorize(environment_id)
         digest = payload_digest(payload) if idempotency_key is not None else None
         base = AuditEvent(
             time=now(),
             op_id=new_ulid(),
-            principal=principal,
+            principal=principal.name,
+            claims=principal.claim_notes(),
             verb=verb,
             environment_id=environment_id,
             phase="done",
