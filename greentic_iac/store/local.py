@@ -114,8 +114,23 @@ class LocalFileStore(TransactionalStore):
     # ---- layout ---------------------------------------------------------------------------
 
     def environment_dir(self, environment_id: str) -> Path:
-        """The environment's directory (validated id; the directory may not exist yet)."""
-        return self.root / validate_environment_id(environment_id)
+        """The environment's directory (validated id; the directory may not exist yet).
+
+        Refused (StateCorruptError) when it resolves anywhere but ``environments/<id>`` of
+        this home: a symlink ``environments/local -> prod`` would let a verb on ``local``
+        (always allowed) move prod's state, and a linked ``environments/`` would put another
+        home's environments under this home's policy. The home itself may be a link.
+        """
+        directory = self.root / validate_environment_id(environment_id)
+        expected = Path(os.path.realpath(self.home)) / "environments" / environment_id
+        resolved = Path(os.path.realpath(directory))
+        if resolved != expected:
+            raise StateCorruptError(
+                f"environment {environment_id}: {directory} resolves to {resolved}, outside "
+                f"environments/{environment_id} (a symlink?); refusing to use it: replace "
+                "the link with the environment's own directory"
+            )
+        return directory
 
     def audit_path(self, environment_id: str) -> Path:
         return self.environment_dir(environment_id) / "audit" / "events.jsonl"
@@ -149,6 +164,9 @@ class LocalFileStore(TransactionalStore):
             return []
         names = []
         for entry in self.root.iterdir():
+            if entry.is_symlink():
+                log.warning("%s: a symlink, not an environment directory; skipped", entry)
+                continue
             if (entry / STATE_FILE).is_file():
                 with contextlib.suppress(Exception):
                     names.append(validate_environment_id(entry.name))

@@ -189,7 +189,10 @@ def _local_summaries(home: Path | None) -> list[dict[str, Any]] | None:
         return None
     root = base / "environments"
     try:
-        names = sorted(entry.name for entry in os.scandir(root) if entry.is_dir())
+        # a symlinked entry is not an environment directory (LocalFileStore refuses it)
+        names = sorted(
+            entry.name for entry in os.scandir(root) if entry.is_dir(follow_symlinks=False)
+        )
     except (FileNotFoundError, NotADirectoryError):
         return []
     summaries = []
