@@ -38,6 +38,23 @@ class TransactionalStore(ABC):
         decision = authorize(environment_id, principal, self.policy_source(), self._environ)
         return principal, decision
 
+    @staticmethod
+    def denial_event(
+        environment_id: str, verb: str, principal: Principal, decision: Decision
+    ) -> AuditEvent:
+        return AuditEvent(
+            time=now(),
+            op_id=new_ulid(),
+            principal=principal.name,
+            claims=principal.claim_notes(),
+            verb=verb,
+            environment_id=environment_id,
+            phase="done",
+            decision="deny",
+            outcome="error",
+            error=decision.reason,
+        )
+
     def require_grant(self, environment_id: str, verb: str) -> Decision:
         """The grant gate for an action outside a state transaction (``up``, ``destroy``,
         ``drift``, ``preview --engine pulumi``): audited either way, raises when denied."""

@@ -75,6 +75,9 @@ from greentic_iac.store.transaction import (
 
 log = logging.getLogger("greentic_iac.store")
 
+# Denials of a create for an environment that has no directory (see _refuse_ungranted_create).
+DENIED_CREATES_LOG = "audit/denied.jsonl"
+
 # Called with a phase name at each step of a write; tests use it to inject crashes.
 FaultHook = Callable[[str], None]
 
@@ -237,12 +240,25 @@ class LocalFileStore(TransactionalStore):
             raise StateCorruptError(f"{path}: {exc}") from None
 
     def audit_events(self, environment_id: str, limit: int | None = None) -> list[AuditEvent]:
+        """The environment's log, with the denied creates the store's own log holds for it."""
         path = self.audit_path(environment_id)
         try:
             lines = path.read_bytes().splitlines()
         except FileNotFoundError:
-            return []
+            lines = []
         events = parse_audit_records(lines, str(path))
+        denied = self.home / DENIED_CREATES_LOG
+        try:
+            denied_lines = denied.read_bytes().splitlines()
+        except FileNotFoundError:
+            denied_lines = []
+        if denied_lines:
+            mine = [
+                e
+                for e in parse_audit_records(denied_lines, str(denied))
+                if e.environment_id == environment_id
+            ]
+            events = sorted([*events, *mine], key=lambda e: e.time)
         return events[-limit:] if limit else events
 
     def _pending_intent(self, environment_id: str) -> AuditEvent | None:
@@ -334,6 +350,8 @@ class LocalFileStore(TransactionalStore):
             raise NotFoundError(
                 f"environment {environment_id}: not found ({directory / STATE_FILE})"
             )
+        if mode == "create" and not directory.is_dir():
+            self._refuse_ungranted_create(environment_id, verb)
         if not self._schema_recorded:
             if read_store_schema(self.home) is None:
                 write_store_schema(self.home, CURRENT_STORE_SCHEMA)
@@ -352,6 +370,19 @@ class LocalFileStore(TransactionalStore):
                 initial=initial,
                 create_result=create_result,
             )
+
+    def _refuse_ungranted_create(self, environment_id: str, verb: str) -> None:
+        """A denied create leaves no ``environments/<id>/`` behind: the gate runs before the
+        directory exists, and the denial goes to the store's own log ``audit/denied.jsonl``
+        (the environment has no log of its own). The gate runs again under the lock."""
+        principal, decision = self.authorize(environment_id)
+        if decision.allowed:
+            return
+        event = self.denial_event(environment_id, verb, principal, decision)
+        path = self.home / DENIED_CREATES_LOG
+        path.parent.mkdir(parents=True, exist_ok=True)
+        append_line(path, event.model_dump_json().encode() + b"\n", self._ops)
+        raise decision.error(environment_id)
 
     def _locked(  # noqa: PLR0912, PLR0915 (the transaction reads best as one sequence)
         self,
