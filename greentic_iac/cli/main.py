@@ -17,6 +17,7 @@ from typing import Any
 
 from greentic_iac import __version__
 from greentic_iac.cli.context import Context, Rendered, parse_payload, read_answers
+from greentic_iac.cli.payload_secrets import refuse_secret_values
 from greentic_iac.cli.verbs import Verb, verb_table
 from greentic_iac.errors import GreenticError
 
@@ -174,6 +175,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         if verb.payload is not None:
             label, document = read_answers(args.answers)
             payload = parse_payload(_load(verb.payload), label, document)
+            refuse_secret_values(payload)  # every mutating verb, before its handler runs
         result = _run_handler(verb, ctx, payload)
     except GreenticError as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
