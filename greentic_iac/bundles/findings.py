@@ -13,8 +13,8 @@ NESTED_SEPARATOR = "!"
 class SecretFinding:
     """A secret shape found at ``path`` line ``line`` (1-based; 0 when not line-based).
 
-    ``fingerprint`` lets two reports be compared without carrying the secret: at most the
-    first four characters (fewer for short values) and 12 hex digits of its sha256.
+    ``fingerprint`` lets two reports be compared without carrying the secret: 12 hex digits
+    of its sha256 (``sha256:0123456789ab``), never any character of the value.
     ``encoding`` is ``"base64"`` when the secret was found inside a decoded base64 blob.
     """
 
@@ -25,7 +25,8 @@ class SecretFinding:
     encoding: str = ""
 
     def describe(self) -> str:
-        """One line for messages and reports, e.g. ``app.js:3: github-token [ghp_...1a2b]``."""
+        """One line for messages and reports, e.g.
+        ``app.js:3: github-token [sha256:0123456789ab]``."""
         via = f" (inside {self.encoding})" if self.encoding else ""
         return f"{self.path}:{self.line}: {self.kind}{via} [{self.fingerprint}]"
 
@@ -41,8 +42,6 @@ class SecretFinding:
 
 
 def fingerprint(value: bytes) -> str:
-    """Redacted, comparable fingerprint of a secret value (never the value itself)."""
-    digest = hashlib.sha256(value).hexdigest()[:12]
-    shown = min(4, len(value) // 4)
-    prefix = "".join(chr(byte) if 0x21 <= byte < 0x7F else "?" for byte in value[:shown])
-    return f"{prefix}...{digest}"
+    """Comparable fingerprint of a secret value: 12 hex digits of its sha256, nothing of the
+    value itself (not even its first characters, which narrow a guess)."""
+    return f"sha256:{hashlib.sha256(value).hexdigest()[:12]}"
