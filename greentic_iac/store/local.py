@@ -41,7 +41,7 @@ from greentic_iac.store.codec import (
     sha256_hex,
 )
 from greentic_iac.store.errors import StoreIOError
-from greentic_iac.store.home import greentic_home
+from greentic_iac.store.home import ensure_home_gitignore, greentic_home
 from greentic_iac.store.lock import EnvironmentLock, lock_timeout_from_environment
 from greentic_iac.store.migrations import (
     CURRENT_STORE_SCHEMA,
@@ -355,6 +355,7 @@ class LocalFileStore(TransactionalStore):
         if not self._schema_recorded:
             if read_store_schema(self.home) is None:
                 write_store_schema(self.home, CURRENT_STORE_SCHEMA)
+            ensure_home_gitignore(self.home)  # an older home gets one at its next write
             self._schema_recorded = True
         if mode == "create":
             directory.mkdir(parents=True, exist_ok=True)

@@ -26,9 +26,7 @@ FAKE_AWS = {
 
 
 @pytest.fixture
-def remote(
-    moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
-) -> tuple[str, str, Any]:
+def remote(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str, Any]:
     """A fresh prefix in a moto bucket; the in-process CLI reaches it through the AWS_* env."""
     client = boto3.client("s3", endpoint_url=moto_endpoint, **_credentials())
     with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
