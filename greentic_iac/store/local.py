@@ -104,6 +104,7 @@ class LocalFileStore(TransactionalStore):
         self._fault = fault_hook
         self._layout_checked = False
         self._schema_recorded = False
+        self._gitignore_checked = False
         self.migration_report: MigrationReport | None = None
 
     def __repr__(self) -> str:
@@ -355,12 +356,11 @@ class LocalFileStore(TransactionalStore):
         if not self._schema_recorded:
             if read_store_schema(self.home) is None:
                 write_store_schema(self.home, CURRENT_STORE_SCHEMA)
-            ensure_home_gitignore(self.home)  # an older home gets one at its next write
             self._schema_recorded = True
         if mode == "create":
             directory.mkdir(parents=True, exist_ok=True)
         with EnvironmentLock(directory, environment_id, verb, self.lock_timeout):
-            return self._locked(
+            outcome = self._locked(
                 environment_id,
                 mode,
                 verb=verb,
@@ -371,6 +371,12 @@ class LocalFileStore(TransactionalStore):
                 initial=initial,
                 create_result=create_result,
             )
+        if not self._gitignore_checked:
+            # After a committed change only (a refusal changes nothing); a home created
+            # before the store wrote one gets it at its next change.
+            ensure_home_gitignore(self.home)
+            self._gitignore_checked = True
+        return outcome
 
     def _refuse_ungranted_create(self, environment_id: str, verb: str) -> None:
         """A denied create leaves no ``environments/<id>/`` behind: the gate runs before the
