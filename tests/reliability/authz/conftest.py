@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.integration.apply.conftest import cli, fake, home, k8s_env
-from tests.support.cli_runner import Outcome
+from tests.support.cli_runner import Outcome, run_cli
 
 __all__ = ["cli", "fake", "home", "k8s_env"]
 
@@ -80,6 +80,20 @@ class ConsoleScript:
             env={**clean, **(env or {})},
         )
         return Outcome(proc.returncode, proc.stdout, proc.stderr)
+
+    def in_process(
+        self, *args: str, answers: dict[str, Any] | None = None, env: dict[str, str] | None = None
+    ) -> Outcome:
+        """The same call through the in-process CLI (set-up steps: no interpreter start)."""
+        extra: list[str] = []
+        if answers is not None:
+            path = self.answers_dir / f"answers-{len(list(self.answers_dir.iterdir()))}.json"
+            path.write_text(json.dumps(answers))
+            extra = ["--answers", str(path)]
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in (env or {}).items():
+                patch.setenv(name, value)
+            return run_cli(self.home, *args, *extra)
 
 
 @pytest.fixture

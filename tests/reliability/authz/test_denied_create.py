@@ -22,7 +22,7 @@ def _files(root: Path) -> set[str]:
 
 @pytest.mark.parametrize("verb", ["init", "create"])
 def test_a_denied_create_leaves_no_environment_directory(script: ConsoleScript, verb: str) -> None:
-    assert script("env", "init", "local").code == 0  # a used home, as in the attack
+    assert script.in_process("env", "init", "local").code == 0  # a used home, as in the attack
     before = _files(script.home)
     if verb == "init":
         outcome = script("env", "init", "zain-prod")
@@ -34,7 +34,7 @@ def test_a_denied_create_leaves_no_environment_directory(script: ConsoleScript, 
     assert not (script.home / "environments" / "zain-prod").exists()
     assert _files(script.home) - before == {"audit", "audit/denied.jsonl"}
 
-    audit = script("audit", "list", "zain-prod")
+    audit = script.in_process("audit", "list", "zain-prod")
     assert audit.code == 0, audit.stderr
     [event] = audit.result["events"]
     assert (event["verb"], event["decision"], event["outcome"]) == (

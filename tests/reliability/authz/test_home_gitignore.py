@@ -31,7 +31,9 @@ def test_git_add_of_a_used_home_stages_state_but_no_secret(tmp_path: Path) -> No
     home = repo / ".greentic"
     script = ConsoleScript(home, tmp_path)
     assert script("env", "init", "local").code == 0
-    put = script("secrets", "put", answers={"environment_id": "local", "name": "db", "value": "pw"})
+    put = script.in_process(
+        "secrets", "put", answers={"environment_id": "local", "name": "db", "value": "pw"}
+    )
     assert put.code == 0, put.stderr
     # What the local runtime, a crash log and `up` leave in a used home.
     for name in (
@@ -67,6 +69,6 @@ def test_an_existing_gitignore_is_kept(tmp_path: Path) -> None:
     home.mkdir()
     (home / ".gitignore").write_text("*\n")
 
-    assert ConsoleScript(home, tmp_path)("env", "init", "local").code == 0
+    assert ConsoleScript(home, tmp_path).in_process("env", "init", "local").code == 0
 
     assert (home / ".gitignore").read_text() == "*\n"

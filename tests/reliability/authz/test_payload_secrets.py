@@ -155,8 +155,8 @@ def test_a_secret_in_a_plain_field_is_refused_without_echoing_it(
 def test_secrets_put_still_takes_a_secret_and_references_pass(
     script: ConsoleScript, tmp_path: Path
 ) -> None:
-    assert script("env", "init", "local").code == 0
-    put = script(
+    assert script.in_process("env", "init", "local").code == 0
+    put = script.in_process(
         "secrets", "put", answers={"environment_id": "local", "name": "gh", "value": GITHUB}
     )
     assert put.code == 0, put.stderr
@@ -170,7 +170,7 @@ def test_secrets_put_still_takes_a_secret_and_references_pass(
     assert "value: a GitHub token found in a plain field" in refused.stderr
     assert GITHUB not in refused.stderr + refused.stdout
 
-    referenced = script(
+    referenced = script.in_process(
         "config", "set", answers={"environment_id": "local", "key": "gh", "value": reference}
     )
     assert referenced.code == 0, referenced.stderr

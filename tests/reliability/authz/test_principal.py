@@ -26,7 +26,7 @@ FORGED_GITHUB = {
 
 
 def _prod(script: ConsoleScript, grants: list[dict[str, Any]]) -> None:
-    created = script("env", "init", "prod", env={"GREENTIC_GRANT": "prod"})
+    created = script.in_process("env", "init", "prod", env={"GREENTIC_GRANT": "prod"})
     assert created.code == 0, created.stderr
     (script.home / "policy.json").write_text(json.dumps({"grants": grants}))
 
