@@ -224,6 +224,8 @@ def test_the_pulumi_preview_is_opt_in_uses_oidc_and_a_checksummed_cli() -> None:
     pulumi = steps["Pulumi preview"]
     assert "--engine pulumi --format markdown" in pulumi["run"]
     assert pulumi["env"]["PULUMI_CONFIG_PASSPHRASE"] == "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}"
+    # The engine verb needs a grant (issue 17): an operator-set variable, only on this step.
+    assert pulumi["env"]["GREENTIC_GRANT"] == "${{ vars.GREENTIC_GRANT }}"
     assert "secrets." not in str(document["env"])  # secrets reach only the step that needs them
 
 
