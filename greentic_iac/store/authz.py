@@ -15,7 +15,9 @@ Grants come from two places, both non-interactive:
   ``principals`` match the verified principal (``user@host``); a CI claim's subject
   (``github:<actor>@<repository>``) is matched only by a grant whose ``trust_claims`` names
   its issuer, because anyone can export the variables a claim is made of.
-- ``GREENTIC_GRANT=<env>[,<env>...]``: exact environment ids, for CI jobs.
+- ``GREENTIC_GRANT=<env>[,<env>...]``: exact environment ids, for CI jobs, unless the policy
+  says ``"grant_variable": false`` (anyone can export a variable; a shared store that wants
+  a real gate turns it off).
 
 The gate fails closed: a policy that cannot be read or parsed denies every non-local
 mutation (the reason names its location), it never falls back to "allow".
@@ -59,6 +61,9 @@ class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     schema_: str = Field(default="greentic.policy.v1", alias="schema")
+    # False: GREENTIC_GRANT is ignored, only this policy's grants count. Anyone can export a
+    # variable, so a shared store that wants a real gate turns it off.
+    grant_variable: bool = True
     grants: list[Grant] = Field(default_factory=list)
 
 
@@ -167,13 +172,20 @@ def authorize(
     who = Principal(principal) if isinstance(principal, str) else principal
     env = os.environ if environ is None else environ
     granted = {part.strip() for part in env.get(GRANT_VARIABLE, "").split(",") if part.strip()}
-    if environment_id in granted:
-        return Decision(True, f"{GRANT_VARIABLE} names it", GRANT_VARIABLE)
-    hint = f"add one to {source.location} or set {GRANT_VARIABLE}={environment_id}"
     try:
         loaded = source.load()
-    except Exception as exc:  # fail closed on anything at all
-        return Decision(False, f"policy unusable, failing closed: {exc} ({hint})", None)
+    except Exception as exc:  # fail closed on anything at all, the variable included: an
+        # unreadable policy may be one that turned the variable off
+        return Decision(False, f"policy unusable, failing closed: {exc} (fix it)", None)
+    if loaded.grant_variable:
+        if environment_id in granted:
+            return Decision(True, f"{GRANT_VARIABLE} names it", GRANT_VARIABLE)
+        hint = f"add one to {source.location} or set {GRANT_VARIABLE}={environment_id}"
+    else:
+        hint = (
+            f"add one to {source.location}; {GRANT_VARIABLE} is ignored, the policy sets "
+            '"grant_variable": false'
+        )
     moment = now or datetime.now(UTC)
     expired = False
     for index, grant in enumerate(loaded.grants):

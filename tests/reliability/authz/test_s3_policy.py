@@ -111,3 +111,20 @@ def test_the_bucket_policy_grants_and_fails_closed_when_broken(
     assert broken.code == 2
     assert "policy unusable, failing closed" in broken.stderr
     assert store.load("prod").config == {"greeting": "hi"}
+
+
+def test_a_bucket_policy_can_turn_the_grant_variable_off(remote: Remote, tmp_path: Path) -> None:
+    url, prefix, client = remote
+    home = tmp_path / "operator"
+    home.mkdir()
+    assert invoke(home, "--store", url, "env", "init", "prod", grant="prod").code == 0
+    policy = {"grant_variable": False, "grants": [{"environments": ["staging"]}]}
+    client.put_object(Bucket=BUCKET, Key=f"{prefix}/policy.json", Body=json.dumps(policy))
+    payload = {"environment_id": "prod", "key": "owned", "value": "yes"}
+
+    outcome = invoke(home, "--store", url, "config", "set", answers=payload, grant="prod")
+
+    assert outcome.code == 2, outcome.stdout
+    assert 'GREENTIC_GRANT is ignored, the policy sets "grant_variable": false' in outcome.stderr
+    store = S3Store(BUCKET, prefix, client=client, environ={})
+    assert store.load("prod").config == {}
