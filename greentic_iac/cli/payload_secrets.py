@@ -16,8 +16,7 @@ rule is not applied here. The one field meant to hold a secret, ``secrets put``'
 from __future__ import annotations
 
 import bisect
-import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from greentic_iac.errors import InvalidInputError
@@ -40,37 +39,82 @@ HIGH_CONFIDENCE = {
 SECRET_FIELDS: dict[str, frozenset[str]] = {"SecretPutPayload": frozenset({"value"})}
 
 
-def _leaves(document: Any) -> Iterator[tuple[str, str, str]]:
-    """(field path, key, text) of every string in a JSON document, keys included.
+Part = str | int  # a key of an object, or an index into an array
+# A field's path as a linked list (parent, part), so walking a deep document stays linear;
+# it is spelled out only for a field that is reported.
+Node = tuple[Any, Part] | None
+
+
+def _fields(document: Any, exempt: frozenset[str]) -> Iterator[tuple[Node, str, str]]:
+    """(path, key, text) of every string in a JSON document, and (path, key, "") of every
+    member whose value is not a string (its name is data too). ``key`` is the member's
+    name (an array's items share their array's name). Top-level members named in
+    ``exempt`` are skipped whole.
 
     Iterative, so a deeply nested settings object cannot exhaust the stack.
     """
-    stack: list[tuple[str, str, Any]] = [("", "", document)]
+    stack: list[tuple[Node, str, Any]] = [(None, "", document)]
     while stack:
-        path, key, value = stack.pop()
+        node, key, value = stack.pop()
+        if node is not None and node[0] is None and node[1] in exempt:
+            continue
         if isinstance(value, str):
-            yield path, key, value
-        elif isinstance(value, dict):
+            yield node, key, value
+            continue
+        if node is not None and isinstance(node[1], str):
+            yield node, key, ""
+        if isinstance(value, dict):
             for name, item in reversed(list(value.items())):
-                child = f"{path}.{name}" if path else str(name)
-                stack.append((child, str(name), item))
+                stack.append(((node, str(name)), str(name), item))
         elif isinstance(value, list):
             for index in reversed(range(len(value))):
-                stack.append((f"{path}[{index}]", key, value[index]))
+                stack.append(((node, index), key, value[index]))
+
+
+def _parts(node: Node) -> list[Part]:
+    parts: list[Part] = []
+    while node is not None:
+        node, part = node
+        parts.append(part)
+    return parts[::-1]
+
+
+def _line(key: str, text: str) -> bytes:
+    """One field as ``"key": "text"``, as in a JSON file, so the scanner's assignment and
+    key-pair rules see a field's name and its neighbours.
+
+    Not json.dumps: an escape (``\\n``, ``\\ud800``) would put letters before a token
+    and hide it from rules that need a boundary. Line breaks become spaces so each field
+    stays one line; what cannot be encoded becomes ``?``.
+    """
+    return f'"{_flat(key)}": "{_flat(text)}"'.encode("utf-8", "replace")
+
+
+def _flat(text: str) -> str:
+    return text.replace("\r", " ").replace("\n", " ")
+
+
+def _shown(parts: list[Part], hits: Callable[[bytes], list[Any]]) -> str:
+    """The field's path for a message, with any key that is itself a secret redacted."""
+    shown = ""
+    for part in parts:
+        if isinstance(part, int):
+            shown += f"[{part}]"
+            continue
+        secret = any(h.kind in HIGH_CONFIDENCE for h in hits(part.encode("utf-8", "replace")))
+        name = "<a key holding a secret>" if secret else part
+        shown += f".{name}" if shown else name
+    return shown
 
 
 def secret_fields(document: dict[str, Any], exempt: frozenset[str] = frozenset()) -> list[str]:
     """``"<field>: <kind>"`` for every field of ``document`` that holds a high-confidence
-    secret shape, in document order; never the value."""
-    paths: list[str] = []
-    lines: list[str] = []
-    for path, key, text in _leaves(document):
-        if path.split(".", 1)[0].split("[", 1)[0] in exempt:
-            continue
-        paths.append(path)
-        # One line per field, "key": "value" as in a JSON file, so the scanner's
-        # assignment and key-pair rules see a field's name and its neighbours.
-        lines.append(f"{json.dumps(key)}: {json.dumps(text)}")
+    secret shape, in document order; never the value (nor a key that is one)."""
+    nodes: list[Node] = []
+    lines: list[bytes] = []
+    for node, key, text in _fields(document, exempt):
+        nodes.append(node)
+        lines.append(_line(key, text))
     if not lines:
         return []
     from greentic_iac.bundles.secret_rules import content_hits
@@ -81,11 +125,12 @@ def secret_fields(document: dict[str, Any], exempt: frozenset[str] = frozenset()
         starts.append(offset)
         offset += len(line) + 1
     found: list[str] = []
-    for hit in content_hits("\n".join(lines).encode("ascii")):
+    for hit in content_hits(b"\n".join(lines)):
         kind = HIGH_CONFIDENCE.get(hit.kind)
         if kind is None:
             continue
-        entry = f"{paths[bisect.bisect_right(starts, hit.offset) - 1]}: {kind}"
+        node = nodes[bisect.bisect_right(starts, hit.offset) - 1]
+        entry = f"{_shown(_parts(node), content_hits)}: {kind}"
         if entry not in found:
             found.append(entry)
     return found

@@ -11,7 +11,7 @@ import pytest
 
 from .conftest import ConsoleScript
 
-pytestmark = pytest.mark.reliability
+pytestmark = [pytest.mark.integration, pytest.mark.reliability]  # the console script runs
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "k8s" / "environment.json"
 

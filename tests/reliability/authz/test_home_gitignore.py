@@ -13,6 +13,7 @@ import pytest
 from .conftest import ConsoleScript
 
 pytestmark = [
+    pytest.mark.integration,
     pytest.mark.reliability,
     pytest.mark.skipif(shutil.which("git") is None, reason="needs git"),
 ]

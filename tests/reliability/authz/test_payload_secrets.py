@@ -14,7 +14,7 @@ from tests.support.cli_runner import run_cli
 
 from .conftest import ConsoleScript
 
-pytestmark = pytest.mark.reliability
+pytestmark = [pytest.mark.integration, pytest.mark.reliability]  # the console script runs
 
 # Built at run time so this file holds no literal secret shape of its own.
 AWS_KEY_ID = "AKIA" + "ZXCVBNMQWERTYPLK"
@@ -174,3 +174,36 @@ def test_secrets_put_still_takes_a_secret_and_references_pass(
         "config", "set", answers={"environment_id": "local", "key": "gh", "value": reference}
     )
     assert referenced.code == 0, referenced.stderr
+
+
+def test_the_screen_survives_hostile_shapes_and_names_nested_fields() -> None:
+    from greentic_iac.cli.payload_secrets import secret_fields
+
+    deep: dict[str, Any] = {"leaf": GITHUB}
+    for _ in range(5000):  # deeper than the interpreter's recursion limit
+        deep = {"n": deep}
+    [found] = secret_fields({"settings": deep})
+    assert found.startswith("settings.n.n.") and found.endswith(".leaf: a GitHub token")
+    # A lone surrogate or NUL in a string is data to screen, not a crash.
+    assert secret_fields({"command": ["\ud800", "a\x00b", f"\ud800{AWS_KEY_ID}"]}) == [
+        "command[2]: an AWS access key id"
+    ]
+    # A secret as a key is found too; references and ordinary data are not.
+    assert secret_fields({"settings": {GITHUB: "x", "n": {GITHUB: 1}}}) == [
+        "settings.<a key holding a secret>: a GitHub token",
+        "settings.n.<a key holding a secret>: a GitHub token",
+    ]
+    assert secret_fields({"value": "secret://db-password", "image": "nginx:1.27"}) == []
+    assert secret_fields({"value": GITHUB}, exempt=frozenset({"value"})) == []
+    # A line break or an escape-worthy character right before a token does not hide it.
+    assert secret_fields({"value": f"x\n{GITHUB}", "image": f"\t{AWS_KEY_ID}"}) == [
+        "value: a GitHub token",
+        "image: an AWS access key id",
+    ]
+
+
+def test_the_screened_kinds_are_the_scanners_own() -> None:
+    from greentic_iac.bundles.secret_rules import ALL_KINDS
+    from greentic_iac.cli.payload_secrets import HIGH_CONFIDENCE
+
+    assert set(HIGH_CONFIDENCE) <= set(ALL_KINDS)

@@ -15,7 +15,7 @@ from greentic_iac.store import open_store
 
 from .conftest import ConsoleScript
 
-pytestmark = pytest.mark.reliability
+pytestmark = [pytest.mark.integration, pytest.mark.reliability]  # the console script runs
 
 OS_USER = pwd.getpwuid(os.getuid()).pw_name
 FORGED_GITHUB = {

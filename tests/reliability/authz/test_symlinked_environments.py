@@ -14,7 +14,7 @@ from tests.support.cli_runner import run_cli
 
 from .conftest import ConsoleScript
 
-pytestmark = pytest.mark.reliability
+pytestmark = [pytest.mark.integration, pytest.mark.reliability]  # the console script runs
 
 
 def _tree(root: Path) -> dict[str, bytes]:
