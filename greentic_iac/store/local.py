@@ -75,6 +75,9 @@ from greentic_iac.store.transaction import (
 
 log = logging.getLogger("greentic_iac.store")
 
+# The store's own subdirectories of an environment (none may be a symlink).
+ENVIRONMENT_PARTS = ("audit", "backups", "idempotency")
+
 # Denials of a create for an environment that has no directory (see _refuse_ungranted_create).
 DENIED_CREATES_LOG = "audit/denied.jsonl"
 
@@ -136,17 +139,28 @@ class LocalFileStore(TransactionalStore):
             )
         return directory
 
+    def _part(self, environment_id: str, name: str) -> Path:
+        """``environments/<id>/<name>``, refused when that is a symlink: a linked
+        ``backups/`` would let this environment's pruning delete another's backups."""
+        path = self.environment_dir(environment_id) / name
+        if path.is_symlink():
+            raise StateCorruptError(
+                f"environment {environment_id}: {path} is a symlink to {path.readlink()}; "
+                f"refusing to use it: replace the link with the environment's own {name}/"
+            )
+        return path
+
     def audit_path(self, environment_id: str) -> Path:
-        return self.environment_dir(environment_id) / "audit" / "events.jsonl"
+        return self._part(environment_id, "audit") / "events.jsonl"
 
     def state_path(self, environment_id: str) -> Path:
         return self.environment_dir(environment_id) / STATE_FILE
 
     def _backup_path(self, environment_id: str, generation: int) -> Path:
-        return self.environment_dir(environment_id) / "backups" / backup_name(generation)
+        return self._part(environment_id, "backups") / backup_name(generation)
 
     def _idempotency_path(self, environment_id: str, key: str) -> Path:
-        return self.environment_dir(environment_id) / "idempotency" / f"{sha256_hex(key)}.json"
+        return self._part(environment_id, "idempotency") / f"{sha256_hex(key)}.json"
 
     def ensure_layout(self) -> MigrationReport:
         """Migrate an older layout once (loudly); refuse a newer or broken one."""
@@ -205,7 +219,7 @@ class LocalFileStore(TransactionalStore):
             ) from None
 
     def backups(self, environment_id: str) -> list[BackupInfo]:
-        directory = self.environment_dir(environment_id) / "backups"
+        directory = self._part(environment_id, "backups")
         found = []
         with contextlib.suppress(FileNotFoundError):
             for entry in directory.iterdir():
@@ -313,7 +327,7 @@ class LocalFileStore(TransactionalStore):
                 return None  # someone repaired it while we waited for the lock
             except StateCorruptError:
                 pass
-            target = directory / "backups" / f"damaged.{event.op_id}.json"
+            target = self._part(environment_id, "backups") / f"damaged.{event.op_id}.json"
             target.parent.mkdir(exist_ok=True)
             self._ops.replace(self.state_path(environment_id), target)
             self._ops.fsync_directory(target.parent)
@@ -351,6 +365,8 @@ class LocalFileStore(TransactionalStore):
             raise NotFoundError(
                 f"environment {environment_id}: not found ({directory / STATE_FILE})"
             )
+        for part in ENVIRONMENT_PARTS:  # refuse a linked part before anything is written
+            self._part(environment_id, part)
         if mode == "create" and not directory.is_dir():
             self._refuse_ungranted_create(environment_id, verb)
         if not self._schema_recorded:
@@ -645,7 +661,7 @@ class LocalFileStore(TransactionalStore):
         The directory holds about N entries, so the full sweep costs one small scandir; a
         crash between a write and its prune leaves a surplus the next transaction removes.
         """
-        directory = self.environment_dir(environment_id) / "backups"
+        directory = self._part(environment_id, "backups")
         try:
             generations = sorted(
                 g for g in (backup_generation(name) for name in _names(directory)) if g is not None

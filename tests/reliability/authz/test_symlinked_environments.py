@@ -108,3 +108,26 @@ def test_a_home_that_is_itself_a_link_still_works(tmp_path: Path) -> None:
 
     assert run_cli(link, "env", "init", "local").code == 0
     assert run_cli(link, "env", "show", "local").code == 0
+
+
+@pytest.mark.parametrize("part", ["backups", "audit", "idempotency"])
+def test_a_linked_part_of_an_environment_is_refused(linked: Path, part: str) -> None:
+    home = linked
+    (home / "environments" / "local").unlink()
+    assert run_cli(home, "env", "init", "local").code == 0
+    prod = home / "environments" / "prod"
+    (home / "environments" / "local" / part).mkdir(exist_ok=True)
+    shutil.rmtree(home / "environments" / "local" / part)
+    (home / "environments" / "local" / part).symlink_to(
+        prod / part if part != "idempotency" else prod
+    )
+    before = _tree(prod)
+    answers = home.parent / "local-set.json"
+    payload = {"environment_id": "local", "key": "k", "value": "v", "idempotency_key": "once"}
+    answers.write_text(json.dumps(payload))
+
+    outcome = run_cli(home, "config", "set", "--answers", str(answers))
+
+    assert outcome.code == 2, outcome.stdout + outcome.stderr
+    assert f"local/{part} is a symlink" in outcome.stderr
+    assert _tree(prod) == before
