@@ -10,6 +10,7 @@ Keys under ``s3://<bucket>/<prefix>``::
 
     store.json                                   {"store_schema": 1}
     policy.json                                  the grants that guard this store
+    audit/denied/<env>/<time>-<op>-done.json     a denied create of an environment without state
     environments/<env>/state.json                same bytes as the local state file;
                                                  metadata greentic-sha256 repeats the hash
     environments/<env>/audit/<time>-<op>-<phase>.json   one object per audit event
@@ -387,12 +388,21 @@ class S3Store(TransactionalStore):
                 bodies.append(got[0])
         return parse_audit_records(bodies, f"s3://{self.bucket}/{prefix}")
 
+    def _denied_prefix(self, environment_id: str) -> str:
+        """Denied creates of an environment with no state: outside ``environments/<id>/``,
+        so a refusal leaves nothing under the environment (as the local store does)."""
+        return f"{self.prefix}audit/denied/{environment_id}/"
+
     def audit_events(self, environment_id: str, limit: int | None = None) -> list[AuditEvent]:
         validate_environment_id(environment_id)
         prefix = self._key(environment_id, "audit/")
+        denied = self._denied_prefix(environment_id)
         if not limit:
-            return self._events(prefix)
-        keys = sorted(str(i["Key"]) for i in self._list(prefix))[-limit:]
+            merged = [*self._events(prefix), *self._events(denied)]
+            return sorted(merged, key=lambda e: e.time)
+        found = [str(i["Key"]) for p in (prefix, denied) for i in self._list(p)]
+        # Both key forms start their last segment with the nanosecond stamp.
+        keys = sorted(found, key=lambda k: k.rsplit("/", 1)[-1])[-limit:]
         events = []
         for key in keys:
             got = self._get(key)
@@ -546,12 +556,15 @@ class S3Store(TransactionalStore):
             raise NotFoundError(f"environment {environment_id}: not found")
         # As in the local store: load and verify first, then the gate (denials are audited).
         if not decision.allowed:
-            self._audit(
-                environment_id,
-                base.model_copy(
-                    update={"decision": "deny", "outcome": "error", "error": decision.reason}
-                ),
+            denial = base.model_copy(
+                update={"decision": "deny", "outcome": "error", "error": decision.reason}
             )
+            if current is None and mode == "create":
+                stamp = f"{time.time_ns():020d}"
+                denied = f"{self._denied_prefix(environment_id)}{stamp}-{denial.op_id}-done.json"
+                self._put(denied, denial.model_dump_json().encode())
+            else:
+                self._audit(environment_id, denial)
             raise decision.error(environment_id)
         if first_attempt:
             recovered.extend(self._recover(environment_id, current))

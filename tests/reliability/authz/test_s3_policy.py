@@ -128,3 +128,21 @@ def test_a_bucket_policy_can_turn_the_grant_variable_off(remote: Remote, tmp_pat
     assert 'GREENTIC_GRANT is ignored, the policy sets "grant_variable": false' in outcome.stderr
     store = S3Store(BUCKET, prefix, client=client, environ={})
     assert store.load("prod").config == {}
+
+
+def test_a_denied_create_leaves_nothing_under_the_environment(
+    remote: Remote, tmp_path: Path
+) -> None:
+    url, prefix, client = remote
+    home = tmp_path / "operator"
+    home.mkdir()
+
+    outcome = invoke(home, "--store", url, "env", "init", "prod")
+
+    assert outcome.code == 2
+    listed = client.list_objects_v2(Bucket=BUCKET, Prefix=f"{prefix}/environments/prod/")
+    assert listed.get("KeyCount", 0) == 0
+    audit = invoke(home, "--store", url, "audit", "list", "prod")
+    assert [(e["verb"], e["decision"]) for e in audit.result["events"]] == [("env init", "deny")]
+    limited = invoke(home, "--store", url, "audit", "list", "prod", "--limit", "1")
+    assert len(limited.result["events"]) == 1
