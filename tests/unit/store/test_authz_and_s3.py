@@ -78,6 +78,16 @@ def test_a_malformed_policy_denies(tmp_path: Path, policy: str) -> None:
     (tmp_path / "policy.json").write_text(policy)
     decision = authorize("prod-eu", "x", tmp_path, {}, now=datetime.now(UTC))
     assert not decision.allowed and "failing closed" in decision.reason
+    # Even an environment GREENTIC_GRANT names: the policy may be one that turned it off.
+    assert not authorize("prod-eu", "x", tmp_path, {"GREENTIC_GRANT": "prod-eu"}).allowed
+
+
+def test_grant_variable_false_ignores_the_variable(tmp_path: Path) -> None:
+    (tmp_path / "policy.json").write_text('{"grant_variable": false, "grants": []}')
+    decision = authorize("prod-eu", "x", tmp_path, {"GREENTIC_GRANT": "prod-eu"})
+    assert not decision.allowed and "GREENTIC_GRANT is ignored" in decision.reason
+    no_policy = tmp_path / "no-policy-here"
+    assert authorize("prod-eu", "x", no_policy, {"GREENTIC_GRANT": "prod-eu"}).allowed
 
 
 class IgnoresConditions:
