@@ -7,10 +7,13 @@ YAML. A credential pasted into ``config``, bundle or extension ``settings``, ``i
 mutating payload is screened once, before its verb runs, with the leak scanner's rules.
 
 Only the high-confidence shapes are refused (AWS access keys and key pairs, private keys,
-GitHub and Slack tokens, Slack webhooks): their false-positive rate is near zero, so a
-refusal is never in the way of ordinary data. The heuristic "secret-looking assignment"
-rule is not applied here. The one field meant to hold a secret, ``secrets put``'s
-``value``, is exempt. The error names the field and the kind, never the value.
+GitHub and Slack tokens, Slack webhooks, Azure storage keys, and the providers' token
+formats of the vendored gitleaks rules): their false-positive rate is near zero, so a
+refusal is never in the way of ordinary data. The heuristics (a secret-looking
+assignment, credentials in a URL, gitleaks' generic-api-key) and identifiers that are
+public by design (client ids, publishable keys) are not applied here. The one field
+meant to hold a secret, ``secrets put``'s ``value``, is exempt. The error names the field
+and the kind, never the value.
 """
 
 from __future__ import annotations
@@ -33,7 +36,38 @@ HIGH_CONFIDENCE = {
     "github-token": "a GitHub token",
     "slack-token": "a Slack token",
     "slack-webhook": "a Slack webhook URL",
+    "azure-storage-account-key": "an Azure storage account key",
 }
+# The scanner's other kinds are heuristics or file rules (a secret-looking assignment,
+# credentials in a URL, .env and answers files): too noisy for plain data.
+OWN_KINDS = frozenset(
+    {
+        *HIGH_CONFIDENCE,
+        "url-credentials",
+        "generic-secret",
+        "dotenv-file",
+        "dev-secrets-file",
+        "setup-answer-plaintext",
+        "docker-config-auth",
+    }
+)
+# Every other kind is a gitleaks rule: a provider's token format (Stripe, GitLab, npm,
+# OpenAI, ...), refused too, except its heuristic rules and the identifiers that are
+# public by design (client ids, publishable keys).
+GITLEAKS_NOT_SECRET_SUFFIXES = ("-client-id", "-public-key", "-pub-key", "-pub-api-key")
+GITLEAKS_HEURISTIC = frozenset({"generic-api-key", "new-relic-user-api-id", "sendbird-access-id"})
+
+
+def _kind_label(kind: str) -> str | None:
+    """How a message names a refused kind; None when the kind is not refused."""
+    if kind in HIGH_CONFIDENCE:
+        return HIGH_CONFIDENCE[kind]
+    if kind in OWN_KINDS or kind in GITLEAKS_HEURISTIC:
+        return None
+    if kind.endswith(GITLEAKS_NOT_SECRET_SUFFIXES):
+        return None
+    return f"a {kind} (gitleaks rule)"
+
 
 # Payload model name -> top-level fields that hold a secret on purpose.
 SECRET_FIELDS: dict[str, frozenset[str]] = {"SecretPutPayload": frozenset({"value"})}
@@ -101,7 +135,8 @@ def _shown(parts: list[Part], hits: Callable[[bytes], list[Any]]) -> str:
         if isinstance(part, int):
             shown += f"[{part}]"
             continue
-        secret = any(h.kind in HIGH_CONFIDENCE for h in hits(part.encode("utf-8", "replace")))
+        found = hits(part.encode("utf-8", "replace"))
+        secret = any(_kind_label(h.kind) is not None for h in found)
         name = "<a key holding a secret>" if secret else part
         shown += f".{name}" if shown else name
     return shown
@@ -126,7 +161,7 @@ def secret_fields(document: dict[str, Any], exempt: frozenset[str] = frozenset()
         offset += len(line) + 1
     found: list[str] = []
     for hit in content_hits(b"\n".join(lines)):
-        kind = HIGH_CONFIDENCE.get(hit.kind)
+        kind = _kind_label(hit.kind)
         if kind is None:
             continue
         node = nodes[bisect.bisect_right(starts, hit.offset) - 1]

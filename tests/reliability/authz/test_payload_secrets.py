@@ -204,6 +204,21 @@ def test_the_screen_survives_hostile_shapes_and_names_nested_fields() -> None:
 
 def test_the_screened_kinds_are_the_scanners_own() -> None:
     from greentic_iac.bundles.secret_rules import ALL_KINDS
-    from greentic_iac.cli.payload_secrets import HIGH_CONFIDENCE
+    from greentic_iac.cli.payload_secrets import OWN_KINDS
 
-    assert set(HIGH_CONFIDENCE) <= set(ALL_KINDS)
+    # Every kind of the scanner's own rules is classified here (refused or deliberately not),
+    # so a new own rule is a decision, not a silent gitleaks-style refusal.
+    assert set(ALL_KINDS) == set(OWN_KINDS)
+
+
+def test_provider_tokens_of_the_gitleaks_rules_are_refused_but_public_ids_are_not() -> None:
+    from greentic_iac.cli.payload_secrets import secret_fields
+
+    stripe = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
+    found = secret_fields({"config": {"payments": stripe}})
+    assert len(found) == 1 and found[0].startswith("config.payments: a ")
+    assert "gitleaks rule" in found[0] and stripe not in found[0]
+    assert (
+        secret_fields({"image": "ghcr.io/acme/app:1.2.3", "command": ["serve", "--port", "80"]})
+        == []
+    )
