@@ -7,10 +7,11 @@ JSON on disk diffs by entity, not by list position.
 
 from __future__ import annotations
 
-from typing import Final, Literal, Self
+from typing import Any, Final, Literal, Self
 
 from pydantic import Field, model_validator
 
+from greentic_iac.spec.allocations import ReleasedValue
 from greentic_iac.spec.base import SpecModel
 from greentic_iac.spec.deployment import BundleDeployment, DeploymentLifecycle
 from greentic_iac.spec.environment import Environment
@@ -18,7 +19,9 @@ from greentic_iac.spec.lifecycle import RevisionLifecycle
 from greentic_iac.spec.revision import Revision
 from greentic_iac.spec.traffic import TOTAL_BPS, TrafficSplit
 
-STATE_SCHEMA: Final = "greentic.environment-state.v1"
+STATE_SCHEMA: Final = "greentic.environment-state.v2"
+# v1 had no allocations; reading one upgrades it (``upgrade_state_document``).
+STATE_SCHEMA_V1: Final = "greentic.environment-state.v1"
 
 
 class TrafficPolicy(SpecModel):
@@ -30,8 +33,19 @@ class TrafficPolicy(SpecModel):
     trust_override_header: bool = False
 
 
+def upgrade_state_document(document: dict[str, Any]) -> dict[str, Any]:
+    """A v1 state document as v2: the same state with no allocations yet.
+
+    The deployer's allocation hook fills them in (keeping the values the v1 compiler chose,
+    so no live resource moves) the first time the state is compiled or changed.
+    """
+    if document.get("schema_version") != STATE_SCHEMA_V1:
+        return document
+    return {**document, "schema_version": STATE_SCHEMA, "allocations": {}, "released": []}
+
+
 class EnvironmentState(SpecModel):
-    schema_version: Literal["greentic.environment-state.v1"] = STATE_SCHEMA
+    schema_version: Literal["greentic.environment-state.v2"] = STATE_SCHEMA
     generation: int = Field(default=0, ge=0)
     environment: Environment
     deployments: dict[str, BundleDeployment] = Field(default_factory=dict)
@@ -41,6 +55,33 @@ class EnvironmentState(SpecModel):
     config: dict[str, str] = Field(default_factory=dict)
     deployment_config: dict[str, dict[str, str]] = Field(default_factory=dict)
     policy: TrafficPolicy = Field(default_factory=TrafficPolicy)
+    # What targets chose once per owner (see spec/allocations.py): owner -> kind -> value,
+    # the space each kind's values live in, and freed values waiting for an apply.
+    allocations: dict[str, dict[str, int]] = Field(default_factory=dict)
+    allocation_scopes: dict[str, str] = Field(default_factory=dict)
+    released: list[ReleasedValue] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _allocations_unique(self) -> Self:
+        held: dict[tuple[str, int], str] = {}
+        for owner, values in sorted(self.allocations.items()):
+            if owner not in self.deployments and owner not in self.revisions:
+                raise ValueError(f"allocations.{owner}: not a deployment or revision")
+            for kind, value in values.items():
+                other = held.setdefault((kind, value), owner)
+                if other != owner:
+                    raise ValueError(
+                        f"allocations.{owner}.{kind}: {value} is already held by {other}"
+                    )
+        for index, released in enumerate(self.released):
+            if self.allocation_scopes.get(released.kind) != released.scope:
+                continue  # released in a space this environment no longer uses
+            if (released.kind, released.value) in held:
+                raise ValueError(
+                    f"released[{index}]: {released.kind} {released.value} is still held by "
+                    f"{held[(released.kind, released.value)]}"
+                )
+        return self
 
     @model_validator(mode="after")
     def _referential_integrity(self) -> Self:  # noqa: PLR0912 (one pass, one rule per branch)

@@ -94,10 +94,12 @@ def decode_state(data: bytes) -> tuple[EnvironmentState, str]:
     from pydantic import ValidationError
 
     from greentic_iac.spec import EnvironmentState, format_validation_error
+    from greentic_iac.spec.state import upgrade_state_document
 
     document, digest = verified_document(data)
     try:
-        state = EnvironmentState.model_validate(document)
+        # The digest stays the one of the bytes read: the CAS compares against the file.
+        state = EnvironmentState.model_validate(upgrade_state_document(document))
     except ValidationError as exc:
         raise CorruptDocument(format_validation_error(exc, prefix="state.")) from None
     return state, digest

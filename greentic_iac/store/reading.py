@@ -32,7 +32,8 @@ log = logging.getLogger("greentic_iac.store")
 
 STATE_FILE = "state.json"
 STORE_VARIABLE = "GREENTIC_STORE"
-_STATE_SCHEMA = "greentic.environment-state.v1"
+# Both state schemas carry the summary's fields where the light check reads them.
+_STATE_SCHEMAS = ("greentic.environment-state.v1", "greentic.environment-state.v2")
 _BACKUP_NAME = re.compile(r"state\.(\d{10})\.json")
 
 
@@ -211,7 +212,7 @@ def _local_summaries(home: Path | None) -> list[dict[str, Any]] | None:
 def _summary_or_full_load(data: bytes, environment_id: str, home: Path) -> dict[str, Any]:
     try:
         document, _ = verified_document(data)
-        if document.get("schema_version") != _STATE_SCHEMA:
+        if document.get("schema_version") not in _STATE_SCHEMAS:
             raise CorruptDocument("not the current state schema")
         summary = environment_summary(document)
         if summary["environment_id"] != environment_id:

@@ -9,7 +9,6 @@ definition, an ECS service and a header-pinned listener rule. See docs/targets/a
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import json
 from collections import defaultdict
@@ -40,6 +39,7 @@ from greentic_iac.targets.alb_weights import (
     alb_limit_problems,
     alb_weights,
 )
+from greentic_iac.targets.aws_ecs.allocation import PRIORITY, missing_allocations
 from greentic_iac.targets.aws_ecs.settings import (
     AwsEcsSettings,
     CreateLoadBalancer,
@@ -57,14 +57,6 @@ REVISION_HEADER: Final = "x-greentic-revision"
 EXECUTION_POLICY: Final = "policy/service-role/AmazonECSTaskExecutionRolePolicy"
 MAX_TOLERATED_ERROR_BPS: Final = 10.0
 TAG_PREFIX: Final = "greentic:"
-
-# Listener rule priorities (1-50000, lower is evaluated first). Pinned per-revision rules
-# carry a header condition, so they are the most specific and come first.
-PIN_BASE: Final = 1
-PIN_SLOTS: Final = 5000
-ROUTE_BASE: Final = 5001
-ROUTE_BAND: Final = 2500
-ROUTE_BANDS: Final = 18  # path depth 0-8 x (wildcard host, exact host)
 
 _T_VPC = "aws:ec2/vpc:Vpc"
 _T_SUBNET = "aws:ec2/subnet:Subnet"
@@ -114,20 +106,12 @@ def partition_of(region: str) -> str:
     return "aws"
 
 
-def _hash_int(text: str) -> int:
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
-
-
 def _path_patterns(prefix: str) -> list[str]:
     """ALB path patterns for a prefix: the prefix itself and everything below it."""
     if prefix == "/":
         return []
     base = prefix.rstrip("/")
     return [base, f"{base}/*"]
-
-
-def _path_depth(prefix: str) -> int:
-    return len([p for p in prefix.split("/") if p])
 
 
 def load_settings(state: EnvironmentState) -> AwsEcsSettings:
@@ -168,7 +152,6 @@ class _Builder:
             "environment": self.env,
         }
         self.base_tags = {TAG_PREFIX + k: v for k, v in tags.items() if v is not None}
-        self.used_priorities: set[int] = set()
         self.secret_arns: set[str] = set()
 
     # -- helpers ---------------------------------------------------------------------------
@@ -201,22 +184,12 @@ class _Builder:
             Finding(severity=severity, code=code, message=message, subject=subject)
         )
 
-    def priority(self, key: str, base: int, slots: int) -> int:
-        """A stable priority in ``[base, base+slots)`` from ``key``; probe on collision."""
-        start = _hash_int(key) % slots
-        for step in range(slots):
-            candidate = base + (start + step) % slots
-            if candidate not in self.used_priorities:
-                if step:
-                    self.finding(
-                        Severity.INFO,
-                        "priority-collision",
-                        f"listener rule priority {base + start} is taken; using {candidate}",
-                        key,
-                    )
-                self.used_priorities.add(candidate)
-                return candidate
-        raise InvalidInputError(f"no free listener rule priority left for {key}")
+    def allocated(self, owner: str) -> int:
+        """The owner's listener-rule priority from the state (never recomputed here)."""
+        value = self.state.allocations.get(owner, {}).get(PRIORITY)
+        if value is None:
+            raise InvalidInputError(f"allocations.{owner}: no listener rule priority allocated")
+        return value
 
     # -- shared infrastructure -------------------------------------------------------------
 
@@ -534,6 +507,12 @@ def compile_plan(state: EnvironmentState) -> Plan:
     everything else that can't be applied becomes an error finding (``plan.errors``).
     """
     settings = load_settings(state)
+    if missing_allocations(state):
+        # A state never reconciled (a v1 state just read, a test's hand-built state): fill
+        # in memory what the allocation hook writes on the next change; held values stay.
+        from greentic_iac.targets.aws_ecs.allocation import reconcile_allocations
+
+        state = reconcile_allocations(state, state.model_copy(deep=True))
     return _compile(state, settings)
 
 
@@ -749,7 +728,7 @@ def _compile(state: EnvironmentState, settings: AwsEcsSettings) -> Plan:  # noqa
                 f"rule-pin-{rid}",
                 {
                     "listenerArn": listener_arn,
-                    "priority": b.priority(rev_id, PIN_BASE, PIN_SLOTS),
+                    "priority": b.allocated(rev_id),
                     "conditions": [
                         *conditions,
                         {
@@ -846,16 +825,12 @@ def _compile(state: EnvironmentState, settings: AwsEcsSettings) -> Plan:  # noqa
                             "duration": dsettings.stickiness_seconds,
                         }
                     action = {"type": "forward", "forward": forward}
-        specificity = min(_path_depth(route.path_prefix), 8) * 2 + (
-            0 if route.host.startswith("*.") else 1
-        )
-        band = ROUTE_BANDS - 1 - specificity
         b.add(
             _T_RULE,
             logical_name("rule", dep_id),
             {
                 "listenerArn": listener_arn,
-                "priority": b.priority(dep_id, ROUTE_BASE + band * ROUTE_BAND, ROUTE_BAND),
+                "priority": b.allocated(dep_id),
                 "conditions": conditions,
                 "actions": [action],
                 "tags": dep_tags,
