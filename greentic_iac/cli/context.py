@@ -81,12 +81,27 @@ class Context:
         state: EnvironmentState = self.store.load(validate_environment_id(self.args.environment_id))
         return state
 
+    def allocated(self, change: Change) -> Change:
+        """``change`` followed by the deployer's allocation hook (operations/allocations.py):
+        what a target allocates per owner is chosen inside the same transaction."""
+        from greentic_iac.operations.allocations import with_allocations
+        from greentic_iac.operations.baseline import applied_generation
+        from greentic_iac.store.claims import LocalClaims
+
+        home = self.greentic_home
+
+        def applied(environment_id: str) -> int | None:
+            return applied_generation(home, environment_id)
+
+        timeout = float(getattr(self.store, "lock_timeout", 10.0))
+        return with_allocations(change, applied, LocalClaims(home, timeout, applied))
+
     def mutate(self, payload: Mutation, verb: str, change: Change) -> MutationResult:
         """One transaction for an answers payload: its environment, compare-and-swap
         generation, idempotency key and (hashed, audited) payload."""
         return self.store.mutate(
             payload.environment_id,
-            change,
+            self.allocated(change),
             verb=verb,
             expected_generation=payload.expected_generation,
             idempotency_key=payload.idempotency_key,

@@ -8,14 +8,19 @@ is what *this* operator applied, and CI pins it with ``preview --against FILE``)
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from greentic_iac.errors import InvalidInputError
 from greentic_iac.plan.io import load_plan, write_plan
 from greentic_iac.plan.model import Plan
 from greentic_iac.spec.ids import validate_environment_id
+from greentic_iac.store.atomic import write_atomic
 
 BASELINE_FILE = "applied-plan.json"
+# The state generation the applied plan was compiled from: a value an allocation hook
+# released at generation G is free again once this is >= G (its old resource is deleted).
+APPLIED_GENERATION_FILE = "applied-generation.json"
 
 
 def baseline_path(home: Path, environment_id: str) -> Path:
@@ -36,8 +41,24 @@ def load_baseline(home: Path, environment_id: str) -> Plan | None:
     return plan
 
 
-def save_baseline(home: Path, plan: Plan) -> Path:
-    """Record ``plan`` as applied (atomic replace, so a reader never sees half a plan)."""
+def save_baseline(home: Path, plan: Plan, generation: int | None = None) -> Path:
+    """Record ``plan`` as applied (atomic replace, so a reader never sees half a plan),
+    compiled from the state of ``generation`` when given."""
     path = baseline_path(home, plan.environment_id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return write_plan(plan, path)
+    written = write_plan(plan, path)
+    if generation is not None:
+        body = json.dumps({"generation": generation}, sort_keys=True) + "\n"
+        write_atomic(path.with_name(APPLIED_GENERATION_FILE), body.encode())
+    return written
+
+
+def applied_generation(home: Path, environment_id: str) -> int | None:
+    """The state generation of the last applied plan (None: never applied, or unknown)."""
+    path = baseline_path(home, environment_id).with_name(APPLIED_GENERATION_FILE)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = document.get("generation") if isinstance(document, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

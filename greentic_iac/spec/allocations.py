@@ -19,6 +19,7 @@ from typing import Protocol
 
 from pydantic import Field
 
+from greentic_iac.errors import InvalidInputError
 from greentic_iac.spec.base import SpecModel
 
 
@@ -72,6 +73,25 @@ class ClaimRequest:
     released_at_generation: int
     # Quota name -> limit, counted over every environment holding values in the scope.
     quotas: Mapping[str, int] = field(default_factory=dict)
+
+
+class QuotaExceededError(InvalidInputError):
+    """Holding a new owner's value would exceed a quota counted over the scope."""
+
+    def __init__(self, message: str, *, quota: str, count: int, owners: list[str]) -> None:
+        super().__init__(message)
+        self.quota = quota
+        self.count = count
+        self.owners = owners
+
+
+@dataclass(frozen=True)
+class AllocationContext:
+    """What an allocation hook may know beyond the state: the generation of the plan last
+    applied (None: never applied) and the store's shared claims (None: in memory only)."""
+
+    applied_generation: int | None = None
+    claims: SharedClaims | None = None
 
 
 class SharedClaims(Protocol):

@@ -157,7 +157,7 @@ def up(ctx: Context, _: None) -> dict[str, Any]:
 
     def run() -> dict[str, Any]:
         result: dict[str, Any] = _run(ctx, state, "up").to_dict()
-        save_baseline(ctx.greentic_home, plan)
+        save_baseline(ctx.greentic_home, plan, state.generation)
         result["baseline"] = {
             "path": str(baseline_path(ctx.greentic_home, plan.environment_id)),
             "content_hash": plan.content_hash(),

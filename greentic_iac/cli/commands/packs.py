@@ -30,7 +30,7 @@ def _mutate(ctx: Context, payload: BaseModel, verb: str, change: EnvChange) -> d
 
     return ctx.store.mutate(
         environment_id,
-        apply,
+        ctx.allocated(apply),  # a settings change may move the allocation scope
         verb=verb,
         idempotency_key=getattr(payload, "idempotency_key", None),
         expected_generation=getattr(payload, "expected_generation", None),

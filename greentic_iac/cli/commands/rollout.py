@@ -85,7 +85,7 @@ def _transition(
 ) -> MutationResult:
     return ctx.store.mutate(
         payload.environment_id,
-        lambda s: ops.transition_revision(s, payload.revision_id, target),
+        ctx.allocated(lambda s: ops.transition_revision(s, payload.revision_id, target)),
         verb=verb,
         expected_generation=expected_generation,
         idempotency_key=idempotency_key,

@@ -13,15 +13,15 @@ counted across all of them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final
 
 from greentic_iac.errors import InvalidInputError
 from greentic_iac.spec import EnvironmentState, RevisionLifecycle
 from greentic_iac.spec.allocations import (
+    AllocationContext,
     ClaimRequest,
+    QuotaExceededError,
     ReleasedValue,
-    SharedClaims,
     WantedValue,
     lowest_free,
     reusable,
@@ -44,15 +44,6 @@ QUOTA_TEXT: Final = {
     RULES_QUOTA: f"ALB rules per listener ({ALB_MAX_RULES_PER_LISTENER})",
     TARGET_GROUPS_QUOTA: f"target groups per ALB ({ALB_MAX_TARGET_GROUPS_PER_ALB})",
 }
-
-
-@dataclass(frozen=True)
-class AllocationContext:
-    """What the hook may know beyond the state: the generation of the last applied plan
-    (None: never applied) and the store's shared claims (None: in-memory only)."""
-
-    applied_generation: int | None = None
-    claims: SharedClaims | None = None
 
 
 def priority_scope(environment_id: str, settings: AwsEcsSettings) -> str:
@@ -106,11 +97,15 @@ def _quota_error(
     owner = new_owners[0] if new_owners else "?"
     revision = after.revisions.get(owner)
     deployment = revision.deployment_id if revision is not None else owner
-    candidates = [
-        r.revision_id
-        for r in after.revisions_of(deployment)
-        if r.lifecycle in {RevisionLifecycle.INACTIVE, RevisionLifecycle.STAGED}
-    ] if deployment in after.deployments else []
+    candidates = (
+        [
+            r.revision_id
+            for r in after.revisions_of(deployment)
+            if r.lifecycle in {RevisionLifecycle.INACTIVE, RevisionLifecycle.STAGED}
+        ]
+        if deployment in after.deployments
+        else []
+    )
     hint = (
         f"archive revision(s) {', '.join(candidates[:3])} of deployment {deployment} first"
         if candidates
@@ -137,6 +132,29 @@ def _check_quotas(
         )
         if count > limit and new_owners:
             raise _quota_error(quota, scope, new_owners, after, count)
+
+
+def _choose(
+    wanted: dict[str, WantedValue], preferred: dict[str, int], taken: set[int], scope: str
+) -> dict[str, int]:
+    """Owner -> value: the preferred value where it is free, else the lowest free in band."""
+    chosen: dict[str, int] = {}
+    for owner, value in sorted(preferred.items()):
+        if owner in wanted and value not in taken:
+            chosen[owner] = value
+            taken.add(value)
+    for owner in sorted(wanted):
+        if owner in chosen:
+            continue
+        w = wanted[owner]
+        found = lowest_free(w.low, w.high, taken)
+        if found is None:
+            raise InvalidInputError(
+                f"{owner}: no free listener rule priority left in {w.low}-{w.high} on {scope}"
+            )
+        chosen[owner] = found
+        taken.add(found)
+    return chosen
 
 
 def reconcile_allocations(
@@ -178,7 +196,10 @@ def reconcile_allocations(
             released_at_generation=next_generation,
             quotas=QUOTAS,
         )
-        chosen = context.claims.hold(request)
+        try:
+            chosen = context.claims.hold(request)
+        except QuotaExceededError as exc:
+            raise _quota_error(exc.quota, scope, exc.owners, after, exc.count) from None
         released = list(after.released)
     else:
         released = [
@@ -188,24 +209,7 @@ def reconcile_allocations(
         ]
         pending = [r for r in released if r.scope == scope and r.kind == PRIORITY]
         _check_quotas(wanted, pending, scope, new_owners, after)
-        chosen = {}
-        taken = {r.value for r in pending}
-        for owner, value in sorted(preferred.items()):
-            if owner in wanted and value not in taken:
-                chosen[owner] = value
-                taken.add(value)
-        for owner in sorted(wanted):
-            if owner in chosen:
-                continue
-            w = wanted[owner]
-            value = lowest_free(w.low, w.high, taken)
-            if value is None:
-                raise InvalidInputError(
-                    f"deployment {owner}: no free listener rule priority left in "
-                    f"{w.low}-{w.high} on {scope}"
-                )
-            chosen[owner] = value
-            taken.add(value)
+        chosen = _choose(wanted, preferred, {r.value for r in pending}, scope)
 
     # Values no owner keeps any more wait for the plan that deletes their rule (a shared
     # listener's claim record keeps its own).

@@ -117,9 +117,7 @@ def legacy_priorities(state: EnvironmentState, settings: AwsEcsSettings) -> dict
             if value is not None:
                 found[revision_id] = value
         band = _v1_band(route)
-        value = _probe(
-            deployment.deployment_id, ROUTE_BASE + band * ROUTE_BAND, ROUTE_BAND, used
-        )
+        value = _probe(deployment.deployment_id, ROUTE_BASE + band * ROUTE_BAND, ROUTE_BAND, used)
         if value is not None:
             found[deployment.deployment_id] = value
     return found

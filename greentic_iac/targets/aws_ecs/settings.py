@@ -216,6 +216,16 @@ class AwsEcsSettings(_Settings):
     def _tls_fits_load_balancer(self) -> Self:
         if isinstance(self.load_balancer, ExistingListener) and self.tls is not None:
             raise ValueError("tls applies to a created load balancer; an existing listener has it")
+        if isinstance(self.load_balancer, ExistingListener) and isinstance(
+            self.network, CreateNetwork
+        ):
+            # A target group must be in the listener's VPC (ELBv2 refuses a forward to a
+            # target group in another VPC); a new VPC can't be behind an existing listener.
+            raise ValueError(
+                "network.mode: 'create' can't be used with load_balancer.mode 'existing' "
+                "(target groups must be in the listener's VPC); set network.mode 'existing' "
+                "with that VPC"
+            )
         return self
 
     def zones(self) -> list[str]:
