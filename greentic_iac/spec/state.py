@@ -68,6 +68,8 @@ class EnvironmentState(SpecModel):
             if owner not in self.deployments and owner not in self.revisions:
                 raise ValueError(f"allocations.{owner}: not a deployment or revision")
             for kind, value in values.items():
+                if kind not in self.allocation_scopes:
+                    continue  # a recorded fact (not a value taken from a shared space)
                 other = held.setdefault((kind, value), owner)
                 if other != owner:
                     raise ValueError(

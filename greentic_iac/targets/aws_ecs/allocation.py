@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from pydantic import ValidationError
+
 from greentic_iac.errors import InvalidInputError
 from greentic_iac.spec import EnvironmentState, RevisionLifecycle
 from greentic_iac.spec.allocations import (
@@ -30,8 +32,13 @@ from greentic_iac.targets.alb_weights import (
     ALB_MAX_RULES_PER_LISTENER,
     ALB_MAX_TARGET_GROUPS_PER_ALB,
 )
+from greentic_iac.targets.aws_ecs.naming import TARGET_GROUP_INPUTS, target_group_inputs
 from greentic_iac.targets.aws_ecs.priorities import legacy_priorities, pinned_band, weighted_band
-from greentic_iac.targets.aws_ecs.settings import AwsEcsSettings, ExistingListener
+from greentic_iac.targets.aws_ecs.settings import (
+    AwsEcsSettings,
+    ExistingListener,
+    merged_service_settings,
+)
 
 PRIORITY: Final = "aws.alb.listener-rule-priority"
 RULES_QUOTA: Final = "listener-rules"
@@ -239,13 +246,36 @@ def reconcile_allocations(
         )
     for owner in list(after.allocations):
         after.allocations[owner].pop(PRIORITY, None)
-        if not after.allocations[owner]:
-            del after.allocations[owner]
+        if not after.allocations[owner] or owner not in wanted:
+            del after.allocations[owner]  # an archived or removed owner keeps nothing
     for owner, value in chosen.items():
         after.allocations.setdefault(owner, {})[PRIORITY] = value
     after.allocation_scopes[PRIORITY] = scope
     after.released = released
+    _record_target_group_inputs(after, settings)
     return after
+
+
+def _record_target_group_inputs(state: EnvironmentState, settings: AwsEcsSettings) -> None:
+    """Record, once per revision, the replace-forcing inputs its target group starts with."""
+    for deployment in state.active_deployments():
+        try:
+            base = merged_service_settings(settings.service, deployment.settings)
+        except ValidationError:
+            continue
+        for revision in state.revisions_of(deployment.deployment_id):
+            values = state.allocations.get(revision.revision_id)
+            if revision.lifecycle == RevisionLifecycle.ARCHIVED or (
+                values is not None and TARGET_GROUP_INPUTS in values
+            ):
+                continue
+            try:
+                port = merged_service_settings(base, revision.settings).container_port
+            except ValidationError:
+                continue
+            state.allocations.setdefault(revision.revision_id, {})[TARGET_GROUP_INPUTS] = (
+                target_group_inputs(port, settings)
+            )
 
 
 def missing_allocations(state: EnvironmentState) -> list[str]:

@@ -40,6 +40,12 @@ from greentic_iac.targets.alb_weights import (
     alb_weights,
 )
 from greentic_iac.targets.aws_ecs.allocation import PRIORITY, missing_allocations
+from greentic_iac.targets.aws_ecs.naming import (
+    TARGET_GROUP_INPUTS,
+    load_balancer_name,
+    target_group_inputs,
+    target_group_name,
+)
 from greentic_iac.targets.aws_ecs.settings import (
     AwsEcsSettings,
     CreateLoadBalancer,
@@ -324,7 +330,7 @@ class _Builder:
             _T_ALB,
             "alb",
             {
-                "name": logical_name(self.env, "alb", max_length=32),
+                "name": load_balancer_name(self.env, lb.scheme == "internal"),
                 "loadBalancerType": "application",
                 "internal": lb.scheme == "internal",
                 "securityGroups": [ref(sg, "id")],
@@ -653,7 +659,12 @@ def _compile(state: EnvironmentState, settings: AwsEcsSettings) -> Plan:  # noqa
             rid = rev_id.lower()
             hc = rsettings.health_check
             tg_props: dict[str, Any] = {
-                "name": logical_name("gt", env, rev_id, max_length=32),
+                "name": target_group_name(
+                    env,
+                    rev_id,
+                    state.allocations.get(rev_id, {}).get(TARGET_GROUP_INPUTS),
+                    target_group_inputs(rsettings.container_port, settings),
+                ),
                 "port": rsettings.container_port,
                 "protocol": "HTTP",
                 "targetType": "ip",
