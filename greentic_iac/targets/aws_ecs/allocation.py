@@ -34,6 +34,7 @@ from greentic_iac.targets.alb_weights import (
 )
 from greentic_iac.targets.aws_ecs.naming import TARGET_GROUP_INPUTS, target_group_inputs
 from greentic_iac.targets.aws_ecs.priorities import legacy_priorities, pinned_band, weighted_band
+from greentic_iac.targets.aws_ecs.rules import check_route
 from greentic_iac.targets.aws_ecs.settings import (
     AwsEcsSettings,
     ExistingListener,
@@ -189,6 +190,11 @@ def reconcile_allocations(
     old_scope = after.allocation_scopes.get(PRIORITY, scope)
     next_generation = after.generation + 1
     new_owners = sorted(o for o in wanted if o not in preferred)
+    for owner in new_owners:
+        # Checked when a deployment is added, not on every later change: a route refused
+        # here never reaches a plan, and an old one can't freeze the environment.
+        if owner in after.deployments:
+            check_route(after.deployments[owner].route_binding)
 
     if isinstance(settings.load_balancer, ExistingListener) and context.claims is not None:
         request = ClaimRequest(

@@ -46,6 +46,11 @@ from greentic_iac.targets.aws_ecs.naming import (
     target_group_inputs,
     target_group_name,
 )
+from greentic_iac.targets.aws_ecs.rules import (
+    SUBNET_SPLIT_BITS,
+    check_environment_id,
+    route_problem,
+)
 from greentic_iac.targets.aws_ecs.settings import (
     AwsEcsSettings,
     CreateLoadBalancer,
@@ -128,6 +133,7 @@ def load_settings(state: EnvironmentState) -> AwsEcsSettings:
             f"environment {state.environment.environment_id}: the deployer slot is not bound "
             f"to {TARGET}"
         )
+    check_environment_id(state.environment.environment_id)
     try:
         return AwsEcsSettings.model_validate(binding.settings)
     except ValidationError as exc:
@@ -221,7 +227,9 @@ class _Builder:
             },
         )
         igw = self.add(_T_IGW, "igw", {"vpcId": ref(vpc, "id"), "tags": self.tags()})
-        blocks = list(ipaddress.ip_network(net.cidr_block).subnets(prefixlen_diff=4))
+        blocks = list(
+            ipaddress.ip_network(net.cidr_block).subnets(prefixlen_diff=SUBNET_SPLIT_BITS)
+        )
         zones = self.settings.zones()
         public_rt = self.add(_T_RT, "rt-public", {"vpcId": ref(vpc, "id"), "tags": self.tags()})
         self.add(
@@ -618,13 +626,10 @@ def _compile(state: EnvironmentState, settings: AwsEcsSettings) -> Plan:  # noqa
             continue
         seen_routes[route_key] = dep_id
         patterns = _path_patterns(route.path_prefix)
-        if any(len(p) > 128 for p in patterns) or len(route.host) > 128:
+        problem = route_problem(route)
+        if problem is not None:
             b.finding(
-                Severity.ERROR,
-                "route-too-long",
-                f"deployments.{dep_id}.route_binding: ALB host and path patterns are limited "
-                "to 128 characters",
-                dep_id,
+                Severity.ERROR, "route-refused-by-alb", f"deployments.{dep_id}.{problem}", dep_id
             )
             continue
         urls[dep_id] = f"{scheme}://{route.host}{route.path_prefix}"

@@ -27,6 +27,8 @@ _ACTIONS: Final[dict[str, tuple[str, ...]]] = {
     "aws:ec2/subnet:Subnet": (
         "ec2:CreateSubnet", "ec2:DeleteSubnet", "ec2:DescribeSubnets",
         "ec2:ModifySubnetAttribute",
+        # The provider waits for the ENIs ECS and ELB leave behind before a delete.
+        "ec2:DescribeNetworkInterfaces",
     ),
     "aws:ec2/internetGateway:InternetGateway": (
         "ec2:CreateInternetGateway", "ec2:DeleteInternetGateway",
@@ -50,6 +52,7 @@ _ACTIONS: Final[dict[str, tuple[str, ...]]] = {
     "aws:ec2/securityGroup:SecurityGroup": (
         "ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup", "ec2:DescribeSecurityGroups",
         "ec2:RevokeSecurityGroupEgress", "ec2:DescribeSecurityGroupRules",
+        "ec2:DescribeNetworkInterfaces",
     ),
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": (
         "ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress",
@@ -140,12 +143,23 @@ def required_actions(plan: Plan) -> list[str]:
         actions.update(known)
     for service in {_service(a) for a in actions}:
         actions.update(_TAG_ACTIONS.get(service, ()))
-    if any(r.type == "aws:ecs/service:Service" for r in plan.resources):
-        # ECS creates its service-linked role on first use in an account.
+    if _service_linked_roles(plan):
+        # ECS and ELB create their service-linked roles on first use in an account.
         actions.add("iam:CreateServiceLinkedRole")
     if any(r.type == "aws:iam/role:Role" for r in plan.resources):
         actions.add("iam:PassRole")
     return sorted(actions)
+
+
+_SERVICE_LINKED: Final = {
+    "aws:ecs/service:Service": "ecs.amazonaws.com",
+    "aws:lb/loadBalancer:LoadBalancer": "elasticloadbalancing.amazonaws.com",
+}
+
+
+def _service_linked_roles(plan: Plan) -> list[str]:
+    """The services whose service-linked role applying ``plan`` may create."""
+    return sorted({_SERVICE_LINKED[r.type] for r in plan.resources if r.type in _SERVICE_LINKED})
 
 
 def _role_names(plan: Plan) -> list[str]:
@@ -213,11 +227,11 @@ def iam_policy_for_plan(plan: Plan) -> dict[str, Any]:
     if "iam:CreateServiceLinkedRole" in actions:
         statements.append(
             {
-                "Sid": "EcsServiceLinkedRole",
+                "Sid": "ServiceLinkedRoles",
                 "Effect": "Allow",
                 "Action": ["iam:CreateServiceLinkedRole"],
                 "Resource": "*",
-                "Condition": {"StringEquals": {"iam:AWSServiceName": "ecs.amazonaws.com"}},
+                "Condition": {"StringEquals": {"iam:AWSServiceName": _service_linked_roles(plan)}},
             }
         )
     if by_scope["logs"] and logs:

@@ -65,6 +65,17 @@ class CreateNetwork(_Settings):
         max_length=2,
         description="two zones; default: <region>a and <region>b",
     )
+
+    @field_validator("cidr_block")
+    @classmethod
+    def _subnets_fit_an_alb(cls, value: str) -> str:
+        from greentic_iac.targets.aws_ecs.rules import subnet_prefix_problem
+
+        problem = subnet_prefix_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
     nat: Literal["single", "none"] = Field(
         default="single",
         description=(
