@@ -177,6 +177,10 @@ def transition_revision(
             # A zero-weight entry for a revision that no longer runs is dropped from the split.
             remaining = [e for e in held_by.entries if e.revision_id != revision_id]
             new.traffic[revision.deployment_id] = held_by.model_copy(update={"entries": remaining})
+    if target == RevisionLifecycle.DRAINING:
+        new.frozen_config[revision_id] = new.config_of(revision)
+    elif target in {RevisionLifecycle.ARCHIVED, RevisionLifecycle.WARMING, RevisionLifecycle.READY}:
+        new.frozen_config.pop(revision_id, None)
     revision.lifecycle = target
     revision.updated_at = _now()
     return new, revision_view(new, revision)

@@ -41,7 +41,7 @@ def upgrade_state_document(document: dict[str, Any]) -> dict[str, Any]:
     """
     if document.get("schema_version") != STATE_SCHEMA_V1:
         return document
-    return {**document, "schema_version": STATE_SCHEMA, "allocations": {}, "released": []}
+    return {**document, "schema_version": STATE_SCHEMA}
 
 
 class EnvironmentState(SpecModel):
@@ -60,6 +60,9 @@ class EnvironmentState(SpecModel):
     allocations: dict[str, dict[str, int]] = Field(default_factory=dict)
     allocation_scopes: dict[str, str] = Field(default_factory=dict)
     released: list[ReleasedValue] = Field(default_factory=list)
+    # The runtime config a revision had when it left ready: a later `config set` must not
+    # re-register (and so restart) the tasks of a revision that is draining.
+    frozen_config: dict[str, list[tuple[str, str]]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _allocations_unique(self) -> Self:
@@ -120,6 +123,9 @@ class EnvironmentState(SpecModel):
         for key in self.deployment_config:
             if key not in self.deployments:
                 raise ValueError(f"deployment_config.{key}: no such deployment")
+        for key in self.frozen_config:
+            if key not in self.revisions:
+                raise ValueError(f"frozen_config.{key}: no such revision")
         return self
 
     def active_deployments(self) -> list[BundleDeployment]:
@@ -135,6 +141,17 @@ class EnvironmentState(SpecModel):
         return sorted(
             (r for r in self.revisions.values() if r.deployment_id == deployment_id),
             key=lambda r: r.sequence,
+        )
+
+    def config_of(self, revision: Revision) -> list[tuple[str, str]]:
+        """The runtime config a revision runs with, as (name, value) in the order targets
+        write it: frozen once it left ready, else the environment's keys, then its
+        deployment's."""
+        frozen = self.frozen_config.get(revision.revision_id)
+        if frozen is not None:
+            return [(k, v) for k, v in frozen]
+        return sorted(self.config.items()) + sorted(
+            self.deployment_config.get(revision.deployment_id, {}).items()
         )
 
     def weight_of(self, revision: Revision) -> int:

@@ -607,7 +607,6 @@ def _compile(state: EnvironmentState, settings: AwsEcsSettings) -> Plan:  # noqa
     rules = 0
     seen_routes: dict[tuple[str, str], str] = {}
     urls: dict[str, str] = {}
-    env_config = sorted(state.config.items())
     for deployment in deployments:
         dep_id = deployment.deployment_id
         dsettings = dep_settings.get(dep_id)
@@ -637,7 +636,6 @@ def _compile(state: EnvironmentState, settings: AwsEcsSettings) -> Plan:  # noqa
         if patterns:
             conditions.append({"pathPattern": {"values": patterns}})
         dep_tags = b.tags(deployment=dep_id)
-        config = env_config + sorted(state.deployment_config.get(dep_id, {}).items())
         family = logical_name("greentic", env, dep_id, max_length=255)
 
         tg_names: dict[str, str] = {}
@@ -704,7 +702,7 @@ def _compile(state: EnvironmentState, settings: AwsEcsSettings) -> Plan:  # noqa
                 {"name": "GREENTIC_DEPLOYMENT_ID", "value": dep_id},
                 {"name": "GREENTIC_REVISION_ID", "value": rev_id},
                 {"name": "GREENTIC_BUNDLE_DIGEST", "value": revision.bundle_digest},
-            ] + [{"name": k, "value": v} for k, v in config]
+            ] + [{"name": k, "value": v} for k, v in state.config_of(revision)]
             container = {
                 "name": CONTAINER_NAME,
                 "image": image,

@@ -193,7 +193,7 @@ def test_environment_schema_accepts_the_default_document() -> None:
 def test_persisted_documents_carry_a_schema_version() -> None:
     state, _, _ = _state_with_revisions(RevisionLifecycle.STAGED)
     data = state.to_json_dict()
-    assert data["schema_version"] == "greentic.environment-state.v1"
+    assert data["schema_version"] == "greentic.environment-state.v2"
     assert data["environment"]["schema_version"] == "greentic.environment.v1"
     data["schema_version"] = "greentic.environment-state.v9"
     with pytest.raises(ValidationError) as info:
