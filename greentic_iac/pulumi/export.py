@@ -171,3 +171,48 @@ def export_pulumi_python(plan: Plan) -> str:
             json_string=json.dumps,
         )
     )
+
+
+def bounded_requirement(distribution: str) -> str:
+    """``name>=installed,<next major``: the ejected project gets the SDK it was tested with,
+    and a later major (which may rename inputs or change defaults) only by choice."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        installed = version(distribution)
+    except PackageNotFoundError:
+        return distribution
+    major = re.match(r"\d+", installed)
+    if major is None:
+        return f"{distribution}>={installed}"
+    return f"{distribution}>={installed},<{int(major.group()) + 1}"
+
+
+def pulumi_python_project(plan: Plan, provider_config: dict[str, str]) -> dict[str, str]:
+    """The files of a runnable Pulumi project for ``plan``: ``Pulumi.yaml``, ``__main__.py``,
+    ``requirements.txt`` and the stack file ``Pulumi.<env>.yaml``.
+
+    The stack file pins the provider settings (``aws:region``, ``kubernetes:context``): a
+    project run without them would deploy to whatever region or cluster the shell has.
+    """
+    source = export_pulumi_python(plan)
+    requirements = [bounded_requirement("pulumi")]
+    if any(r.type.startswith("aws:") for r in plan.resources):
+        requirements.append(bounded_requirement("pulumi-aws"))
+    if any(is_kubernetes(r.type) for r in plan.resources):
+        requirements.append(bounded_requirement("pulumi-kubernetes"))
+    project = (
+        f"name: greentic-{plan.environment_id}\n"
+        "runtime:\n  name: python\n  options:\n    toolchain: pip\n    virtualenv: venv\n"
+        f"description: Exported by greentic-iac from plan {plan.content_hash()} "
+        f"(environment {plan.environment_id}).\n"
+    )
+    lines = [f"# Stack {plan.environment_id}: provider settings pinned at export.", "config:"]
+    lines += [f"  {key}: {json.dumps(value)}" for key, value in sorted(provider_config.items())]
+    stack = "\n".join(lines if provider_config else [*lines[:1], "config: {}"]) + "\n"
+    return {
+        "Pulumi.yaml": project,
+        f"Pulumi.{plan.environment_id}.yaml": stack,
+        "__main__.py": source,
+        "requirements.txt": "\n".join(requirements) + "\n",
+    }

@@ -94,36 +94,13 @@ class ExportResult:
         }
 
 
-def _sdk_requirement(distribution: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
+def pulumi_python_files(
+    compiled: Plan, provider_config: dict[str, str] | None = None
+) -> dict[str, str]:
+    """``__main__.py`` plus the project, stack and requirements files of a runnable project."""
+    from greentic_iac.pulumi.export import pulumi_python_project
 
-    try:
-        return f"{distribution}>={version(distribution)}"
-    except PackageNotFoundError:
-        return distribution
-
-
-def pulumi_python_files(compiled: Plan) -> dict[str, str]:
-    """``__main__.py`` plus the project file and requirements that make it a runnable project."""
-    from greentic_iac.pulumi.export import export_pulumi_python
-
-    source = export_pulumi_python(compiled)
-    requirements = [_sdk_requirement("pulumi")]
-    if any(r.type.startswith("aws:") for r in compiled.resources):
-        requirements.append(_sdk_requirement("pulumi-aws"))
-    if any(r.type.startswith("kubernetes:") for r in compiled.resources):
-        requirements.append(_sdk_requirement("pulumi-kubernetes"))
-    project = (
-        f"name: greentic-{compiled.environment_id}\n"
-        "runtime:\n  name: python\n  options:\n    toolchain: pip\n    virtualenv: venv\n"
-        f"description: Exported by greentic-iac from plan {compiled.content_hash()} "
-        f"(environment {compiled.environment_id}).\n"
-    )
-    return {
-        "Pulumi.yaml": project,
-        "__main__.py": source,
-        "requirements.txt": "\n".join(requirements) + "\n",
-    }
+    return pulumi_python_project(compiled, provider_config or {})
 
 
 def _previous_export(out: Path, environment_id: str, format_: str) -> dict[str, Any] | None:
@@ -165,14 +142,16 @@ def _record_text(compiled: Plan, format_: str, files: list[str]) -> str:
     return json.dumps(record, indent=2, sort_keys=True) + "\n"
 
 
-def _write_export(compiled: Plan, format_: str, directory: Path) -> list[str]:
+def _write_export(
+    compiled: Plan, format_: str, directory: Path, provider_config: dict[str, str]
+) -> list[str]:
     """Write the export's files into ``directory`` (which exists); return their names."""
     if format_ == "k8s-yaml":
         from greentic_iac.targets.k8s.export import export_k8s_yaml
 
         names = [p.name for p in export_k8s_yaml(compiled, directory)]
     else:
-        files = pulumi_python_files(compiled)
+        files = pulumi_python_files(compiled, provider_config)
         for name, text in files.items():
             write_text_atomic(text, directory / name)
         names = list(files)
@@ -201,7 +180,9 @@ def _validate_export(compiled: Plan, format_: str) -> None:
         pulumi_python_files(compiled)
 
 
-def export_plan(compiled: Plan, format_: str, out: Path) -> ExportResult:
+def export_plan(
+    compiled: Plan, format_: str, out: Path, provider_config: dict[str, str] | None = None
+) -> ExportResult:
     """Export ``compiled`` as ``format_`` into ``out`` under the directory rule above.
 
     Raises ``InvalidInputError`` (nothing written) for an unknown format, a format the
@@ -216,7 +197,7 @@ def export_plan(compiled: Plan, format_: str, out: Path) -> ExportResult:
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
         try:
             staging.chmod(umask_mode(0o777))
-            names = _write_export(compiled, format_, staging)
+            names = _write_export(compiled, format_, staging, provider_config or {})
             if out.exists():
                 out.rmdir()  # empty (checked above); rename needs it gone
             staging.rename(out)
@@ -225,7 +206,7 @@ def export_plan(compiled: Plan, format_: str, out: Path) -> ExportResult:
             raise
         removed: list[str] = []
     else:
-        names = _write_export(compiled, format_, out)
+        names = _write_export(compiled, format_, out, provider_config or {})
         old = previous.get("files")
         stale = [n for n in old if isinstance(n, str)] if isinstance(old, list) else []
         removed = []
@@ -253,8 +234,11 @@ def export(ctx: Context, _: None) -> dict[str, Any]:
         raise InvalidInputError(f"--format: required, one of {', '.join(FORMATS)}")
     if out is None:
         raise InvalidInputError("--out: required, the directory to write the export into")
-    compiled = compile_state(ctx.environment_state())
-    return export_plan(compiled, format_, Path(out)).to_dict()
+    from greentic_iac.pulumi.stack_config import provider_config
+
+    state = ctx.environment_state()
+    compiled = compile_state(state)
+    return export_plan(compiled, format_, Path(out), provider_config(state)).to_dict()
 
 
 # -- stack init -----------------------------------------------------------------------------

@@ -38,7 +38,12 @@ def test_pulumi_python_export_is_a_runnable_project_matching_the_plan(
     outcome = cli("export", "prod-eu", "--format", "pulumi-python", "--out", str(out))
     assert outcome.code == 0, outcome.stderr
     result = outcome.result
-    assert result["files"] == ["Pulumi.yaml", "__main__.py", "requirements.txt"]
+    assert result["files"] == [
+        "Pulumi.yaml",
+        "Pulumi.prod-eu.yaml",
+        "__main__.py",
+        "requirements.txt",
+    ]
     assert result["refreshed"] is False
     assert sorted(p.name for p in out.iterdir()) == sorted([*result["files"], EXPORT_RECORD])
     project = yaml.safe_load((out / "Pulumi.yaml").read_text(encoding="utf-8"))
@@ -46,6 +51,11 @@ def test_pulumi_python_export_is_a_runnable_project_matching_the_plan(
     assert project["runtime"]["name"] == "python"
     requirements = (out / "requirements.txt").read_text(encoding="utf-8").split()
     assert {r.split(">=")[0] for r in requirements} == {"pulumi", "pulumi-aws"}
+    for requirement in requirements:  # upper-bounded: a new major only by choice
+        lower, upper = requirement.split(">=")[1].split(",<")
+        assert int(upper) == int(lower.split(".")[0]) + 1
+    stack = yaml.safe_load((out / "Pulumi.prod-eu.yaml").read_text(encoding="utf-8"))
+    assert stack["config"] == {"aws:region": "eu-west-1"}
     source = (out / "__main__.py").read_text(encoding="utf-8")
     assert "greentic_iac" not in source.split('"""', 2)[2]  # no import of greentic-iac
     lint = subprocess.run(
