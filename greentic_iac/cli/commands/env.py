@@ -54,6 +54,8 @@ def create(ctx: Context, payload: EnvCreatePayload) -> dict[str, Any]:
         registry.validate_settings(
             binding.kind, binding.settings, field_prefix=f"packs[{index}].settings"
         )
+    # The deployer's hook checks what its target refuses beyond the schema (and allocates).
+    state = ctx.allocated(lambda s: (s, {}))(state)[0]
     result = ctx.store.create(
         state,
         verb="env create",
