@@ -122,6 +122,8 @@ def _held(
                 chosen[owner] = candidate
                 taken.add(candidate)
                 break
+    # A value freed by this very request is still on a live rule: not reusable yet.
+    taken |= {e["value"] for o, e in mine.items() if o not in chosen}
     new_owners = sorted(o for o in request.wanted if o not in mine)
     for owner, wanted in sorted(request.wanted.items()):
         if owner in chosen:

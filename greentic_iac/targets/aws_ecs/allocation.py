@@ -222,7 +222,9 @@ def reconcile_allocations(
         ]
         pending = [r for r in released if r.scope == scope and r.kind == PRIORITY]
         _check_quotas(wanted, pending, scope, new_owners, after)
-        chosen = _choose(wanted, preferred, {r.value for r in pending}, scope)
+        # A value freed by this very change is still on a live rule: not reusable yet.
+        freed_now = {v for o, v in held_before.items() if o not in wanted and old_scope == scope}
+        chosen = _choose(wanted, preferred, {r.value for r in pending} | freed_now, scope)
 
     # Values no owner keeps any more wait for the plan that deletes their rule (a shared
     # listener's claim record keeps its own).
