@@ -94,7 +94,8 @@ class Context:
             return applied_generation(home, environment_id)
 
         timeout = float(getattr(self.store, "lock_timeout", 10.0))
-        return with_allocations(change, applied, LocalClaims(home, timeout, applied))
+        claims = LocalClaims(home, timeout, applied)
+        return with_allocations(change, applied, claims, lambda: self.registry)
 
     def mutate(self, payload: Mutation, verb: str, change: Change) -> MutationResult:
         """One transaction for an answers payload: its environment, compare-and-swap

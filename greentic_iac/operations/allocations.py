@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from greentic_iac.errors import InvalidInputError
 from greentic_iac.spec.allocations import AllocationContext, SharedClaims
 from greentic_iac.spec.state import EnvironmentState
 from greentic_iac.store.model import Change
+
+if TYPE_CHECKING:
+    from greentic_iac.envpacks import EnvPackRegistry
 
 HOOK_NAME = "reconcile_allocations"
 
@@ -34,8 +37,14 @@ class AllocationHook(Protocol):
 _HOOKS: dict[str, AllocationHook | None] = {}
 
 
-def allocation_hook(state: EnvironmentState) -> AllocationHook | None:
-    """The hook of the state's deployer, or None (no deployer, or it allocates nothing)."""
+def allocation_hook(
+    state: EnvironmentState, registry: Callable[[], EnvPackRegistry] | None = None
+) -> AllocationHook | None:
+    """The hook of the state's deployer, or None (no deployer, or it allocates nothing).
+
+    ``registry`` gives the caller's registry (the CLI's, already discovered); a fresh one
+    is discovered otherwise. The answer is cached per deployer descriptor.
+    """
     deployer = state.environment.deployer()
     if deployer is None:
         return None
@@ -44,7 +53,8 @@ def allocation_hook(state: EnvironmentState) -> AllocationHook | None:
         from greentic_iac.envpacks import EnvPackRegistry, compiler_path_of
 
         try:
-            handler = EnvPackRegistry.discover().resolve(deployer.kind)
+            found = registry() if registry is not None else EnvPackRegistry.discover()
+            handler = found.resolve(deployer.kind)
         except InvalidInputError:
             return None  # an unresolvable deployer is refused where it is compiled
         path = compiler_path_of(handler)
@@ -57,6 +67,7 @@ def with_allocations(
     change: Change,
     applied_generation: Callable[[str], int | None],
     claims: SharedClaims | None = None,
+    registry: Callable[[], EnvPackRegistry] | None = None,
 ) -> Change:
     """``change`` followed by the deployer's allocation hook on its result."""
 
@@ -65,7 +76,7 @@ def with_allocations(
         # live values are computed from it); a copy per mutation otherwise costs for nothing.
         before = state.model_copy(deep=True) if not state.allocation_scopes else None
         after, result = change(state)
-        hook = allocation_hook(after)
+        hook = allocation_hook(after, registry)
         if hook is None:
             return after, result
         context = AllocationContext(
