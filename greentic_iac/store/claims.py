@@ -92,6 +92,43 @@ class LocalClaims:
         return chosen
 
 
+def forget_environment(
+    home: Path, environment_id: str, lock_timeout: float, *, deployed: bool, generation: int
+) -> list[str]:
+    """Drop a removed environment from every claim record; returns the scopes it held in.
+
+    ``deployed``: its resources may still exist (an applied plan and no destroy), so its
+    values are released at ``generation`` and stay unavailable (nothing will apply that
+    generation); otherwise they are free at once.
+    """
+    directory = home / CLAIMS_DIR
+    if not directory.is_dir():
+        return []
+    scopes: list[str] = []
+    with EnvironmentLock(directory, "claims", "env remove", lock_timeout):
+        for path in sorted(directory.glob("*.json")):
+            try:
+                record = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise StateCorruptError(f"{path}: unreadable claim record ({exc})") from None
+            held = record.get("holders", {}).pop(environment_id, None)
+            before = record.get("released", [])
+            released = [r for r in before if deployed or r.get("environment_id") != environment_id]
+            if held is None and len(released) == len(before):
+                continue
+            if deployed and held:
+                released += [
+                    {"environment_id": environment_id, "owner_key": owner, "value": e["value"],
+                     "counts": e.get("counts", []), "released_at_generation": generation}
+                    for owner, e in sorted(held.items())
+                ]  # fmt: skip
+            record["released"] = released
+            record["generation"] = int(record.get("generation", 0)) + 1
+            write_atomic(path, (json.dumps(record, indent=2, sort_keys=True) + "\n").encode())
+            scopes.append(str(record.get("scope")))
+    return scopes
+
+
 def _held(
     record: dict[str, Any], request: ClaimRequest, applied_of: AppliedGeneration
 ) -> tuple[dict[str, int], dict[str, Any]]:

@@ -101,7 +101,24 @@ def remove(ctx: Context, payload: EnvRemovePayload) -> dict[str, Any]:
         expected_generation=payload.expected_generation,
         payload=payload.to_json_dict(),
     )
+    if state is not None:
+        _forget_claims(ctx, environment_id, state.generation + 1)
     return {"environment_id": environment_id, "outcome": "removed"}
+
+
+def _forget_claims(ctx: Context, environment_id: str, generation: int) -> None:
+    """Shared claims (a listener's priorities) must not outlive the environment; values of
+    an environment that was never destroyed stay held back (its rules may still exist)."""
+    from greentic_iac.operations.baseline import baseline_path
+    from greentic_iac.store.claims import forget_environment
+
+    forget_environment(
+        ctx.greentic_home,
+        environment_id,
+        float(getattr(ctx.store, "lock_timeout", 10.0)),
+        deployed=baseline_path(ctx.greentic_home, environment_id).is_file(),
+        generation=generation,
+    )
 
 
 def _remove_damaged(

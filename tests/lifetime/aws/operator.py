@@ -171,6 +171,10 @@ class Operator:
             },
         )
 
+    def remove_bundle(self, environment_id: str, deployment_id: str) -> Outcome:
+        payload = {"environment_id": environment_id, "deployment_id": deployment_id}
+        return self.verb("bundles", "remove", payload)
+
     def stage(self, environment_id: str, deployment_id: str, n: int) -> Outcome:
         digest = "sha256:" + hashlib.sha256(f"{deployment_id}/{n}".encode()).hexdigest()
         return self.verb(

@@ -185,6 +185,27 @@ class LifetimeWalk(RuleBasedStateMachine):
         self.config += 1
         self._verb(env, lambda: self.op.config_set(env, "LOG_LEVEL", f"level-{self.config}"))
 
+    def _removable(self) -> list[tuple[str, str]]:
+        """Deployments whose revisions are all archived (or that never had one)."""
+        found = []
+        for env in self._envs():
+            state = self._states.get(env) or self._states.setdefault(env, self._state(env))
+            found += [
+                (env, d.deployment_id)
+                for d in state.active_deployments()
+                if all(
+                    r.lifecycle == RevisionLifecycle.ARCHIVED
+                    for r in state.revisions_of(d.deployment_id)
+                )
+            ]
+        return found
+
+    @precondition(lambda self: self._removable())
+    @rule(data=st.data())
+    def remove_bundle(self, data: st.DataObject) -> None:
+        env, deployment = data.draw(st.sampled_from(self._removable()))
+        self._verb(env, lambda: self.op.remove_bundle(env, deployment))
+
     @precondition(lambda self: "shared-b" not in self.op.stacks)
     @rule()
     def second_environment_on_the_listener(self) -> None:

@@ -10,7 +10,12 @@ import pytest
 
 from greentic_iac.errors import StateCorruptError
 from greentic_iac.spec.allocations import ClaimRequest, QuotaExceededError, WantedValue
-from greentic_iac.store.claims import LocalClaims, claim_path, read_claim
+from greentic_iac.store.claims import (
+    LocalClaims,
+    claim_path,
+    forget_environment,
+    read_claim,
+)
 
 SCOPE = "listener:arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/x/1/2"
 KIND = "aws.alb.listener-rule-priority"
@@ -97,3 +102,14 @@ def test_a_damaged_record_is_refused(tmp_path: Path) -> None:
     path.write_text("{not json", encoding="utf-8")
     with pytest.raises(StateCorruptError, match="unreadable claim record"):
         LocalClaims(tmp_path, 5.0, {}.get).hold(_request("a", {"a1": _band()}))
+
+
+@pytest.mark.parametrize("deployed", [False, True])
+def test_a_removed_environment_leaves_the_claims(tmp_path: Path, deployed: bool) -> None:
+    claims = LocalClaims(tmp_path, 5.0, {}.get)
+    claims.hold(_request("a", {"a1": _band()}))
+    assert forget_environment(tmp_path, "a", 5.0, deployed=deployed, generation=7) == [SCOPE]
+    record = read_claim(tmp_path, SCOPE, KIND)
+    assert "a" not in record["holders"]
+    # Never destroyed: its rule may still be on the listener, so its value stays taken.
+    assert claims.hold(_request("b", {"b1": _band()})) == {"b1": 11 if deployed else 10}
