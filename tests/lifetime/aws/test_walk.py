@@ -30,7 +30,12 @@ from greentic_iac.spec import EnvironmentState, RevisionLifecycle
 from tests.lifetime.aws.operator import Operator, SharedListener, own_alb_settings
 from tests.support.soak import soak_examples
 
-pytestmark = [pytest.mark.integration, pytest.mark.soak]
+# The bounded walk takes well under a minute on an idle machine; make soak's takes hours.
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.soak,
+    pytest.mark.timeout(soak_examples(300, 6 * 3600)),
+]
 
 RULE = "aws:lb/listenerRule:ListenerRule"
 TG = "aws:lb/targetGroup:TargetGroup"
@@ -92,7 +97,6 @@ class LifetimeWalk(RuleBasedStateMachine):
         before = self._state(env)
         outcome = run()
         event(f"exit {outcome.code}")
-        print("VERB", env, outcome.code, outcome.stderr[:150])
         assert outcome.code in (0, 2), outcome.stderr
         if outcome.code == 2:
             assert self._state(env) == before, "a refused verb changed the store"
