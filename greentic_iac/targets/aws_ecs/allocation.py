@@ -102,7 +102,9 @@ def _preferred(
 def _quota_error(
     quota: str, scope: str, new_owners: list[str], after: EnvironmentState, count: int
 ) -> InvalidInputError:
-    owner = new_owners[0] if new_owners else "?"
+    # Name the deployment the change is for: a staged revision's, else a new deployment.
+    revisions = [o for o in new_owners if o in after.revisions]
+    owner = (revisions or new_owners or ["?"])[0]
     revision = after.revisions.get(owner)
     deployment = revision.deployment_id if revision is not None else owner
     candidates = (
@@ -110,6 +112,7 @@ def _quota_error(
             r.revision_id
             for r in after.revisions_of(deployment)
             if r.lifecycle in {RevisionLifecycle.INACTIVE, RevisionLifecycle.STAGED}
+            and r.revision_id not in new_owners
         ]
         if deployment in after.deployments
         else []
