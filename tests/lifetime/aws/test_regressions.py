@@ -73,14 +73,19 @@ def test_archiving_a_colliding_rule_moves_no_survivor(operator: Operator) -> Non
 
 
 def test_staging_in_an_older_deployment_moves_no_rule_of_a_newer_one(operator: Operator) -> None:
-    """v1 probed in compile order (older deployments first): a new revision there could
-    take the slot a newer deployment's rule held."""
+    """v1 probed in compile order (older deployments first): a new revision there whose hash
+    hit the slot of a newer deployment's pinned rule took it, and that rule moved."""
+    newer_revision, older_revision = _colliding_revision_ids()
     _ok(operator.create_environment("prod-eu", own_alb_settings()))
     older, _ = _serving(operator, "prod-eu", "a.example.com")
-    _serving(operator, "prod-eu", "b.example.com")
+    newer = _ok(operator.add_bundle("prod-eu", "b.example.com", "/"))["deployment_id"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rollout, "new_ulid", lambda: newer_revision)
+        _ok(operator.stage("prod-eu", newer, 1))
     before = _priorities(operator.up("prod-eu"))
-    for n in range(2, 8):
-        _ok(operator.stage("prod-eu", older, n))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rollout, "new_ulid", lambda: older_revision)
+        _ok(operator.stage("prod-eu", older, 2))
     after = _priorities(operator.up("prod-eu"))
     assert {k: after[k] for k in before} == before
 
