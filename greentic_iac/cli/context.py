@@ -86,7 +86,7 @@ class Context:
         what a target allocates per owner is chosen inside the same transaction."""
         from greentic_iac.operations.allocations import with_allocations
         from greentic_iac.operations.baseline import applied_generation
-        from greentic_iac.store.claims import LocalClaims
+        from greentic_iac.store.claims import claims_for
 
         home = self.greentic_home
 
@@ -94,7 +94,7 @@ class Context:
             return applied_generation(home, environment_id)
 
         timeout = float(getattr(self.store, "lock_timeout", 10.0))
-        claims = LocalClaims(home, timeout, applied)
+        claims = claims_for(self.store, home, timeout, applied)
         return with_allocations(change, applied, claims, lambda: self.registry)
 
     def mutate(self, payload: Mutation, verb: str, change: Change) -> MutationResult:

@@ -26,6 +26,7 @@ from typing import Any, Final
 from greentic_iac.errors import ConflictError, InvalidInputError, StateCorruptError
 from greentic_iac.spec.allocations import ClaimRequest, QuotaExceededError, lowest_free
 from greentic_iac.store.atomic import write_atomic
+from greentic_iac.store.errors import StoreIOError
 from greentic_iac.store.lock import EnvironmentLock
 
 CLAIM_FORMAT: Final = "greentic.store.claim.v1"
@@ -44,15 +45,12 @@ def _empty(scope: str, kind: str) -> dict[str, Any]:
             "holders": {}, "released": []}  # fmt: skip
 
 
-def read_claim(home: Path, scope: str, kind: str) -> dict[str, Any]:
-    """The record of ``scope`` (an empty one when none exists yet)."""
-    path = claim_path(home, scope)
+def parse_claim(data: bytes, where: str, scope: str) -> dict[str, Any]:
+    """A claim record's document, checked to be a record of ``scope``."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return _empty(scope, kind)
-    except (OSError, ValueError) as exc:
-        raise StateCorruptError(f"{path}: unreadable claim record ({exc})") from None
+        document = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise StateCorruptError(f"{where}: unreadable claim record ({exc})") from None
     if (
         not isinstance(document, dict)
         or document.get("format") != CLAIM_FORMAT
@@ -60,8 +58,24 @@ def read_claim(home: Path, scope: str, kind: str) -> dict[str, Any]:
         or not isinstance(document.get("holders"), dict)
         or not isinstance(document.get("released"), list)
     ):
-        raise StateCorruptError(f"{path}: not a claim record for {scope}")
+        raise StateCorruptError(f"{where}: not a claim record for {scope}")
     return document
+
+
+def read_claim(home: Path, scope: str, kind: str) -> dict[str, Any]:
+    """The record of ``scope`` (an empty one when none exists yet)."""
+    path = claim_path(home, scope)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return _empty(scope, kind)
+    except OSError as exc:
+        raise StateCorruptError(f"{path}: unreadable claim record ({exc})") from None
+    return parse_claim(data, str(path), scope)
+
+
+def _encode(record: dict[str, Any]) -> bytes:
+    return (json.dumps(record, indent=2, sort_keys=True) + "\n").encode()
 
 
 class LocalClaims:
@@ -91,16 +105,41 @@ class LocalClaims:
                 write_atomic(path, body.encode())
         return chosen
 
+    def forget(self, environment_id: str, *, deployed: bool, generation: int) -> list[str]:
+        return forget_environment(
+            self.home, environment_id, self.lock_timeout, deployed=deployed, generation=generation
+        )
 
-def forget_environment(
-    home: Path, environment_id: str, lock_timeout: float, *, deployed: bool, generation: int
-) -> list[str]:
-    """Drop a removed environment from every claim record; returns the scopes it held in.
+
+def _forgotten(
+    record: dict[str, Any], environment_id: str, *, deployed: bool, generation: int
+) -> dict[str, Any] | None:
+    """The record without ``environment_id``'s holdings (None: it held nothing there).
 
     ``deployed``: its resources may still exist (an applied plan and no destroy), so its
     values are released at ``generation`` and stay unavailable (nothing will apply that
     generation); otherwise they are free at once.
     """
+    holders = dict(record.get("holders", {}))
+    held = holders.pop(environment_id, None)
+    before = record.get("released", [])
+    released = [r for r in before if deployed or r.get("environment_id") != environment_id]
+    if held is None and len(released) == len(before):
+        return None
+    if deployed and held:
+        released += [
+            {"environment_id": environment_id, "owner_key": owner, "value": e["value"],
+             "counts": e.get("counts", []), "released_at_generation": generation}
+            for owner, e in sorted(held.items())
+        ]  # fmt: skip
+    generation_after = int(record.get("generation", 0)) + 1
+    return {**record, "holders": holders, "released": released, "generation": generation_after}
+
+
+def forget_environment(
+    home: Path, environment_id: str, lock_timeout: float, *, deployed: bool, generation: int
+) -> list[str]:
+    """Drop a removed environment from every local claim record; returns its scopes."""
     directory = home / CLAIMS_DIR
     if not directory.is_dir():
         return []
@@ -111,22 +150,111 @@ def forget_environment(
                 record = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 raise StateCorruptError(f"{path}: unreadable claim record ({exc})") from None
-            held = record.get("holders", {}).pop(environment_id, None)
-            before = record.get("released", [])
-            released = [r for r in before if deployed or r.get("environment_id") != environment_id]
-            if held is None and len(released) == len(before):
-                continue
-            if deployed and held:
-                released += [
-                    {"environment_id": environment_id, "owner_key": owner, "value": e["value"],
-                     "counts": e.get("counts", []), "released_at_generation": generation}
-                    for owner, e in sorted(held.items())
-                ]  # fmt: skip
-            record["released"] = released
-            record["generation"] = int(record.get("generation", 0)) + 1
-            write_atomic(path, (json.dumps(record, indent=2, sort_keys=True) + "\n").encode())
-            scopes.append(str(record.get("scope")))
+            updated = _forgotten(record, environment_id, deployed=deployed, generation=generation)
+            if updated is not None:
+                write_atomic(path, _encode(updated))
+                scopes.append(str(record.get("scope")))
     return scopes
+
+
+class S3Claims:
+    """``SharedClaims`` as objects beside an S3 store's environments, so operators on
+    several machines share them. No lock: each change re-reads the record and replaces it
+    with ``IfMatch`` on the ETag it read (``IfNoneMatch="*"`` for a new one); a 412 means
+    another writer won, and the change is recomputed from the newer record."""
+
+    ATTEMPTS: Final = 20
+
+    def __init__(
+        self, client: Any, bucket: str, prefix: str, applied_generation_of: AppliedGeneration
+    ) -> None:
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix
+        self.applied_generation_of = applied_generation_of
+
+    def _key(self, scope: str) -> str:
+        return f"{self.prefix}{CLAIMS_DIR}/{claim_path(Path(), scope).name}"
+
+    def _read(self, key: str, scope: str, kind: str) -> tuple[dict[str, Any], str | None]:
+        from greentic_iac.store.s3 import _missing
+
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=key)
+        except Exception as exc:
+            if _missing(exc):
+                return _empty(scope, kind), None
+            raise StoreIOError(f"s3://{self.bucket}/{key}: read failed ({exc})") from None
+        where = f"s3://{self.bucket}/{key}"
+        return parse_claim(response["Body"].read(), where, scope), str(response["ETag"])
+
+    def _replace(self, key: str, record: dict[str, Any], etag: str | None) -> bool:
+        """Write ``record`` if the object is still ``etag``; False when another writer won."""
+        from greentic_iac.store.s3 import _precondition_failed
+
+        condition = {"IfMatch": etag} if etag is not None else {"IfNoneMatch": "*"}
+        try:
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=_encode(record),
+                ContentType="application/json",
+                **condition,
+            )
+        except Exception as exc:
+            if _precondition_failed(exc):
+                return False
+            raise StoreIOError(f"s3://{self.bucket}/{key}: write failed ({exc})") from None
+        return True
+
+    def hold(self, request: ClaimRequest) -> dict[str, int]:
+        key = self._key(request.scope)
+        for _ in range(self.ATTEMPTS):
+            record, etag = self._read(key, request.scope, request.kind)
+            chosen, updated = _held(record, request, self.applied_generation_of)
+            if updated == record:
+                return chosen
+            updated["generation"] = record["generation"] + 1
+            if self._replace(key, updated, etag):
+                return chosen
+        raise ConflictError(
+            f"s3://{self.bucket}/{key}: the claim record kept changing under "
+            f"{self.ATTEMPTS} attempts; retry"
+        )
+
+    def forget(self, environment_id: str, *, deployed: bool, generation: int) -> list[str]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        scopes: list[str] = []
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{self.prefix}{CLAIMS_DIR}/"):
+            for item in page.get("Contents", []):
+                for _ in range(self.ATTEMPTS):
+                    response = self.client.get_object(Bucket=self.bucket, Key=item["Key"])
+                    record = json.loads(response["Body"].read())
+                    updated = _forgotten(
+                        record, environment_id, deployed=deployed, generation=generation
+                    )
+                    if updated is None:
+                        break
+                    if self._replace(item["Key"], updated, response["ETag"]):
+                        scopes.append(str(record.get("scope")))
+                        break
+                else:
+                    raise ConflictError(
+                        f"s3://{self.bucket}/{item['Key']}: the claim record kept changing; "
+                        "retry env remove"
+                    )
+        return scopes
+
+
+def claims_for(
+    store: object, home: Path, lock_timeout: float, applied_generation_of: AppliedGeneration
+) -> LocalClaims | S3Claims:
+    """The claim records of ``store``'s kind: beside an S3 store's objects, else local."""
+    from greentic_iac.store.s3 import S3Store
+
+    if isinstance(store, S3Store):
+        return S3Claims(store.client, store.bucket, store.prefix, applied_generation_of)
+    return LocalClaims(home, lock_timeout, applied_generation_of)
 
 
 def _held(

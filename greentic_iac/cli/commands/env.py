@@ -109,14 +109,19 @@ def remove(ctx: Context, payload: EnvRemovePayload) -> dict[str, Any]:
 def _forget_claims(ctx: Context, environment_id: str, generation: int) -> None:
     """Shared claims (a listener's priorities) must not outlive the environment; values of
     an environment that was never destroyed stay held back (its rules may still exist)."""
-    from greentic_iac.operations.baseline import baseline_path
-    from greentic_iac.store.claims import forget_environment
+    from greentic_iac.operations.baseline import applied_generation, baseline_path
+    from greentic_iac.store.claims import claims_for
 
-    forget_environment(
-        ctx.greentic_home,
-        environment_id,
+    home = ctx.greentic_home
+    claims = claims_for(
+        ctx.store,
+        home,
         float(getattr(ctx.store, "lock_timeout", 10.0)),
-        deployed=baseline_path(ctx.greentic_home, environment_id).is_file(),
+        lambda other: applied_generation(home, other),
+    )
+    claims.forget(
+        environment_id,
+        deployed=baseline_path(home, environment_id).is_file(),
         generation=generation,
     )
 

@@ -4,18 +4,16 @@ released values held back until the owning environment applied their deletion.""
 from __future__ import annotations
 
 import threading
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from greentic_iac.errors import StateCorruptError
 from greentic_iac.spec.allocations import ClaimRequest, QuotaExceededError, WantedValue
-from greentic_iac.store.claims import (
-    LocalClaims,
-    claim_path,
-    forget_environment,
-    read_claim,
-)
+from greentic_iac.store.claims import LocalClaims, S3Claims, claim_path
+from tests.unit.store.conftest import BUCKET
 
 SCOPE = "listener:arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/x/1/2"
 KIND = "aws.alb.listener-rule-priority"
@@ -44,9 +42,23 @@ def _band(*counts: str) -> WantedValue:
     return WantedValue(10, 20, counts=counts)
 
 
-def test_environments_never_share_a_value_and_keep_theirs(tmp_path: Path) -> None:
+AppliedOf = Callable[[str], int | None]
+MakeClaims = Callable[[AppliedOf], LocalClaims | S3Claims]
+
+
+@pytest.fixture(params=["local", "s3"])
+def make_claims(request: pytest.FixtureRequest, tmp_path: Path) -> MakeClaims:
+    """Claim records in local files, or as objects beside an S3 store (moto, IfMatch)."""
+    if request.param == "local":
+        return lambda applied: LocalClaims(tmp_path, 5.0, applied)
+    client = request.getfixturevalue("s3_client")
+    prefix = f"team/{uuid.uuid4().hex}/"
+    return lambda applied: S3Claims(client, BUCKET, prefix, applied)
+
+
+def test_environments_never_share_a_value_and_keep_theirs(make_claims: MakeClaims) -> None:
     applied: dict[str, int | None] = {}
-    claims = LocalClaims(tmp_path, 5.0, applied.get)
+    claims = make_claims(applied.get)
     a = claims.hold(_request("a", {"a1": _band(), "a2": _band()}))
     b = claims.hold(_request("b", {"b1": _band()}))
     assert a == {"a1": 10, "a2": 11} and b == {"b1": 12}
@@ -55,19 +67,18 @@ def test_environments_never_share_a_value_and_keep_theirs(tmp_path: Path) -> Non
     assert again["a3"] == 13  # a1's 10 waits: env a has not applied generation 2
 
 
-def test_a_released_value_is_reused_once_its_environment_applied(tmp_path: Path) -> None:
+def test_a_released_value_is_reused_once_its_environment_applied(make_claims: MakeClaims) -> None:
     applied: dict[str, int | None] = {"a": None}
-    claims = LocalClaims(tmp_path, 5.0, applied.get)
+    claims = make_claims(applied.get)
     claims.hold(_request("a", {"a1": _band()}))
     claims.hold(_request("a", {}, generation=2))  # a1 released at generation 2
     assert claims.hold(_request("b", {"b1": _band()})) == {"b1": 11}
     applied["a"] = 2
     assert claims.hold(_request("b", {"b1": _band(), "b2": _band()})) == {"b1": 11, "b2": 10}
-    assert read_claim(tmp_path, SCOPE, KIND)["released"] == []
 
 
-def test_quotas_count_every_environment(tmp_path: Path) -> None:
-    claims = LocalClaims(tmp_path, 5.0, {}.get)
+def test_quotas_count_every_environment(make_claims: MakeClaims) -> None:
+    claims = make_claims({}.get)
     quotas = {"rules": 3}
     claims.hold(_request("a", {"a1": _band("rules"), "a2": _band("rules")}, quotas=quotas))
     claims.hold(_request("b", {"b1": _band("rules")}, quotas=quotas))
@@ -75,15 +86,15 @@ def test_quotas_count_every_environment(tmp_path: Path) -> None:
         claims.hold(_request("b", {"b1": _band("rules"), "b2": _band("rules")}, quotas=quotas))
     assert refused.value.quota == "rules" and refused.value.owners == ["b2"]
     assert "(4 across 2 environments)" in str(refused.value)
-    # Nothing was written by the refused request.
-    assert set(read_claim(tmp_path, SCOPE, KIND)["holders"]["b"]) == {"b1"}
+    # Nothing was written by the refused request: b1 still holds 12, 13 is free.
+    assert claims.hold(_request("c", {"c1": _band()})) == {"c1": 13}
 
 
-def test_concurrent_holders_get_distinct_values(tmp_path: Path) -> None:
+def test_concurrent_holders_get_distinct_values(make_claims: MakeClaims) -> None:
     results: dict[str, dict[str, int]] = {}
 
     def hold(env: str) -> None:
-        claims = LocalClaims(tmp_path, 30.0, {}.get)
+        claims = make_claims({}.get)
         wanted = {f"{env}-{n}": WantedValue(1, 500) for n in range(10)}
         results[env] = claims.hold(_request(env, wanted))
 
@@ -105,11 +116,9 @@ def test_a_damaged_record_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("deployed", [False, True])
-def test_a_removed_environment_leaves_the_claims(tmp_path: Path, deployed: bool) -> None:
-    claims = LocalClaims(tmp_path, 5.0, {}.get)
+def test_a_removed_environment_leaves_the_claims(make_claims: MakeClaims, deployed: bool) -> None:
+    claims = make_claims({}.get)
     claims.hold(_request("a", {"a1": _band()}))
-    assert forget_environment(tmp_path, "a", 5.0, deployed=deployed, generation=7) == [SCOPE]
-    record = read_claim(tmp_path, SCOPE, KIND)
-    assert "a" not in record["holders"]
+    assert claims.forget("a", deployed=deployed, generation=7) == [SCOPE]
     # Never destroyed: its rule may still be on the listener, so its value stays taken.
     assert claims.hold(_request("b", {"b1": _band()})) == {"b1": 11 if deployed else 10}
