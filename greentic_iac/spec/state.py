@@ -37,11 +37,15 @@ def upgrade_state_document(document: dict[str, Any]) -> dict[str, Any]:
     """A v1 state document as v2: the same state with no allocations yet.
 
     The deployer's allocation hook fills them in (keeping the values the v1 compiler chose,
-    so no live resource moves) the first time the state is compiled or changed.
+    so no live resource moves) the first time the state is compiled or changed. A k8s
+    environment that relied on v1's tenant-wide namespace default gets that name pinned in
+    its settings, so the new per-environment default doesn't move its objects.
     """
     if document.get("schema_version") != STATE_SCHEMA_V1:
         return document
-    return {**document, "schema_version": STATE_SCHEMA}
+    from greentic_iac.spec.legacy_k8s_namespace import pin_legacy_k8s_namespace
+
+    return {**pin_legacy_k8s_namespace(document), "schema_version": STATE_SCHEMA}
 
 
 class EnvironmentState(SpecModel):

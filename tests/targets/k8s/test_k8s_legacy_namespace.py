@@ -7,6 +7,7 @@ owned, so the first ``up`` after the upgrade renames and replaces nothing.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from greentic_iac.plan import logical_name
@@ -63,3 +64,22 @@ def test_the_rollback_snapshot_is_pinned_too() -> None:
 def test_the_legacy_name_is_the_old_rule_for_every_tenant() -> None:
     for tenant in ("acme", "a.b_c", "x" * 60, "t-" + "y" * 62):
         assert legacy_namespace(tenant) == logical_name("greentic", tenant)
+
+
+def test_a_v1_state_file_read_by_the_store_keeps_its_namespace() -> None:
+    from greentic_iac.store.codec import canonical_json, decode_state, sha256_hex
+
+    state = _document()
+    state["schema_version"] = "greentic.environment-state.v1"
+    for key in ("allocations", "allocation_scopes", "released", "frozen_config"):
+        state.pop(key, None)
+    data = json.dumps(
+        {
+            "format": "greentic.store.state-file.v1",
+            "sha256": sha256_hex(canonical_json(state)),
+            "state": state,
+        }
+    ).encode()
+    upgraded, _ = decode_state(data)
+    assert upgraded.schema_version == "greentic.environment-state.v2"
+    assert _namespaces(upgraded.to_json_dict()) == {"greentic-acme"}
