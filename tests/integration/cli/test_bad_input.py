@@ -5,11 +5,16 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import shutil
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.integration.cli.conftest import SCRIPT
 
 pytestmark = pytest.mark.integration
 
@@ -199,6 +204,88 @@ CASES: list[tuple[str, str, Any, str]] = [
     ("bundles", "add", "", "answers file is empty"),
     ("bundles", "add", "[1, 2]", "must be a JSON object"),
     ("traffic", "set", "null", "must be a JSON object"),
+    # Strict JSON: what json.loads accepts quietly is refused, naming the field.
+    (
+        "bundles",
+        "add",
+        '{"environment_id": "local", "bundle_id": "b", "bundle_id": "c",'
+        ' "route_binding": {"host": "x.y"}}',
+        "(document): duplicate key 'bundle_id'",
+    ),
+    (
+        "bundles",
+        "add",
+        '{"environment_id": "local", "bundle_id": "b", "route_binding": {"host": "x.y"},'
+        ' "settings": {"ports": {"a": 1, "a": 2}}}',
+        "settings.ports: duplicate key 'a'",
+    ),
+    *[
+        (
+            "bundles",
+            "add",
+            '{"environment_id": "local", "bundle_id": "b", "route_binding": {"host": "x.y"},'
+            f' "settings": {{"desired_count": {number}}}}}',
+            f"settings.desired_count: {fragment}",
+        )
+        for number, fragment in (
+            ("NaN", "NaN is not a number"),
+            ("-Infinity", "-Infinity is not a number"),
+            ("1e999", "number out of range"),
+            ("9" * 5000, "integer out of range"),
+        )
+    ],
+    ("bundles", "add", "[" * 100_000, "(document): nested deeper than 32 levels"),
+    (
+        "bundles",
+        "add",
+        '{"environment_id": "local", "bundle_id": "b", "route_binding": {"host": "x.y"},'
+        ' "settings": {"a": ' + "[" * 40 + "]" * 40 + "}}",
+        "nested deeper than 32 levels",
+    ),
+    (
+        "revisions",
+        "stage",
+        lambda ids: (
+            '{"environment_id": "local", "deployment_id": "'
+            + ids["deployment_id"]
+            + '", "bundle_digest": "sha256:aa", "command": ["run", "\\ud800"]}'
+        ),
+        "command[1]: contains a lone surrogate",
+    ),
+    (
+        "revisions",
+        "stage",
+        lambda ids: {
+            "environment_id": "local",
+            "deployment_id": ids["deployment_id"],
+            "bundle_digest": "sha256:aa",
+            "command": ["run\u0000me"],
+        },
+        "command[0]: contains a NUL character",
+    ),
+    (
+        "bundles",
+        "add",
+        lambda ids: {
+            "environment_id": "local",
+            "bundle_id": "b",
+            "route_binding": {"host": "x.y"},
+            "expected_generation": True,
+        },
+        "expected_generation: Input should be a valid integer",
+    ),
+    (
+        "env",
+        "remove",
+        lambda ids: {"environment_id": "local", "force": 1},
+        "force: Input should be a valid boolean",
+    ),
+    (
+        "config",
+        "set",
+        lambda ids: {"environment_id": "local", "key": "PORT", "value": 8080},
+        "value: Input should be a valid string",
+    ),
 ]
 
 
@@ -315,3 +402,74 @@ def test_schemas_accept_the_seed_payloads(cli: Any) -> None:
     for (noun, verb), payload in seed.items():
         schema = _schema(noun, verb)
         jsonschema.validate(payload, schema)
+
+
+def test_answers_that_cannot_be_read_are_refused_without_hanging(
+    cli: Any, home: Path, tree_digest: Any, seeded: dict[str, str], tmp_path: Path
+) -> None:
+    fifo = tmp_path / "answers.fifo"
+    os.mkfifo(fifo)
+    unreadable = tmp_path / "answers.bin"
+    unreadable.write_bytes(b'{"environment_id": "\xff"}')
+    before = tree_digest(home)
+    for source, fragment in (
+        # No writer ever opens the FIFO: reading it would block for ever (cli times out).
+        (str(fifo), "not a regular file"),
+        (str(tmp_path / ("a" * 300)), "File name too long"),
+        ("/dev/null/answers.json", "cannot read answers file"),
+        (str(unreadable), "not UTF-8 text"),
+    ):
+        run = cli("bundles", "add", "--answers", source)
+        assert run.code == 2, (source, run.stderr)
+        lines = run.stderr.strip().splitlines()
+        assert len(lines) == 1 and fragment in lines[0], (source, run.stderr)
+    assert SCRIPT is not None
+    piped = subprocess.run(
+        [SCRIPT, "--home", str(home), "bundles", "add", "--answers", "-"],
+        input=b'{"environment_id": "\xfe"}',
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert piped.returncode == 2
+    assert piped.stderr.decode().splitlines() == ["error: <stdin>: answers file is not UTF-8 text"]
+    assert tree_digest(home) == before
+
+
+@pytest.fixture
+def immutable() -> Iterator[Callable[[Path], None]]:
+    """``chattr +i`` (root ignores file modes, not this flag), undone after the test."""
+    marked: list[Path] = []
+
+    def mark(path: Path) -> None:
+        if shutil.which("chattr") is None:
+            pytest.skip("chattr is not installed")
+        done = subprocess.run(
+            ["chattr", "+i", str(path)], check=False, capture_output=True, timeout=10
+        )
+        if done.returncode != 0:
+            pytest.skip(f"chattr +i is not permitted here: {done.stderr.decode().strip()}")
+        marked.append(path)
+
+    yield mark
+    for path in reversed(marked):
+        subprocess.run(["chattr", "-i", str(path)], check=False, capture_output=True, timeout=10)
+
+
+def test_an_immutable_audit_log_or_home_is_one_line_exit_1(
+    cli: Any, home: Path, seeded: dict[str, str], tmp_path: Path, immutable: Any
+) -> None:
+    payload = {"environment_id": "local", "bundle_id": "c", "route_binding": {"host": "c.x"}}
+    audit = home / "environments" / "local" / "audit" / "events.jsonl"
+    immutable(audit)
+    run = cli("bundles", "add", answers=payload)
+    assert run.code == 1, run.stderr
+    assert run.stderr.strip().splitlines() == [f"error: {audit}: Operation not permitted"]
+    assert "Traceback" not in run.stderr and "internal error" not in run.stderr
+
+    parent = tmp_path / "read-only"
+    parent.mkdir()
+    immutable(parent)
+    run = cli("--home", str(parent / "home"), "env", "init")
+    assert run.code == 1, run.stderr
+    assert run.stderr.strip().splitlines() == [f"error: {parent / 'home'}: Operation not permitted"]
