@@ -25,6 +25,9 @@ def _message(error: dict[str, object]) -> str:
         return "unknown field (not allowed here)"
     if kind == "missing":
         return "field required"
+    if kind == "too_short" and isinstance(context := error.get("ctx"), dict):
+        least = context.get("min_length")
+        return "must not be empty" if least == 1 else f"needs at least {least} items"
     # pydantic prefixes messages raised from validators with "Value error, ".
     for prefix in ("Value error, ", "Assertion failed, "):
         if message.startswith(prefix):

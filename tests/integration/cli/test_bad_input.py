@@ -185,7 +185,52 @@ CASES: list[tuple[str, str, Any, str]] = [
         },
         "entries[0].revision_id",
     ),
-    ("traffic", "set", lambda ids: {"environment_id": "local", "entries": []}, "deployment_id"),
+    ("traffic", "set", lambda ids: {"environment_id": "local", "entries": []}, "entries: must not"),
+    (
+        "traffic",
+        "set",
+        lambda ids: {
+            "environment_id": "local",
+            "deployment_id": ids["deployment_id"],
+            "entries": [],
+        },
+        "entries: must not be empty",
+    ),
+    (
+        "traffic",
+        "set",
+        lambda ids: {"environment_id": "local", "deployments": []},
+        "deployments: must",
+    ),
+    (
+        "traffic",
+        "set",
+        lambda ids: {
+            "environment_id": "local",
+            "deployments": [
+                {
+                    "deployment_id": ids["deployment_id"],
+                    "entries": [{"revision_id": ids["staged"], "weight_bps": 10000}],
+                },
+                {"deployment_id": ULID, "entries": []},
+            ],
+        },
+        "deployments[1].entries: must not be empty",
+    ),
+    (
+        "traffic",
+        "set",
+        lambda ids: {
+            "environment_id": "local",
+            "deployments": [
+                {
+                    "deployment_id": ids["deployment_id"],
+                    "entries": [{"revision_id": ids["staged"], "weight_bps": 9000}],
+                },
+            ],
+        },
+        "deployments[0].entries: weights sum to 9000 bps",
+    ),
     (
         "traffic",
         "rollback",
