@@ -518,3 +518,63 @@ def test_an_immutable_audit_log_or_home_is_one_line_exit_1(
     run = cli("--home", str(parent / "home"), "env", "init")
     assert run.code == 1, run.stderr
     assert run.stderr.strip().splitlines() == [f"error: {parent / 'home'}: Operation not permitted"]
+
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+
+
+@pytest.mark.parametrize(
+    ("example", "deployment_settings", "revision_settings", "fragment"),
+    [
+        ("k8s", {"port": "x"}, {"replicas": -1}, "settings.port: Input should be a valid integer"),
+        ("k8s", {"colour": 1}, {"port": 70000}, "settings.colour: unknown field"),
+        ("aws-ecs", {"port": 80}, {"container_port": 0}, "settings.port: unknown field"),
+    ],
+)
+def test_settings_the_deployer_refuses_are_refused_when_written(
+    tmp_path: Path,
+    tree_digest: Any,
+    example: str,
+    deployment_settings: dict[str, Any],
+    revision_settings: dict[str, Any],
+    fragment: str,
+) -> None:
+    """Checked only at plan time, one bad value broke plan/preview/export for everyone."""
+    from tests.support.cli_runner import run_cli
+
+    home = tmp_path / "home"
+    # The example environment, named local so no grant is needed to change it.
+    environment = json.loads((EXAMPLES / example / "environment.json").read_text())
+    environment["environment_id"] = "local"
+    answers = tmp_path / "answers.json"
+
+    def call(noun: str, verb: str, payload: dict[str, Any]) -> Any:
+        answers.write_text(json.dumps({"environment_id": "local", **payload}))
+        return run_cli(home, noun, verb, "--answers", str(answers))
+
+    answers.write_text(json.dumps(environment))
+    assert run_cli(home, "env", "create", "--answers", str(answers)).code == 0
+    route = {"host": "app.example.com"}
+    before = tree_digest(home)
+    refused = call(
+        "bundles",
+        "add",
+        {"bundle_id": "b", "route_binding": route, "settings": deployment_settings},
+    )
+    assert refused.code == 2, refused.stderr
+    assert refused.stderr.splitlines() == [refused.stderr.strip()]
+    assert fragment in refused.stderr and "refuses it" in refused.stderr
+    assert tree_digest(home) == before
+
+    added = call("bundles", "add", {"bundle_id": "b", "route_binding": route})
+    assert added.code == 0, added.stderr
+    deployment_id = added.result["deployment_id"]
+    before = tree_digest(home)
+    stage = {"deployment_id": deployment_id, "bundle_digest": "sha256:ab", "image": "nginx:1"}
+    refused = call("revisions", "stage", {**stage, "settings": revision_settings})
+    assert refused.code == 2, refused.stderr
+    assert refused.stderr.startswith("error: settings."), refused.stderr
+    assert tree_digest(home) == before
+    # What the deployer accepts is still accepted, and the plan still compiles.
+    assert call("revisions", "stage", {**stage, "settings": {}}).code == 0
+    assert run_cli(home, "plan", "local").code == 0
