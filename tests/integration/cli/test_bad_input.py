@@ -244,6 +244,18 @@ CASES: list[tuple[str, str, Any, str]] = [
         "key",
     ),
     ("env", "create", lambda ids: {"environment_id": "Prod", "packs": []}, "environment_id"),
+    (
+        "env",
+        "create",
+        lambda ids: {
+            "environment_id": "local",
+            "packs": [
+                {"slot": "telemetry", "kind": "greentic.telemetry.stdout@0.1.0"},
+                {"slot": "deployer", "kind": "acme.deployer.nowhere@1.0.0"},
+            ],
+        },
+        "packs[1].kind: no env-pack handler is registered for 'acme.deployer.nowhere'",
+    ),
     ("env", "remove", lambda ids: {"environment_id": "local"}, "still has 1 deployment"),
     ("bundles", "add", "{not json", "not valid JSON"),
     ("bundles", "add", "", "answers file is empty"),

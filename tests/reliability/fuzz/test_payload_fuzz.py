@@ -116,6 +116,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
     generation = run_cli(home, "env", "show", "local").result["generation"]
     empty = tmp_path_factory.mktemp("fuzz-empty") / "home"
     empty.mkdir()
+    shutil.copy2(home / "store.json", empty / "store.json")  # as in any used home
     unbound = tmp_path_factory.mktemp("fuzz-unbound") / "home"
     shutil.copytree(home, unbound, symlinks=True)
     _call(unbound, answers, "env-packs", "remove", {**local, "slot": "telemetry"})
@@ -385,7 +386,19 @@ def _check(outcome: Outcome, before: dict[str, str], home: Path, valid: bool) ->
     assert outcome.json["error"]["exit_code"] == outcome.code
     after = tree_digest(home)
     changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    if outcome.json["error"]["type"] == "AuthorizationError":
+        # The one refusal documented to write: a denial is audited (docs/store.md).
+        changed = [k for k in changed if not _audit_trail(k, after)]
     assert not changed, f"refused input changed the store: {changed} ({lines[0]})"
+
+
+def _audit_trail(name: str, after: dict[str, str]) -> bool:
+    """An audit log, a lock file, or a directory holding nothing but those."""
+    path = Path(name)
+    if path.name == ".lock" or path.parts[-2:] == ("audit", "events.jsonl"):
+        return True
+    inside = [k for k in after if Path(k).parent == path]
+    return after.get(name) == "dir" and all(_audit_trail(k, after) for k in inside)
 
 
 def test_every_valid_document_is_accepted(seeded: Seeded, tmp_path: Path) -> None:
