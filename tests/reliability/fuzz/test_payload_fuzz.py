@@ -386,10 +386,14 @@ def _check(outcome: Outcome, before: dict[str, str], home: Path, valid: bool) ->
     assert outcome.json["error"]["exit_code"] == outcome.code
     after = tree_digest(home)
     changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
-    if outcome.json["error"]["type"] == "AuthorizationError":
+    if _denied(outcome):
         # The one refusal documented to write: a denial is audited (docs/store.md).
         changed = [k for k in changed if not _audit_trail(k, after)]
     assert not changed, f"refused input changed the store: {changed} ({lines[0]})"
+
+
+def _denied(outcome: Outcome) -> bool:
+    return bool(outcome.json["error"]["type"] == "AuthorizationError")
 
 
 def _audit_trail(name: str, after: dict[str, str]) -> bool:
@@ -436,6 +440,7 @@ class Homes:
         shutil.rmtree(home)
 
 
+@pytest.mark.timeout(soak_examples(120, 3600))
 def test_fuzzed_payloads_are_accepted_or_refused_cleanly(
     seeded: Seeded, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -466,5 +471,48 @@ def test_fuzzed_payloads_are_accepted_or_refused_cleanly(
         except BaseException:
             homes.copies.pop(template_of(seeded, noun, verb), None)
             raise
+        if outcome.code != 0 and _denied(outcome):
+            homes.discard(noun, verb)  # its audit line changed the home
+
+    check()
+
+
+@pytest.mark.timeout(soak_examples(120, 1800))
+def test_fuzzed_arguments_of_the_verbs_without_a_payload(
+    seeded: Seeded, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`env init ENV` and `env restore ENV --generation N` take arguments, not answers."""
+    homes = Homes(seeded, tmp_path_factory.mktemp("fuzz-args"))
+    words = st.one_of(
+        st.text(max_size=12),
+        st.sampled_from(["local", "prod", "../x", "Prod", "a" * 300, "-1", "0", "9" * 30]),
+    )
+    argvs = st.one_of(
+        st.tuples(st.just("env"), st.just("init"), words),
+        st.tuples(st.just("env"), st.just("restore"), words, st.just("--generation"), words),
+    )
+
+    @settings(
+        max_examples=soak_examples(40, 1000),
+        deadline=None,
+        derandomize=os.environ.get("GREENTIC_SOAK") != "1",
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(argvs)
+    def check(argv: tuple[str, ...]) -> None:
+        home, before = homes.home_for(argv[0], argv[1])
+        outcome = run_cli(home, *argv)
+        if outcome.code == 0:
+            homes.discard(argv[0], argv[1])
+        elif outcome.stdout == "":  # argparse's usage error: one line, before any verb runs
+            assert outcome.code == 2, outcome.stderr
+            assert re.match(r"greentic-iac[\w -]*: error: ", outcome.stderr), outcome.stderr
+            assert len(outcome.stderr.splitlines()) == 1, outcome.stderr
+            assert tree_digest(home) == before
+        else:
+            _check(outcome, before, home, valid=False)
+            if _denied(outcome):
+                homes.discard(argv[0], argv[1])  # its audit line changed the home
 
     check()
