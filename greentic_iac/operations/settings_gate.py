@@ -13,20 +13,25 @@ from __future__ import annotations
 import re
 
 from greentic_iac.errors import GreenticError, InvalidInputError
+from greentic_iac.plan.model import Compiler
 from greentic_iac.spec.state import EnvironmentState
 
 # A field path after the prefix, as some compilers write it: "settings: port: …".
 _NESTED_PATH = r"([A-Za-z_][\w.\[\]]*): "
 
 
-def _errors(state: EnvironmentState) -> list[str] | None:
-    """What the deployer refuses in ``state``; None when its compiler can't be loaded."""
+def _compiler(state: EnvironmentState) -> Compiler | None:
+    """The deployer's compiler; None when there is none to load (plan reports that)."""
     from greentic_iac.operations.planning import compiler_for
 
     try:
-        compiler = compiler_for(state)
+        return compiler_for(state)
     except (GreenticError, ImportError, AttributeError):
-        return None  # no usable deployer: plan reports that, not the settings' writer
+        return None
+
+
+def _errors(compiler: Compiler, state: EnvironmentState) -> list[str]:
+    """What the deployer refuses in ``state``, as one line per error."""
     try:
         plan = compiler(state)
     except (GreenticError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
@@ -42,11 +47,12 @@ def check_new_settings(
     ``stored_at`` is where the compiler names the new settings (``deployments.<id>.settings``);
     the message names the payload's field instead, so the user sees what they wrote.
     """
-    old = _errors(before)
-    if old is None:
+    # The change adds settings, never rebinds the deployer: one compiler judges both states.
+    compiler = _compiler(before)
+    if compiler is None:
         return
-    new = _errors(after) or []
-    fresh = [error for error in new if error not in old]
+    old = _errors(compiler, before)
+    fresh = [error for error in _errors(compiler, after) if error not in old]
     if not fresh:
         return
     message = fresh[0]
