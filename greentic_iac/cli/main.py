@@ -162,9 +162,18 @@ def _os_error_line(exc: OSError) -> str:
     return f"{exc.filename}: {reason}"
 
 
+def _printable(line: str) -> str:
+    """``line`` with what a terminal or ``str.splitlines`` would break on escaped."""
+    if line.isprintable():
+        return line
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
+
+
 def _print_error(verb: Verb, exc: BaseException, text: str, exit_code: int, as_json: bool) -> None:
-    lines = text.splitlines()
-    message = lines[0] if lines else type(exc).__name__
+    # Only "\n" separates the message from its hint lines; any other line break or control
+    # character in a line (a key or value echoed from the input) is escaped in place.
+    lines = [_printable(line) for line in text.rstrip("\n").split("\n")]
+    message = lines[0] or type(exc).__name__
     sys.stderr.write(f"error: {message}\n")
     if len(lines) > 1:
         sys.stderr.write("\n".join(lines[1:]) + "\n")

@@ -13,6 +13,10 @@ def field_path(loc: Sequence[int | str]) -> str:
     for part in loc:
         if isinstance(part, int):
             text += f"[{part}]"
+        elif not part.isprintable() or not part:
+            # A key holding a line break, a control character or a surrogate is quoted, so
+            # the error stays one printable line.
+            text += f"[{part!r}]"
         else:
             text += f".{part}" if text else str(part)
     return text or "(document)"

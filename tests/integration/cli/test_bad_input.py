@@ -261,6 +261,14 @@ CASES: list[tuple[str, str, Any, str]] = [
     ("bundles", "add", "", "answers file is empty"),
     ("bundles", "add", "[1, 2]", "must be a JSON object"),
     ("traffic", "set", "null", "must be a JSON object"),
+    # A key holding a line break (U+0085, which str.splitlines honours) stays one line.
+    (
+        "bundles",
+        "add",
+        '{"environment_id": "local", "bundle_id": "b", "route_binding": {"host": "x.y"},'
+        ' "a\\u0085b": 1}',
+        "['a\\x85b']: unknown field",
+    ),
     # Strict JSON: what json.loads accepts quietly is refused, naming the field.
     (
         "bundles",

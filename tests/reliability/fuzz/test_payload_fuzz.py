@@ -42,6 +42,11 @@ TELEMETRY = {
     "pack_ref": "builtin://greentic.telemetry.stdout",
 }
 
+SEEDED_KEY = "seeded-key"
+# Verbs whose expected_generation is known to be mishandled on this branch: issue 17's
+# exactly-once item ("warm with expected_generation fails after a partial change", exit 4
+# with the revision left warming). Empty this set once that fix is merged.
+CAS_STILL_OPEN = {("revisions", "warm")}
 EXTENSION = {
     "environment_id": "local",
     "kind": "acme.oauth.auth0@1.0.0",
@@ -100,6 +105,9 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
     _call(home, answers, "env-packs", "update", {**TELEMETRY, "settings": {"level": "debug"}})
     _call(home, answers, "extensions", "add", EXTENSION)
     _call(home, answers, "extensions", "update", {**EXTENSION, "settings": {"tenant": "b"}})
+    # A used idempotency key: the fuzzer's documents reuse it with other payloads.
+    config = {**local, "key": "SEEDED", "value": "1", "idempotency_key": SEEDED_KEY}
+    _call(home, answers, "config", "set", config)
     spare, draining = (
         _call(home, answers, "revisions", "stage", stage)["revision_id"] for _ in "ab"
     )
@@ -307,13 +315,27 @@ def plausible_values(ids: Seeded) -> list[Any]:
 
 @st.composite
 def answers_texts(
-    draw: st.DrawFn, documents: dict[tuple[str, str], dict[str, Any]], plausible: list[Any]
+    draw: st.DrawFn,
+    documents: dict[tuple[str, str], dict[str, Any]],
+    plausible: list[Any],
+    generation: int,
 ) -> Any:
     """(noun, verb, answers bytes, is the document unmutated)."""
     noun, verb = draw(st.sampled_from(sorted(documents)))
     document = json.loads(json.dumps(documents[(noun, verb)]))
-    kinds = ["valid", "value", "value", "plausible", "plausible", "unknown", "delete", "text"]
+    kinds = [
+        *("valid", "value", "value", "plausible", "plausible"),
+        *("unknown", "delete", "text", "exactly-once"),
+    ]
     kind = draw(st.sampled_from(kinds))
+    if kind == "exactly-once":
+        # Every payload may carry both (docs/cli.md); a stale generation or a reused key with
+        # another payload is a conflict (exit 4) that changes nothing either.
+        generations = [generation, generation - 1, generation + 1, 0]
+        if draw(st.booleans()) and (noun, verb) not in CAS_STILL_OPEN:
+            document["expected_generation"] = draw(st.sampled_from(generations))
+        if draw(st.booleans()):
+            document["idempotency_key"] = draw(st.sampled_from([SEEDED_KEY, "fresh-key"]))
     if kind == "value":
         path = draw(st.sampled_from(_paths(document)))
         _set(document, path, draw(ODD_VALUES))
@@ -399,7 +421,7 @@ def _denied(outcome: Outcome) -> bool:
 def _audit_trail(name: str, after: dict[str, str]) -> bool:
     """An audit log, a lock file, or a directory holding nothing but those."""
     path = Path(name)
-    if path.name == ".lock" or path.parts[-2:] == ("audit", "events.jsonl"):
+    if path.name == ".lock" or (path.parent.name == "audit" and path.suffix == ".jsonl"):
         return True
     inside = [k for k in after if Path(k).parent == path]
     return after.get(name) == "dir" and all(_audit_trail(k, after) for k in inside)
@@ -457,7 +479,7 @@ def test_fuzzed_payloads_are_accepted_or_refused_cleanly(
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
-    @given(answers_texts(documents, plausible_values(seeded)))
+    @given(answers_texts(documents, plausible_values(seeded), seeded.generation))
     def check(case: tuple[str, str, bytes, bool]) -> None:
         noun, verb, data, valid = case
         home, before = homes.home_for(noun, verb)
