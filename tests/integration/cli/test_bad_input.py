@@ -261,6 +261,35 @@ CASES: list[tuple[str, str, Any, str]] = [
     ("bundles", "add", "", "answers file is empty"),
     ("bundles", "add", "[1, 2]", "must be a JSON object"),
     ("traffic", "set", "null", "must be a JSON object"),
+]
+
+
+@pytest.mark.parametrize(("noun", "verb", "payload", "fragment"), CASES)
+def test_bad_payload_changes_nothing(
+    cli: Any,
+    home: Path,
+    tree_digest: Any,
+    seeded: dict[str, str],
+    noun: str,
+    verb: str,
+    payload: Any,
+    fragment: str,
+) -> None:
+    before = tree_digest(home)
+    answers = payload(seeded) if callable(payload) else payload
+    run = cli(noun, verb, answers=answers)
+    assert run.code == 2, (run.code, run.stderr)
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    assert fragment in lines[0], lines[0]
+    assert "Traceback" not in run.stderr
+    assert run.json["error"]["exit_code"] == 2
+    assert tree_digest(home) == before
+
+
+# Strict JSON and strict types, run in this process (a console-script start per case would
+# cost ten times the checks themselves); the assertions are the ones above.
+STRICT_CASES: list[tuple[str, str, Any, str]] = [
     # A key holding a line break (U+0085, which str.splitlines honours) stays one line.
     (
         "bundles",
@@ -354,10 +383,10 @@ CASES: list[tuple[str, str, Any, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("noun", "verb", "payload", "fragment"), CASES)
-def test_bad_payload_changes_nothing(
-    cli: Any,
+@pytest.mark.parametrize(("noun", "verb", "payload", "fragment"), STRICT_CASES)
+def test_strict_answers_change_nothing(
     home: Path,
+    tmp_path: Path,
     tree_digest: Any,
     seeded: dict[str, str],
     noun: str,
@@ -365,9 +394,13 @@ def test_bad_payload_changes_nothing(
     payload: Any,
     fragment: str,
 ) -> None:
+    from tests.support.cli_runner import run_cli
+
     before = tree_digest(home)
     answers = payload(seeded) if callable(payload) else payload
-    run = cli(noun, verb, answers=answers)
+    path = tmp_path / "strict.json"
+    path.write_text(answers if isinstance(answers, str) else json.dumps(answers))
+    run = run_cli(home, noun, verb, "--answers", str(path))
     assert run.code == 2, (run.code, run.stderr)
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1, run.stderr
