@@ -128,12 +128,17 @@ def read_answers(source: str | None) -> tuple[str, Any]:
 
 
 def _read_stdin() -> bytes:
-    buffer = getattr(sys.stdin, "buffer", None)
-    if buffer is not None:
-        data: bytes = buffer.read(MAX_ANSWERS_BYTES + 1)
-        return data
-    # A text stream without bytes underneath (a test's StringIO): encode what it holds.
-    return sys.stdin.read(MAX_ANSWERS_BYTES + 1).encode("utf-8", "surrogateescape")
+    if sys.stdin is None:  # started with stdin closed (`<&-`)
+        raise InvalidInputError("<stdin>: --answers - needs a standard input, and it is closed")
+    try:
+        buffer = getattr(sys.stdin, "buffer", None)
+        if buffer is not None:
+            data: bytes = buffer.read(MAX_ANSWERS_BYTES + 1)
+            return data
+        # A text stream without bytes underneath (a test's StringIO): encode what it holds.
+        return sys.stdin.read(MAX_ANSWERS_BYTES + 1).encode("utf-8", "surrogateescape")
+    except OSError as exc:
+        raise InvalidInputError(f"<stdin>: cannot read answers ({exc.strerror})") from None
 
 
 def _read_answers_file(source: str) -> bytes:

@@ -531,6 +531,16 @@ def test_answers_that_cannot_be_read_are_refused_without_hanging(
     )
     assert piped.returncode == 2
     assert piped.stderr.decode().splitlines() == ["error: <stdin>: answers file is not UTF-8 text"]
+    closed = subprocess.run(
+        ["sh", "-c", 'exec "$0" --home "$1" bundles add --answers - <&-', SCRIPT, str(home)],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert closed.returncode == 2, closed.stderr
+    assert closed.stderr.decode().splitlines() == [
+        "error: <stdin>: --answers - needs a standard input, and it is closed"
+    ]
     assert tree_digest(home) == before
 
 
