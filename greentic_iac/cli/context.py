@@ -147,8 +147,8 @@ def _read_answers_file(source: str) -> bytes:
     import stat
 
     try:
-        # O_NONBLOCK: should the path turn into a FIFO between the check and the open,
-        # opening it still returns at once (and the fstat below refuses it).
+        # O_NONBLOCK: opening a FIFO no writer holds returns at once instead of waiting for
+        # one (the fstat below then refuses it); a regular file reads as usual.
         descriptor = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise InvalidInputError(f"{source}: answers file not found") from None
