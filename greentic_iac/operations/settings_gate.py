@@ -30,12 +30,18 @@ def _compiler(state: EnvironmentState) -> Compiler | None:
         return None
 
 
+class _CannotJudge(Exception):
+    """The compiler could not run at all (a missing optional dependency): no verdict."""
+
+
 def _errors(compiler: Compiler, state: EnvironmentState) -> list[str]:
     """What the deployer refuses in ``state``, as one line per error."""
     try:
         plan = compiler(state)
     except (GreenticError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
         return [str(exc).splitlines()[0] if str(exc) else type(exc).__name__]
+    except ImportError as exc:
+        raise _CannotJudge from exc
     return [f"{f.code}: {f.message}" for f in plan.errors]
 
 
@@ -51,8 +57,11 @@ def check_new_settings(
     compiler = _compiler(before)
     if compiler is None:
         return
-    old = _errors(compiler, before)
-    fresh = [error for error in _errors(compiler, after) if error not in old]
+    try:
+        old = _errors(compiler, before)
+        fresh = [error for error in _errors(compiler, after) if error not in old]
+    except _CannotJudge:
+        return  # plan, which needs the same dependency, reports it with its install hint
     if not fresh:
         return
     message = fresh[0]
