@@ -641,3 +641,34 @@ def test_settings_the_deployer_refuses_are_refused_when_written(
     # What the deployer accepts is still accepted, and the plan still compiles.
     assert call("revisions", "stage", {**stage, "settings": {}}).code == 0
     assert run_cli(home, "plan", "local").code == 0
+
+
+def test_deployer_settings_its_schema_allows_but_its_model_refuses_are_refused(
+    tmp_path: Path, tree_digest: Any
+) -> None:
+    """A Fargate cpu/memory pair passes the manifest's JSON Schema; the target refuses it."""
+    from tests.support.cli_runner import run_cli
+
+    home = tmp_path / "home"
+    environment = json.loads((EXAMPLES / "aws-ecs" / "environment.json").read_text())
+    environment["environment_id"] = "local"
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps(environment))
+    assert run_cli(home, "env", "create", "--answers", str(answers)).code == 0
+    deployer = next(p for p in environment["packs"] if p["slot"] == "deployer")
+    settings = {**deployer["settings"], "service": {"cpu": 256, "memory": 4096}}
+    update = {**deployer, "environment_id": "local", "settings": settings}
+    update.setdefault("pack_ref", "builtin://greentic.deployer.aws-ecs")
+    answers.write_text(json.dumps(update))
+    before = tree_digest(home)
+    refused = run_cli(home, "env-packs", "update", "--answers", str(answers))
+    assert refused.code == 2, refused.stderr
+    assert refused.stderr.splitlines() == [
+        "error: settings.service: memory 4096 MiB is not valid with cpu 256 (allowed 512-2048 "
+        "in steps of 512) (greentic.deployer.aws-ecs@1.0.0 refuses it)"
+    ]
+    assert tree_digest(home) == before
+    assert run_cli(home, "plan", "local").code == 0
+    update["settings"] = {**settings, "service": {"cpu": 256, "memory": 1024}}
+    answers.write_text(json.dumps(update))
+    assert run_cli(home, "env-packs", "update", "--answers", str(answers)).code == 0
