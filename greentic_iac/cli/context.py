@@ -7,7 +7,6 @@ including the read verbs that must start fast, imports this module.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,51 +116,96 @@ class Context:
 
 
 def read_answers(source: str | None) -> tuple[str, Any]:
-    """Load the ``--answers`` JSON document; every failure names the file."""
+    """Load the ``--answers`` JSON document; every failure names the file or the field."""
+    from greentic_iac.cli.answers_document import parse_answers_text
+
     if source is None:
         raise InvalidInputError(
             "--answers: this verb takes its payload from --answers FILE (or - for stdin)"
         )
     if source == "-":
-        text = sys.stdin.read(MAX_ANSWERS_BYTES + 1)
         label = "<stdin>"
+        raw = _read_stdin()
     else:
-        path = Path(source)
         label = source
-        if path.is_dir():
-            raise InvalidInputError(f"{label}: is a directory, not an answers file")
-        try:
-            with path.open("rb") as handle:
-                raw = handle.read(MAX_ANSWERS_BYTES + 1)
-        except FileNotFoundError:
-            raise InvalidInputError(f"{label}: answers file not found") from None
-        except OSError as exc:
-            raise InvalidInputError(f"{label}: cannot read answers file ({exc.strerror})") from None
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidInputError(f"{label}: answers file is not UTF-8 text") from None
-    if len(text) > MAX_ANSWERS_BYTES:
+        raw = _read_answers_file(source)
+    if len(raw) > MAX_ANSWERS_BYTES:
         raise InvalidInputError(f"{label}: answers file is larger than {MAX_ANSWERS_BYTES} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError(f"{label}: answers file is not UTF-8 text") from None
     if not text.strip():
         raise InvalidInputError(f"{label}: answers file is empty")
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInputError(
-            f"{label}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
+    document = parse_answers_text(text, label)
     if not isinstance(document, dict):
         raise InvalidInputError(f"{label}: the answers document must be a JSON object")
     return label, document
 
 
+def _read_stdin() -> bytes:
+    if sys.stdin is None:  # started with stdin closed (`<&-`)
+        raise InvalidInputError("<stdin>: --answers - needs a standard input, and it is closed")
+    try:
+        buffer = getattr(sys.stdin, "buffer", None)
+        if buffer is not None:
+            data: bytes = buffer.read(MAX_ANSWERS_BYTES + 1)
+            return data
+        # A text stream without bytes underneath (a test's StringIO): encode what it holds.
+        return sys.stdin.read(MAX_ANSWERS_BYTES + 1).encode("utf-8", "surrogateescape")
+    except OSError as exc:
+        raise InvalidInputError(f"<stdin>: cannot read answers ({exc.strerror})") from None
+
+
+def _read_answers_file(source: str) -> bytes:
+    """The file's bytes; only a regular file is opened, so a FIFO or device never blocks."""
+    import os
+    import stat
+
+    try:
+        # O_NONBLOCK: opening a FIFO no writer holds returns at once instead of waiting for
+        # one (the fstat below then refuses it); a regular file reads as usual.
+        descriptor = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise InvalidInputError(f"{source}: answers file not found") from None
+    except IsADirectoryError:
+        raise InvalidInputError(f"{source}: is a directory, not an answers file") from None
+    except OSError as exc:
+        raise InvalidInputError(f"{source}: cannot read answers file ({exc.strerror})") from None
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
+            raise InvalidInputError(f"{source}: is a directory, not an answers file")
+        if not stat.S_ISREG(mode):
+            raise InvalidInputError(
+                f"{source}: not a regular file (a FIFO or device); pipe it with --answers -"
+            )
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_ANSWERS_BYTES:
+            chunk = os.read(descriptor, MAX_ANSWERS_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise InvalidInputError(f"{source}: cannot read answers file ({exc.strerror})") from None
+    finally:
+        os.close(descriptor)
+
+
 def parse_payload(model: type[M], label: str, document: Any) -> M:
+    import json
+
     from pydantic import ValidationError
 
     from greentic_iac.spec import format_validation_error
 
+    # Strict types, in JSON mode: `true` is not the integer 1 and "5" is not 5, while enum
+    # values and decimals still read from their JSON forms. The document was checked by
+    # parse_answers_text, so dumping it again is exact.
     try:
-        return model.model_validate(document)
+        return model.model_validate_json(json.dumps(document), strict=True)
     except ValidationError as exc:
         raise InvalidInputError(format_validation_error(exc, prefix=f"{label}: ")) from None

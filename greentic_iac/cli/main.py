@@ -141,11 +141,46 @@ def _debug_log(exc: BaseException, home: str | None) -> str:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError:
         directory = Path(tempfile.gettempdir())
-    path = directory / f"debug-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
-    with path.open("w", encoding="utf-8") as handle:
-        handle.write(f"greentic-iac {__version__}\nargv: {sys.argv!r}\n\n")
-        handle.write("".join(traceback.format_exception(exc)))
-    return str(path)
+    name = f"debug-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
+    text = f"greentic-iac {__version__}\nargv: {sys.argv!r}\n\n" + "".join(
+        traceback.format_exception(exc)
+    )
+    # The home may exist and refuse writes: the temporary directory is the fallback.
+    for candidate in (directory / name, Path(tempfile.gettempdir()) / name):
+        try:
+            candidate.write_text(text, encoding="utf-8", errors="backslashreplace")
+        except OSError:
+            continue
+        return str(candidate)
+    return "(nowhere: no writable log directory)"
+
+
+def _os_error_line(exc: OSError) -> str:
+    reason = exc.strerror or type(exc).__name__
+    if exc.filename is None:
+        return reason
+    return f"{exc.filename}: {reason}"
+
+
+def _printable(line: str) -> str:
+    """``line`` with what a terminal or ``str.splitlines`` would break on escaped."""
+    if line.isprintable():
+        return line
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
+
+
+def _print_error(verb: Verb, exc: BaseException, text: str, exit_code: int, as_json: bool) -> None:
+    # Only "\n" separates the message from its hint lines; any other line break or control
+    # character in a line (a key or value echoed from the input) is escaped in place.
+    lines = [_printable(line) for line in text.rstrip("\n").split("\n")]
+    message = lines[0] or type(exc).__name__
+    sys.stderr.write(f"error: {message}\n")
+    if len(lines) > 1:
+        sys.stderr.write("\n".join(lines[1:]) + "\n")
+    if as_json:
+        error = {"type": type(exc).__name__, "message": message, "exit_code": exit_code}
+        envelope = {"noun": verb.noun, "op": verb.name or verb.noun, "error": error}
+        sys.stdout.write(json.dumps(envelope, indent=2) + "\n")
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -178,17 +213,18 @@ def run(argv: Sequence[str] | None = None) -> int:
             refuse_secret_values(payload)  # every mutating verb, before its handler runs
         result = _run_handler(verb, ctx, payload)
     except GreenticError as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        sys.stderr.write(f"error: {message}\n")
-        if len(str(exc).splitlines()) > 1:
-            sys.stderr.write("\n".join(str(exc).splitlines()[1:]) + "\n")
-        if as_json:
-            error = {"type": type(exc).__name__, "message": message, "exit_code": exc.exit_code}
-            envelope = {"noun": verb.noun, "op": verb.name or verb.noun, "error": error}
-            sys.stdout.write(json.dumps(envelope, indent=2) + "\n")
+        _print_error(verb, exc, str(exc), exc.exit_code, as_json)
         if args.debug:
             raise
         return exc.exit_code
+    except OSError as exc:
+        # The machine refused (a read-only or immutable home, a full disk, a file the store
+        # needs that is a directory): the caller's environment, not a bug, so one line and
+        # exit 1 without a traceback, naming the file.
+        if args.debug:
+            raise
+        _print_error(verb, exc, _os_error_line(exc), 1, as_json)
+        return 1
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130

@@ -129,7 +129,10 @@ def _core_slot(slot: CapabilitySlot) -> None:
 
 
 def _check_pack(payload: EnvPackBindingPayload, registry: EnvPackRegistry) -> None:
-    registry.resolve_for_slot(payload.slot, payload.kind)
+    try:
+        registry.resolve_for_slot(payload.slot, payload.kind)
+    except UnknownKind as exc:
+        raise UnknownKind(f"kind: {exc}") from None  # name the field, like every other refusal
     registry.validate_settings(payload.kind, payload.settings)
 
 

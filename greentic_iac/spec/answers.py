@@ -89,8 +89,10 @@ class TrafficSetPayload(Mutation):
     """One deployment (``deployment_id`` + ``entries``) or several (``deployments``)."""
 
     deployment_id: DeploymentId | None = None
-    entries: list[TrafficEntryInput] | None = None
-    deployments: list[DeploymentEntries] | None = None
+    # An empty list is refused here (not a no-op): a change that changes nothing must not
+    # bump the generation, and the error names the list that was empty.
+    entries: list[TrafficEntryInput] | None = Field(default=None, min_length=1)
+    deployments: list[DeploymentEntries] | None = Field(default=None, min_length=1)
     # Skip the environment's max-step policy; recorded in the audit log.
     override_policy: bool = False
     # Why the policy was overridden: recorded with the override (and the principal).

@@ -13,6 +13,10 @@ def field_path(loc: Sequence[int | str]) -> str:
     for part in loc:
         if isinstance(part, int):
             text += f"[{part}]"
+        elif not part.isprintable() or not part:
+            # A key holding a line break, a control character or a surrogate is quoted, so
+            # the error stays one printable line.
+            text += f"[{part!r}]"
         else:
             text += f".{part}" if text else str(part)
     return text or "(document)"
@@ -25,6 +29,9 @@ def _message(error: dict[str, object]) -> str:
         return "unknown field (not allowed here)"
     if kind == "missing":
         return "field required"
+    if kind == "too_short" and isinstance(context := error.get("ctx"), dict):
+        least = context.get("min_length")
+        return "must not be empty" if least == 1 else f"needs at least {least} items"
     # pydantic prefixes messages raised from validators with "Value error, ".
     for prefix in ("Value error, ", "Assertion failed, "):
         if message.startswith(prefix):

@@ -49,8 +49,14 @@ def create(ctx: Context, payload: EnvCreatePayload) -> dict[str, Any]:
         )
     state = ops.state_from_create(payload)
     registry = ctx.registry
-    for index, binding in enumerate(state.environment.packs):
-        registry.resolve_for_slot(binding.slot, binding.kind)
+    # The payload's order, not the state's (sorted by slot): errors name the entry written.
+    for index, binding in enumerate(payload.packs):
+        try:
+            registry.resolve_for_slot(binding.slot, binding.kind)
+        except InvalidInputError as exc:
+            text = str(exc)
+            where = f"packs[{index}]." if text.startswith("kind: ") else f"packs[{index}].kind: "
+            raise type(exc)(where + text) from None
         registry.validate_settings(
             binding.kind, binding.settings, field_prefix=f"packs[{index}].settings"
         )

@@ -26,6 +26,7 @@ def _mutate(ctx: Context, payload: BaseModel, verb: str, change: EnvChange) -> d
         environment, result = change(state.environment, payload, registry)
         new = state.model_copy(deep=True)
         new.environment = environment
+        _check_deployer_settings(state, new)
         return new, result
 
     return ctx.store.mutate(
@@ -36,6 +37,22 @@ def _mutate(ctx: Context, payload: BaseModel, verb: str, change: EnvChange) -> d
         expected_generation=getattr(payload, "expected_generation", None),
         payload=payload.model_dump(mode="json"),
     ).result
+
+
+def _check_deployer_settings(before: EnvironmentState, after: EnvironmentState) -> None:
+    """New settings for the same deployer: what its compiler refuses is refused now.
+
+    The manifest's JSON Schema can't say everything the target's model checks (a Fargate
+    cpu/memory pair, a health-check timeout below its interval). A rebind to another
+    deployer is judged at plan time: the old compiler can't judge the new pack's settings.
+    """
+    from greentic_iac.operations.settings_gate import check_new_settings
+
+    old, new = before.environment.deployer(), after.environment.deployer()
+    if old is None or new is None or old.kind.path != new.kind.path:
+        return
+    if old.settings != new.settings:
+        check_new_settings(before, after, "deployer settings")
 
 
 def _environment(ctx: Context) -> Environment:

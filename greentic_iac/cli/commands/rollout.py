@@ -8,6 +8,7 @@ from greentic_iac.cli.commands import deployers
 from greentic_iac.cli.context import Context
 from greentic_iac.errors import InvalidInputError
 from greentic_iac.operations import rollout as ops
+from greentic_iac.operations.settings_gate import check_new_settings
 from greentic_iac.spec import EnvironmentState, RevisionLifecycle, validate_environment_id
 from greentic_iac.spec.answers import (
     BundleAddPayload,
@@ -28,7 +29,14 @@ def _with_runtime(result: dict[str, Any], runtime: dict[str, Any] | None) -> dic
 
 
 def bundles_add(ctx: Context, payload: BundleAddPayload) -> dict[str, Any]:
-    return ctx.mutate(payload, "bundles add", lambda s: ops.add_bundle(s, payload)).result
+    def change(state: EnvironmentState) -> tuple[EnvironmentState, dict[str, Any]]:
+        new, result = ops.add_bundle(state, payload)
+        if payload.settings:
+            stored_at = f"deployments.{result['deployment_id']}.settings"
+            check_new_settings(state, new, stored_at)
+        return new, result
+
+    return ctx.mutate(payload, "bundles add", change).result
 
 
 def bundles_remove(ctx: Context, payload: BundleRemovePayload) -> dict[str, Any]:
@@ -69,9 +77,14 @@ def revisions_stage(ctx: Context, payload: RevisionStagePayload) -> dict[str, An
         from greentic_iac.bundles import verify_archive
 
         digest = verify_archive(payload.bundle_path).digest
-    return ctx.mutate(
-        payload, "revisions stage", lambda s: ops.stage_revision(s, payload, digest)
-    ).result
+
+    def change(state: EnvironmentState) -> tuple[EnvironmentState, dict[str, Any]]:
+        new, result = ops.stage_revision(state, payload, digest)
+        if payload.settings:
+            check_new_settings(state, new, f"revisions.{result['revision_id']}.settings")
+        return new, result
+
+    return ctx.mutate(payload, "revisions stage", change).result
 
 
 def _transition(
