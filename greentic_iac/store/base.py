@@ -18,9 +18,15 @@ from greentic_iac.spec import (
     validate_environment_id,
 )
 from greentic_iac.store.authz import Decision, PolicySource, authorize
+from greentic_iac.store.codec import payload_digest
 from greentic_iac.store.model import AuditEvent, BackupInfo, Change, MutationResult
 from greentic_iac.store.principal import Principal, identify
-from greentic_iac.store.transaction import now, validated
+from greentic_iac.store.transaction import (
+    IdempotencyRecord,
+    now,
+    replay_or_conflict,
+    validated,
+)
 
 Mode = Literal["create", "mutate", "remove"]
 
@@ -110,6 +116,21 @@ class TransactionalStore(ABC):
 
     @abstractmethod
     def load_backup(self, environment_id: str, generation: int) -> EnvironmentState: ...
+
+    @abstractmethod
+    def _idempotency_get(self, environment_id: str, key: str) -> IdempotencyRecord | None: ...
+
+    def key_conflict(self, environment_id: str, key: str | None, payload: Any) -> None:
+        """Refuse (``ConflictError``) a key already recorded for a different payload.
+
+        A verb of several transactions checks this before its first step: otherwise the
+        first step commits under its own record and only the last one finds the clash.
+        """
+        if key is None:
+            return
+        record = self._idempotency_get(environment_id, key)
+        if record is not None:
+            replay_or_conflict(environment_id, record, payload_digest(payload), None)
 
     @abstractmethod
     def _set_aside_damaged(self, environment_id: str, verb: str) -> str | None:

@@ -151,6 +151,7 @@ def revisions_warm(ctx: Context, payload: RevisionPayload) -> dict[str, Any]:
         if ready.replayed:
             return ready.result
         return _with_runtime(ready.result, deployers.after_change(ctx, ready.state))
+    ctx.store.key_conflict(payload.environment_id, key, payload.to_json_dict())
     expected = payload.expected_generation
     if lifecycle != RevisionLifecycle.WARMING or key is not None:
         try:

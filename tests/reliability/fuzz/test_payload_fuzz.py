@@ -43,11 +43,10 @@ TELEMETRY = {
 }
 
 SEEDED_KEY = "seeded-key"
-# Verbs known to change the store when their idempotency key is refused: `revisions warm`
-# commits its first step under `<key>.warming` before the second step finds `<key>` used by
-# another verb (exit 4, the revision left warming). Issue 17's exactly-once item; empty
-# this set once warm checks its key before the first step.
-KEY_STILL_OPEN = {("revisions", "warm")}
+# Verbs that may still change the store when their idempotency key is refused. Empty since
+# `revisions warm` checks its key before its first step (it used to commit `<key>.warming`
+# and only then find `<key>` taken by another verb).
+KEY_STILL_OPEN: set[tuple[str, str]] = set()
 EXTENSION = {
     "environment_id": "local",
     "kind": "acme.oauth.auth0@1.0.0",

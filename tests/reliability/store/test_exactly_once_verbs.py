@@ -97,6 +97,20 @@ def test_a_retried_keyed_warm_replays_both_steps(seeded: tuple[Home, str]) -> No
     assert home.state()["generation"] == generation
 
 
+def test_a_warm_whose_key_another_verb_used_changes_nothing(seeded: tuple[Home, str]) -> None:
+    home, deployment = seeded
+    revision = _staged(home, deployment)
+    taken = {**stage_payload(deployment, "c"), "idempotency_key": "shared-key"}
+    home.ok("revisions", "stage", payload=taken)
+    before = _tree(home)
+    warm = {"environment_id": "local", "revision_id": revision, "idempotency_key": "shared-key"}
+    refused = home.run("revisions", "warm", payload=warm)
+    assert refused.code == 4, refused.stderr
+    assert "already used with a different payload" in refused.stderr
+    assert _tree(home) == before
+    assert _revision(home, revision)["lifecycle"] == "staged"
+
+
 @pytest.mark.parametrize(
     ("verb", "lifecycle"),
     [("drain", "draining"), ("deactivate", "inactive"), ("archive", "archived")],
