@@ -38,6 +38,7 @@ from greentic_iac.local.connection_limits import (
 )
 from greentic_iac.local.cookie import COOKIE_NAME
 from greentic_iac.local.dispatcher import Dispatcher, RequestKeys, Selection
+from greentic_iac.local.metrics import RouterMetrics
 from greentic_iac.local.routes import DeploymentRoute, RouteTable, normalise_host
 
 OVERRIDE_HEADER: Final = "x-greentic-revision"
@@ -153,6 +154,7 @@ class Router:
         self.requests: dict[str, int] = {}
         self.in_flight: dict[str, int] = {}
         self.started_at = time.time()
+        self.metrics = RouterMetrics()
         self._session: aiohttp.ClientSession | None = None
 
     def swap_table(self, table: RouteTable) -> None:
@@ -218,12 +220,22 @@ class Router:
                     return self._bad_gateway(route, selection, "revision process is not running")
                 exclude = exclude | {selection.revision_id}
                 continue
+            started = time.monotonic()
             try:
-                return await self._forward(request, route, selection, backend)
+                response = await self._forward(request, route, selection, backend)
             except _ConnectFailed as exc:
-                if selection.pinned:
-                    return self._bad_gateway(route, selection, str(exc))
-                exclude = exclude | {selection.revision_id}
+                if not selection.pinned:
+                    exclude = exclude | {selection.revision_id}
+                    continue
+                # A pinned client's 502 is the revision's failure, so analysis counts it.
+                response = self._bad_gateway(route, selection, str(exc))
+            self.metrics.observe(
+                route.deployment_id,
+                selection.revision_id,
+                response.status,
+                time.monotonic() - started,
+            )
+            return response
 
     @staticmethod
     def _bad_gateway(route: DeploymentRoute, selection: Selection, reason: str) -> web.Response:

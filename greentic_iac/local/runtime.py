@@ -254,6 +254,16 @@ def stop_runtime(env_dir: Path, timeout: float = 40.0) -> dict[str, Any]:
 
 
 def _control(env_dir: Path, method: str, path: str) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(_control_bytes(env_dir, method, path))
+    return result
+
+
+def metrics_text(env_dir: Path) -> str:
+    """The router's Prometheus exposition (``GET /metrics`` on the control port)."""
+    return _control_bytes(env_dir.resolve(), "GET", "/metrics").decode("utf-8")
+
+
+def _control_bytes(env_dir: Path, method: str, path: str) -> bytes:
     record = _record(env_dir)
     if record is None or record.control_url is None or not _supervisor_alive(env_dir, record):
         raise NotFoundError(
@@ -267,8 +277,8 @@ def _control(env_dir: Path, method: str, path: str) -> dict[str, Any]:
     )
     try:
         with _DIRECT.open(request, timeout=CONTROL_TIMEOUT_SECONDS) as response:
-            result: dict[str, Any] = json.loads(response.read())
-            return result
+            body: bytes = response.read()
+            return body
     except urllib.error.HTTPError as exc:
         try:
             message = json.loads(exc.read()).get("error", str(exc))

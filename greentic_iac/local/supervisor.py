@@ -35,6 +35,7 @@ from greentic_iac.local.config_io import parse_runtime_config, read_runtime_conf
 from greentic_iac.local.cookie import CookieSigner, load_or_create_key
 from greentic_iac.local.dispatcher import Dispatcher
 from greentic_iac.local.layout import RuntimeLayout
+from greentic_iac.local.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from greentic_iac.local.pins import SessionPins
 from greentic_iac.local.process_env import resolved_secrets, revision_environment
 from greentic_iac.local.processes import parent_death_preexec, process_start_ticks
@@ -517,6 +518,13 @@ class Supervisor:
                 return web.json_response({"error": str(exc)}, status=400)
             return web.json_response({"generation": generation})
 
+        async def get_metrics(_: web.Request) -> web.Response:
+            assert self.router is not None
+            return web.Response(
+                body=self.router.metrics.exposition(),
+                headers={"Content-Type": METRICS_CONTENT_TYPE},
+            )
+
         async def post_stop(_: web.Request) -> web.Response:
             self._stop.set()
             return web.json_response({"stopping": True})
@@ -525,6 +533,7 @@ class Supervisor:
         app.router.add_get("/status", get_status)
         app.router.add_post("/reload", post_reload)
         app.router.add_post("/stop", post_stop)
+        app.router.add_get("/metrics", get_metrics)
         return app
 
     # -- lifecycle ----------------------------------------------------------------------

@@ -15,6 +15,7 @@ from greentic_iac.spec.deployment import RouteBinding
 from greentic_iac.spec.descriptor import PackDescriptor
 from greentic_iac.spec.environment import DeploymentCtx, TenantCtx
 from greentic_iac.spec.ids import BundleDigest, DeploymentId, EnvironmentId, RevisionId, TenantId
+from greentic_iac.spec.rollout import RolloutDefinition, RolloutTarget
 from greentic_iac.spec.slots import CapabilitySlot
 from greentic_iac.spec.state import TrafficPolicy
 from greentic_iac.spec.traffic import TrafficEntryInput
@@ -135,3 +136,20 @@ class SecretPutPayload(Mutation):
 
 class PolicySetPayload(Mutation):
     policy: TrafficPolicy
+
+
+class RolloutStartPayload(Mutation):
+    """Start a rollout: the deployments moving in lockstep and, optionally, the steps
+    (the environment's ``policy.default_rollout`` when absent)."""
+
+    targets: list[RolloutTarget] = Field(min_length=1, max_length=16)
+    definition: RolloutDefinition | None = None
+
+
+class RolloutActionPayload(Mutation):
+    """pause / resume / promote / abort one rollout (the only active one when absent)."""
+
+    rollout_id: str | None = Field(default=None, pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")
+    # promote: skip every remaining step and give the canaries 100 % now.
+    full: bool = False
+    reason: str | None = Field(default=None, max_length=512)

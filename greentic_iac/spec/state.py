@@ -17,6 +17,7 @@ from greentic_iac.spec.deployment import BundleDeployment, DeploymentLifecycle
 from greentic_iac.spec.environment import Environment
 from greentic_iac.spec.lifecycle import RevisionLifecycle
 from greentic_iac.spec.revision import Revision
+from greentic_iac.spec.rollout import Rollout, RolloutDefinition
 from greentic_iac.spec.traffic import TOTAL_BPS, TrafficSplit
 
 STATE_SCHEMA: Final = "greentic.environment-state.v2"
@@ -31,6 +32,8 @@ class TrafficPolicy(SpecModel):
     max_step_bps: int | None = Field(default=None, ge=1, le=TOTAL_BPS)
     # Honour the x-greentic-revision override header at the router / route rules.
     trust_override_header: bool = False
+    # What `rollout start` uses when its answers give no steps.
+    default_rollout: RolloutDefinition | None = None
 
 
 def upgrade_state_document(document: dict[str, Any]) -> dict[str, Any]:
@@ -67,6 +70,8 @@ class EnvironmentState(SpecModel):
     # The runtime config a revision had when it left ready: a later `config set` must not
     # re-register (and so restart) the tasks of a revision that is draining.
     frozen_config: dict[str, list[tuple[str, str]]] = Field(default_factory=dict)
+    # Progressive rollouts by rollout id, finished ones kept for status and audit.
+    rollouts: dict[str, Rollout] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _allocations_unique(self) -> Self:
@@ -130,7 +135,35 @@ class EnvironmentState(SpecModel):
         for key in self.frozen_config:
             if key not in self.revisions:
                 raise ValueError(f"frozen_config.{key}: no such revision")
+        self._check_rollouts()
         return self
+
+    def _check_rollouts(self) -> None:
+        moving: dict[str, str] = {}
+        for key, rollout in self.rollouts.items():
+            if key != rollout.rollout_id:
+                raise ValueError(f"rollouts.{key}: key differs from rollout_id")
+            for index, target in enumerate(rollout.targets):
+                where = f"rollouts.{key}.targets[{index}]"
+                if target.deployment_id not in self.deployments:
+                    raise ValueError(f"{where}: deployment {target.deployment_id} does not exist")
+                for revision_id in (target.stable_revision_id, target.canary_revision_id):
+                    found = self.revisions.get(revision_id)
+                    if found is None or found.deployment_id != target.deployment_id:
+                        raise ValueError(
+                            f"{where}: revision {revision_id} is not a revision of this deployment"
+                        )
+                if rollout.status.finished:
+                    continue
+                other = moving.setdefault(target.deployment_id, key)
+                if other != key:
+                    raise ValueError(
+                        f"{where}: deployment {target.deployment_id} is already being rolled "
+                        f"out by {other}"
+                    )
+
+    def active_rollouts(self) -> list[Rollout]:
+        return [r for _, r in sorted(self.rollouts.items()) if not r.status.finished]
 
     def active_deployments(self) -> list[BundleDeployment]:
         """Active deployments in id order (ULIDs sort by creation time)."""

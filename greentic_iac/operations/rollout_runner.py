@@ -1,0 +1,229 @@
+"""The rollout runner: drives a stored rollout step by step, resumable at any point.
+
+The runner keeps nothing of its own: it reads the rollout from the store, makes the next
+decision as one transaction (rollout_steps.py), then applies the new state through the
+target's applier. Killed between the two, a new runner applies the state it finds first,
+so the target catches up with the last recorded decision and no step is applied twice.
+Clock and sleep are injected (tests run hours of pauses in no time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from greentic_iac.operations import rollout_steps as steps
+from greentic_iac.operations.analysis import Counters, MetricSource, QuerySource, evaluate
+from greentic_iac.spec import EnvironmentState
+from greentic_iac.spec.rollout import AnalysisStep, PauseStep, Rollout, RolloutStatus
+
+
+class _Store(Protocol):
+    def load(self, environment_id: str) -> EnvironmentState: ...
+
+    def mutate(
+        self,
+        environment_id: str,
+        change: Callable[[EnvironmentState], tuple[EnvironmentState, dict[str, Any]]],
+        *,
+        verb: str,
+        expected_generation: int | None = None,
+        idempotency_key: str | None = None,
+        payload: object = None,
+    ) -> Any: ...
+
+
+DEFAULT_POLL_SECONDS = 1.0
+
+
+@dataclass
+class RolloutRunner:
+    store: _Store
+    environment_id: str
+    # Makes the target serve a state (local: runtime reload; cloud: up or a CI command).
+    apply: Callable[[EnvironmentState], None]
+    metrics: MetricSource | None
+    clock: Callable[[], datetime]
+    sleep: Callable[[float], None]
+    progress: Callable[[str], None]
+    # Whether a revision is serving healthily (None: no health source on this target).
+    healthy: Callable[[str], bool] | None = None
+    queries: QuerySource | None = None
+    poll_seconds: float = DEFAULT_POLL_SECONDS
+
+    def _decide(
+        self,
+        rollout: Rollout,
+        decision: str,
+        change: Callable[[EnvironmentState], steps.Result],
+    ) -> EnvironmentState:
+        mutation = self.store.mutate(
+            self.environment_id,
+            change,
+            verb=f"rollout {decision}",
+            payload={
+                "rollout_id": rollout.rollout_id,
+                "step_index": rollout.step_index,
+                "decision": decision,
+            },
+        )
+        state: EnvironmentState = (
+            mutation.state if mutation.state is not None else self.store.load(self.environment_id)
+        )
+        return state
+
+    def _apply(self, state: EnvironmentState, rollout_id: str) -> None:
+        self.apply(state)
+        self.progress(status_line(state.rollouts[rollout_id], state, self.clock()))
+
+    def _counters(self, rollout: Rollout) -> dict[str, Counters]:
+        if self.metrics is None:
+            return {}
+        return self.metrics.counters([t.canary_revision_id for t in rollout.targets])
+
+    def _unhealthy(self, rollout: Rollout) -> list[str]:
+        if self.healthy is None or rollout.canary_weight() == 0:
+            return []
+        return [
+            t.canary_revision_id for t in rollout.targets if not self.healthy(t.canary_revision_id)
+        ]
+
+    def run(self, rollout_id: str | None = None) -> Rollout:
+        state = self.store.load(self.environment_id)
+        rollout_id = steps.rollout_of(state, rollout_id).rollout_id
+        # Resume: the target serves whatever the last recorded decision set.
+        self._apply(state, rollout_id)
+        while True:
+            state = self.store.load(self.environment_id)
+            rollout = state.rollouts[rollout_id]
+            if rollout.status.finished:
+                return rollout
+            if rollout.status == RolloutStatus.PAUSED:
+                self.sleep(self.poll_seconds)
+                continue
+            self._step(rollout)
+
+    def _step(self, rollout: Rollout) -> None:
+        rid, index = rollout.rollout_id, rollout.step_index
+        sick = self._unhealthy(rollout)
+        if sick:
+            reason = f"canary unhealthy: {', '.join(sick)}"
+            state = self._decide(
+                rollout,
+                "rollback",
+                lambda s: steps.roll_back_unhealthy(s, rid, index, reason),
+            )
+            self._apply(state, rid)
+            return
+        step = rollout.current_step
+        if step is None:
+            state = self._decide(rollout, "promote", lambda s: steps.complete(s, rid, index))
+            self._apply(state, rid)
+            return
+        if isinstance(step, (AnalysisStep, PauseStep)):
+            self._wait_step(rollout, step)
+            return
+        state = self._decide(rollout, "step", lambda s: steps.apply_weight_step(s, rid, index))
+        self._apply(state, rid)
+
+    def _wait_step(self, rollout: Rollout, step: AnalysisStep | PauseStep) -> None:
+        rid, index = rollout.rollout_id, rollout.step_index
+        now = self.clock()
+        if rollout.step_started_at is None:
+            baseline = (
+                {r: c.to_json() for r, c in self._counters(rollout).items()}
+                if isinstance(step, AnalysisStep)
+                else None
+            )
+            self._decide(rollout, "wait", lambda s: steps.begin_wait(s, rid, index, now, baseline))
+            return
+        if isinstance(step, PauseStep) and step.seconds is None:
+            if rollout.released_step == index:
+                self._decide(rollout, "step", lambda s: steps.end_pause(s, rid, index))
+            else:
+                self.sleep(self.poll_seconds)
+            return
+        seconds = step.seconds if isinstance(step, PauseStep) else step.window_seconds
+        assert seconds is not None
+        remaining = (rollout.step_started_at + timedelta(seconds=seconds) - now).total_seconds()
+        if remaining > 0:
+            self.sleep(min(self.poll_seconds, remaining))
+            return
+        if isinstance(step, PauseStep):
+            self._decide(rollout, "step", lambda s: steps.end_pause(s, rid, index))
+            return
+        start = {r: Counters.from_json(c) for r, c in (rollout.window_baseline or {}).items()}
+        result = evaluate(rollout, step, start, self._counters(rollout), now, queries=self.queries)
+        state = self._decide(
+            rollout, "analysis", lambda s: steps.record_analysis(s, rid, index, result)
+        )
+        if state.rollouts[rid].status.finished:
+            self._apply(state, rid)  # rolled back: the stable revisions serve again
+        else:
+            self.progress(status_line(state.rollouts[rid], state, self.clock()))
+
+
+def time_to_next_step(rollout: Rollout, now: datetime) -> float | None:
+    """Seconds until the current wait ends (None: not waiting, or until promote)."""
+    step = rollout.current_step
+    if rollout.step_started_at is None or step is None:
+        return None
+    seconds = step.seconds if isinstance(step, PauseStep) else getattr(step, "window_seconds", None)
+    if seconds is None:
+        return None
+    end = rollout.step_started_at + timedelta(seconds=seconds)
+    return max(0.0, (end - now).total_seconds())
+
+
+def status_row(rollout: Rollout, state: EnvironmentState, now: datetime) -> dict[str, Any]:
+    step = rollout.current_step
+    weights = {
+        t.deployment_id: {
+            "stable": state.traffic[t.deployment_id].weight_of(t.stable_revision_id)
+            if t.deployment_id in state.traffic
+            else 0,
+            "canary": state.traffic[t.deployment_id].weight_of(t.canary_revision_id)
+            if t.deployment_id in state.traffic
+            else 0,
+        }
+        for t in rollout.targets
+    }
+    analysis = rollout.last_analysis
+    return {
+        "rollout_id": rollout.rollout_id,
+        "status": rollout.status.value,
+        "step": f"{min(rollout.step_index + 1, len(rollout.definition.steps))}"
+        f"/{len(rollout.definition.steps)}",
+        "step_index": rollout.step_index,
+        "step_kind": step.kind if step is not None else "done",
+        "canary_bps": sum(w["canary"] for w in weights.values()) // max(1, len(weights)),
+        "weights": weights,
+        "next_step_in_seconds": time_to_next_step(rollout, now),
+        "last_analysis": None
+        if analysis is None
+        else {
+            "passed": analysis.passed,
+            "figures": [
+                {
+                    "revision_id": f.revision_id,
+                    "metric": f.metric,
+                    "value": f.value,
+                    "requests": f.requests,
+                    "passed": f.passed,
+                }
+                for f in analysis.figures
+            ],
+        },
+        "reason": rollout.reason,
+    }
+
+
+def status_line(rollout: Rollout, state: EnvironmentState, now: datetime) -> str:
+    row = status_row(rollout, state, now)
+    return (
+        f"rollout {rollout.rollout_id}: {row['status']} step {row['step']} "
+        f"({row['step_kind']}), canary {row['canary_bps']} bps"
+        + (f", {row['reason']}" if row["reason"] else "")
+    )
