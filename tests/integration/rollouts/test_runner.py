@@ -161,7 +161,7 @@ def _rollout_events(home: Path) -> list[dict[str, Any]]:
 
 def test_a_good_canary_walks_every_step_and_is_promoted(home: Path) -> None:
     deployment, stable, canary = _deployment(home, "app.local")
-    rollout_id = _start(home, [_target(deployment, stable, canary)], {"steps": EXAMPLE_STEPS})
+    _start(home, [_target(deployment, stable, canary)], {"steps": EXAMPLE_STEPS})
     clock = Clock()
     source = Recorded(clock, {canary: (2.0, 0.01, 0.05)})
     applied: list[int] = []
@@ -326,8 +326,7 @@ def test_the_environment_default_definition_is_used(home: Path) -> None:
     deployment, stable, canary = _deployment(home, "app.local")
     answers = home / "no-steps.json"
     answers.write_text(
-        '{"environment_id": "local", "targets": [%s]}'
-        % json.dumps(_target(deployment, stable, canary))
+        json.dumps({"environment_id": "local", "targets": [_target(deployment, stable, canary)]})
     )
     missing = run_cli(home, "rollout", "start", "--answers", str(answers))
     assert missing.code == 2
