@@ -178,6 +178,8 @@ def _builtin_value(check: AnalysisCheck, window: Counters) -> float | None:
 def _judge(check: AnalysisCheck, value: float | None, requests: int) -> tuple[bool, str | None]:
     if requests < check.min_requests:
         return False, f"{requests} requests in the window, fewer than min_requests"
+    if value is None and check.min_requests == 0:
+        return True, "no requests in the window (min_requests 0 accepts that)"
     if value is None:
         return False, "no value in the window"
     if check.max is not None and value > check.max:
