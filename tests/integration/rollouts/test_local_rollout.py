@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import http.client
 import json
-
 import signal
 import subprocess
 import sys
@@ -169,10 +168,10 @@ class Load:
 
 
 @pytest.fixture
-def runtime(tmp_path: Path) -> Iterator[tuple[Cli, int]]:
+def runtime(tmp_path: Path) -> Iterator[Cli]:
     cli = Cli(tmp_path)
     cli.ok("env", "init")
-    yield cli, 0
+    yield cli
     env_dir = tmp_path / "environments" / "local"
     if env_dir.exists():
         stop_runtime(env_dir)
@@ -212,9 +211,9 @@ def _analysis(window: float, min_requests: int) -> dict[str, Any]:
 
 
 def test_a_good_canary_is_promoted_while_cookie_clients_keep_their_revision(
-    runtime: tuple[Cli, int],
+    runtime: Cli,
 ) -> None:
-    cli, _ = runtime
+    cli = runtime
     deployment, stable, canary = cli.deployment("app.local")
     cli.ok("revisions", "warm", answers={"environment_id": "local", "revision_id": canary})
     port = _up(cli)
@@ -250,9 +249,9 @@ def test_a_good_canary_is_promoted_while_cookie_clients_keep_their_revision(
 
 
 def test_a_canary_failing_20_percent_is_rolled_back_at_the_first_analysis(
-    runtime: tuple[Cli, int],
+    runtime: Cli,
 ) -> None:
-    cli, _ = runtime
+    cli = runtime
     deployment, stable, canary = cli.deployment("app.local", [sys.executable, "-c", FLAKY_SERVER])
     cli.ok("revisions", "warm", answers={"environment_id": "local", "revision_id": canary})
     port = _up(cli)
@@ -268,7 +267,7 @@ def test_a_canary_failing_20_percent_is_rolled_back_at_the_first_analysis(
     rollout = json.loads(out)["result"]["rollout"]
     assert rollout["status"] == "rolled_back"
     assert rollout["step_index"] == 1  # the first analysis
-    failing = [f for f in rollout["last_analysis"]["figures"] if f["metric"] == "error_rate"][0]
+    failing = next(f for f in rollout["last_analysis"]["figures"] if f["metric"] == "error_rate")
     assert failing["passed"] is False and failing["value"] > 0.1 and failing["requests"] >= 10
     assert "error_rate" in rollout["reason"]
     # Clients on the stable revision never saw a failed request.
@@ -281,9 +280,9 @@ def test_a_canary_failing_20_percent_is_rolled_back_at_the_first_analysis(
 
 
 def test_a_killed_runner_resumes_and_two_deployments_move_in_lockstep(
-    runtime: tuple[Cli, int],
+    runtime: Cli,
 ) -> None:
-    cli, _ = runtime
+    cli = runtime
     first = cli.deployment("a.local")
     second = cli.deployment("b.local")
     for _, _, canary in (first, second):
