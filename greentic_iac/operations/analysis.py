@@ -88,10 +88,56 @@ def _bound_text(bound: float) -> str:
     return "+Inf" if math.isinf(bound) else repr(bound)
 
 
-class MetricSource(Protocol):
-    """Cumulative counters per revision id, JSON-able (a window's baseline is stored)."""
+class Window(Protocol):
+    """A revision's figures over an analysis window."""
 
-    def counters(self, revision_ids: list[str]) -> dict[str, Counters]: ...
+    @property
+    def requests(self) -> float: ...
+
+    @property
+    def errors(self) -> float: ...
+
+    def quantile(self, q: float) -> float | None: ...
+
+
+@dataclass(frozen=True)
+class SummaryWindow:
+    """Figures a source reports per window already (CloudWatch statistics)."""
+
+    requests: float
+    errors: float
+    quantiles: dict[float, float] = field(default_factory=dict)
+
+    def quantile(self, q: float) -> float | None:
+        return self.quantiles.get(q)
+
+
+class MetricSource(Protocol):
+    """``snapshot`` marks a window's start as JSON (stored, so a resumed runner keeps its
+    window); ``window`` answers the figures from that mark until now."""
+
+    def snapshot(self, revision_ids: list[str]) -> dict[str, Any]: ...
+
+    def window(self, start: dict[str, Any], revision_ids: list[str]) -> dict[str, Window]: ...
+
+
+class CounterSource:
+    """A source of cumulative counters (the router's /metrics): windows are differences."""
+
+    def counters(self, revision_ids: list[str]) -> dict[str, Counters]:
+        raise NotImplementedError
+
+    def snapshot(self, revision_ids: list[str]) -> dict[str, Any]:
+        return {r: c.to_json() for r, c in self.counters(revision_ids).items()}
+
+    def window(self, start: dict[str, Any], revision_ids: list[str]) -> dict[str, Window]:
+        now = self.counters(revision_ids)
+        return {
+            r: now.get(r, Counters()).minus(
+                Counters.from_json(start[r]) if r in start else Counters()
+            )
+            for r in revision_ids
+        }
 
 
 class QuerySource(Protocol):
@@ -122,7 +168,7 @@ def parse_router_metrics(text: str) -> dict[str, Counters]:
 
 
 @dataclass
-class RouterMetricSource:
+class RouterMetricSource(CounterSource):
     """The local router's /metrics, fetched by ``fetch`` (the runtime's control API)."""
 
     fetch: Callable[[], str]
@@ -167,7 +213,7 @@ class PrometheusQuerySource:
         return None if math.isnan(value) else value
 
 
-def _builtin_value(check: AnalysisCheck, window: Counters) -> float | None:
+def _builtin_value(check: AnalysisCheck, window: Window) -> float | None:
     if check.metric == "request_count":
         return window.requests
     if check.metric == "error_rate":
@@ -192,8 +238,7 @@ def _judge(check: AnalysisCheck, value: float | None, requests: int) -> tuple[bo
 def evaluate(
     rollout: Rollout,
     step: AnalysisStep,
-    baseline: dict[str, Counters],
-    now_counters: dict[str, Counters],
+    windows: dict[str, Window],
     now: datetime,
     *,
     queries: QuerySource | None = None,
@@ -202,7 +247,7 @@ def evaluate(
     figures: list[AnalysisFigure] = []
     for target in rollout.targets:
         canary = target.canary_revision_id
-        window = now_counters.get(canary, Counters()).minus(baseline.get(canary, Counters()))
+        window: Window = windows.get(canary) or SummaryWindow(0.0, 0.0)
         requests = int(window.requests)
         for check in step.checks:
             if check.metric == "prometheus":

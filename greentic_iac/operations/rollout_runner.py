@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from greentic_iac.operations import rollout_steps as steps
-from greentic_iac.operations.analysis import Counters, MetricSource, QuerySource, evaluate
+from greentic_iac.operations.analysis import MetricSource, QuerySource, evaluate
 from greentic_iac.spec import EnvironmentState
 from greentic_iac.spec.rollout import AnalysisStep, PauseStep, Rollout, RolloutStatus
 
@@ -78,10 +78,9 @@ class RolloutRunner:
         self.apply(state)
         self.progress(status_line(state.rollouts[rollout_id], state, self.clock()))
 
-    def _counters(self, rollout: Rollout) -> dict[str, Counters]:
-        if self.metrics is None:
-            return {}
-        return self.metrics.counters([t.canary_revision_id for t in rollout.targets])
+    @staticmethod
+    def _canaries(rollout: Rollout) -> list[str]:
+        return [t.canary_revision_id for t in rollout.targets]
 
     def _unhealthy(self, rollout: Rollout) -> list[str]:
         if self.healthy is None or rollout.canary_weight() == 0:
@@ -133,8 +132,8 @@ class RolloutRunner:
         now = self.clock()
         if rollout.step_started_at is None:
             baseline = (
-                {r: c.to_json() for r, c in self._counters(rollout).items()}
-                if isinstance(step, AnalysisStep)
+                self.metrics.snapshot(self._canaries(rollout))
+                if isinstance(step, AnalysisStep) and self.metrics is not None
                 else None
             )
             self._decide(rollout, "wait", lambda s: steps.begin_wait(s, rid, index, now, baseline))
@@ -154,8 +153,12 @@ class RolloutRunner:
         if isinstance(step, PauseStep):
             self._decide(rollout, "step", lambda s: steps.end_pause(s, rid, index))
             return
-        start = {r: Counters.from_json(c) for r, c in (rollout.window_baseline or {}).items()}
-        result = evaluate(rollout, step, start, self._counters(rollout), now, queries=self.queries)
+        windows = (
+            self.metrics.window(rollout.window_baseline or {}, self._canaries(rollout))
+            if self.metrics is not None
+            else {}
+        )
+        result = evaluate(rollout, step, windows, now, queries=self.queries)
         state = self._decide(
             rollout, "analysis", lambda s: steps.record_analysis(s, rid, index, result)
         )

@@ -17,7 +17,7 @@ import pytest
 
 from greentic_iac.errors import ConflictError, InvalidInputError
 from greentic_iac.operations import rollout_steps as steps
-from greentic_iac.operations.analysis import Counters
+from greentic_iac.operations.analysis import Counters, CounterSource
 from greentic_iac.operations.rollout_runner import RolloutRunner, status_row
 from greentic_iac.spec import EnvironmentState
 from greentic_iac.store import open_store
@@ -95,7 +95,7 @@ class Clock:
 
 
 @dataclass
-class Recorded:
+class Recorded(CounterSource):
     """Counters the test sets; ``per_second`` adds canary traffic as the clock moves."""
 
     clock: Clock
