@@ -6,7 +6,8 @@ add a bundle, stage and warm a revision, send it 100 % of the traffic, read the 
 Then Phase B on the same environment: a second bundle with two revisions split 90/10,
 ``local up --detach --port 0``, 1000 real HTTP requests through the router, the observed
 split as bars, a shift to 50/50 picked up by the running router, 1000 more, ``local down``
-(always, so no process outlives the demo).
+(always, so no process outlives the demo). It ends with two automatic rollouts
+(demo_rollout.py): a failing canary rolled back, then a good one promoted.
 """
 
 from __future__ import annotations
@@ -241,6 +242,9 @@ def demo(home: Path) -> None:
     preview_section = _preview_section()
     if preview_section is not None:
         preview_section(home)
+    from greentic_iac.demo_rollout import rollout_section
+
+    rollout_section(home, _step)
 
 
 def _preview_section() -> Callable[[Path], object] | None:
