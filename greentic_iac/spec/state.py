@@ -32,8 +32,11 @@ class TrafficPolicy(SpecModel):
     max_step_bps: int | None = Field(default=None, ge=1, le=TOTAL_BPS)
     # Honour the x-greentic-revision override header at the router / route rules.
     trust_override_header: bool = False
-    # What `rollout start` uses when its answers give no steps.
-    default_rollout: RolloutDefinition | None = None
+    # What `rollout start` uses when its answers give no steps. Left out of dumps while
+    # unset, so documents (and integrity hashes) of states without it stay as they were.
+    default_rollout: RolloutDefinition | None = Field(
+        default=None, exclude_if=lambda value: value is None
+    )
 
 
 def upgrade_state_document(document: dict[str, Any]) -> dict[str, Any]:
@@ -70,8 +73,9 @@ class EnvironmentState(SpecModel):
     # The runtime config a revision had when it left ready: a later `config set` must not
     # re-register (and so restart) the tasks of a revision that is draining.
     frozen_config: dict[str, list[tuple[str, str]]] = Field(default_factory=dict)
-    # Progressive rollouts by rollout id, finished ones kept for status and audit.
-    rollouts: dict[str, Rollout] = Field(default_factory=dict)
+    # Progressive rollouts by rollout id, finished ones kept for status and audit; left
+    # out of dumps while empty (schema-additive: older states hash and diff unchanged).
+    rollouts: dict[str, Rollout] = Field(default_factory=dict, exclude_if=lambda value: not value)
 
     @model_validator(mode="after")
     def _allocations_unique(self) -> Self:
