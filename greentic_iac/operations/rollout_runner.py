@@ -91,9 +91,13 @@ class RolloutRunner:
 
     def run(self, rollout_id: str | None = None) -> Rollout:
         state = self.store.load(self.environment_id)
-        rollout_id = steps.rollout_of(state, rollout_id).rollout_id
+        rollout = steps.rollout_of(state, rollout_id)
+        rid = rollout.rollout_id
+        if not rollout.status.finished:
+            state = self._decide(rollout, "run", lambda s: steps.claim(s, rid))
         # Resume: the target serves whatever the last recorded decision set.
-        self._apply(state, rollout_id)
+        self._apply(state, rid)
+        rollout_id = rid
         while True:
             state = self.store.load(self.environment_id)
             rollout = state.rollouts[rollout_id]

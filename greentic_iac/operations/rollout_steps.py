@@ -153,6 +153,16 @@ def _stored(new: EnvironmentState, rollout: Rollout, **extra: Any) -> Result:
     return new, {"rollout": rollout_view(rollout), **extra}
 
 
+def claim(state: EnvironmentState, rollout_id: str) -> Result:
+    """A runner starts (or resumes): audited, and refused without a grant, before it
+    applies anything."""
+    new = state.model_copy(deep=True)
+    rollout = rollout_of(new, rollout_id).model_copy(deep=True)
+    if rollout.status.finished:
+        raise ConflictError(f"rollout_id: rollout {rollout_id} is {rollout.status.value}")
+    return _stored(new, rollout)
+
+
 def apply_weight_step(state: EnvironmentState, rollout_id: str, step_index: int) -> Result:
     """The current set_weight step, on every target at once; the rollout moves past it."""
     new = state.model_copy(deep=True)

@@ -237,8 +237,9 @@ def test_a_killed_runner_resumes_at_the_recorded_step(home: Path) -> None:
     applied: list[int] = []
     finished = _runner(home, clock, source, applied).run()
     assert finished.status.value == "promoted"
-    # The resumed runner first applied the recorded state (generation of the 10 % step).
-    assert applied[0] == stored.generation
+    # The resumed runner claimed the rollout (one audited transaction) and then applied
+    # the recorded state: the 10 % step's split.
+    assert applied[0] == stored.generation + 1
     splits = [e for e in _rollout_events(home) if e["result"] and "splits" in e["result"]]
     assert len(splits) == 4  # 1 %, 10 %, 50 %, 100 %: none twice
 
