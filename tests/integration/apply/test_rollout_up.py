@@ -1,0 +1,77 @@
+"""A cloud rollout's steps applied through `up` (the Automation API) with the fake pulumi."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from greentic_iac.store import open_store
+
+from .conftest import FakePulumi
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _ok(cli: Any, home: Path, *argv: str, answers: Any = None) -> Any:
+    if answers is not None:
+        path = home.parent / "answers.json"
+        path.write_text(json.dumps(answers))
+        argv = (*argv, "--answers", str(path))
+    outcome = cli(*argv)
+    assert outcome.code == 0, (argv, outcome.stderr)
+    return outcome.json["result"]
+
+
+def test_each_step_goes_through_up(k8s_env: str, cli: Any, fake: FakePulumi, home: Path) -> None:
+    route = {"host": "shop.example.com", "path_prefix": "/"}
+    deployment = _ok(
+        cli,
+        home,
+        "bundles",
+        "add",
+        answers={"environment_id": k8s_env, "bundle_id": "shop", "route_binding": route},
+    )["deployment_id"]
+    revisions = []
+    for digest in ("sha256:01", "sha256:02"):
+        stage = {"environment_id": k8s_env, "deployment_id": deployment, "bundle_digest": digest}
+        revision = _ok(cli, home, "revisions", "stage", answers=stage)["revision_id"]
+        _ok(
+            cli,
+            home,
+            "revisions",
+            "warm",
+            answers={"environment_id": k8s_env, "revision_id": revision},
+        )
+        revisions.append(revision)
+    stable, canary = revisions
+    entries = [{"revision_id": stable, "weight_bps": 10000}]
+    _ok(
+        cli,
+        home,
+        "traffic",
+        "set",
+        answers={"environment_id": k8s_env, "deployment_id": deployment, "entries": entries},
+    )
+    target = {
+        "deployment_id": deployment,
+        "stable_revision_id": stable,
+        "canary_revision_id": canary,
+    }
+    definition = {"steps": [{"kind": "set_weight", "weight_bps": 2500}]}
+    _ok(
+        cli,
+        home,
+        "rollout",
+        "start",
+        answers={"environment_id": k8s_env, "targets": [target], "definition": definition},
+    )
+    done = _ok(cli, home, "rollout", "run", k8s_env, "--poll", "0.1")
+    assert done["rollout"]["status"] == "promoted"
+    # The state found on start, the 25 % step and the promotion: three `up` runs.
+    ups = [argv for argv in fake.argvs() if argv[:2] == ["up", "--yes"]]
+    assert len(ups) == 3
+    state = open_store(None, home=home).load(k8s_env)
+    assert state.traffic[deployment].weight_of(canary) == 10000
