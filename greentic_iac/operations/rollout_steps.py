@@ -49,6 +49,11 @@ def rollout_of(state: EnvironmentState, rollout_id: str | None) -> Rollout:
             )
         return found
     active = state.active_rollouts()
+    if not active:
+        raise NotFoundError(
+            f"rollout_id: environment {state.environment.environment_id} has no active "
+            "rollout (`rollout status ENV --all` lists finished ones)"
+        )
     if len(active) != 1:
         raise InvalidInputError(
             f"rollout_id: environment {state.environment.environment_id} has "
