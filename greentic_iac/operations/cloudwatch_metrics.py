@@ -98,3 +98,34 @@ class CloudWatchMetricSource:
                 quantiles=quantiles,
             )
         return windows
+
+
+def arn_suffix(arn: str, kind: str) -> str:
+    """CloudWatch's dimension value: ``targetgroup/n/id`` or ``app/n/id`` of an ELBv2 ARN."""
+    resource = arn.split(":", 5)[-1]
+    if kind == "loadbalancer":
+        return resource.removeprefix("loadbalancer/")
+    return resource
+
+
+def target_group_dimensions(elbv2: Any, target_group_name: str) -> list[dict[str, str]]:
+    """The ``TargetGroup`` and ``LoadBalancer`` dimensions of a target group, by its name
+    (the physical name the compiled plan gives a revision's target group)."""
+    try:
+        found = elbv2.describe_target_groups(Names=[target_group_name])["TargetGroups"]
+    except Exception as exc:  # botocore's errors: the SDK is an optional extra
+        raise GreenticError(
+            f"target group {target_group_name}: DescribeTargetGroups failed: {exc}"
+        ) from None
+    if not found:
+        raise GreenticError(f"target group {target_group_name}: not found")
+    group = found[0]
+    dimensions = [
+        {"Name": "TargetGroup", "Value": arn_suffix(group["TargetGroupArn"], "targetgroup")}
+    ]
+    balancers = group.get("LoadBalancerArns") or []
+    if balancers:
+        dimensions.append(
+            {"Name": "LoadBalancer", "Value": arn_suffix(balancers[0], "loadbalancer")}
+        )
+    return dimensions

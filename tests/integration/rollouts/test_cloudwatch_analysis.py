@@ -6,8 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from greentic_iac.errors import GreenticError
 from greentic_iac.operations.analysis import evaluate
-from greentic_iac.operations.cloudwatch_metrics import NAMESPACE, CloudWatchMetricSource
+from greentic_iac.operations.cloudwatch_metrics import (
+    NAMESPACE,
+    CloudWatchMetricSource,
+    target_group_dimensions,
+)
 from greentic_iac.spec.rollout import AnalysisStep, Rollout
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -100,3 +105,41 @@ def test_put_metric_data_feeds_the_error_rate_check(moto_endpoint: str) -> None:
     result = evaluate(rollout, step, windows, now)
     assert result.passed is False
     assert result.figures[0].value == pytest.approx(0.2) and result.figures[0].requests == 300
+
+
+def test_a_target_groups_dimensions_come_from_elbv2(moto_endpoint: str) -> None:
+    boto3 = pytest.importorskip("boto3")
+    kwargs = {
+        "endpoint_url": moto_endpoint,
+        "region_name": "eu-west-1",
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
+    ec2 = boto3.client("ec2", **kwargs)
+    elbv2 = boto3.client("elbv2", **kwargs)
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{i}.0/24", AvailabilityZone=f"eu-west-1{z}")[
+            "Subnet"
+        ]["SubnetId"]
+        for i, z in ((1, "a"), (2, "b"))
+    ]
+    balancer = elbv2.create_load_balancer(Name="greentic-cw", Subnets=subnets)["LoadBalancers"][0]
+    group = elbv2.create_target_group(
+        Name="gt-prod-canary", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip"
+    )["TargetGroups"][0]
+    elbv2.create_listener(
+        LoadBalancerArn=balancer["LoadBalancerArn"],
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}],
+    )
+    dimensions = target_group_dimensions(elbv2, "gt-prod-canary")
+    assert dimensions[0]["Name"] == "TargetGroup"
+    assert dimensions[0]["Value"].startswith("targetgroup/gt-prod-canary/")
+    assert dimensions[1] == {
+        "Name": "LoadBalancer",
+        "Value": balancer["LoadBalancerArn"].split(":loadbalancer/")[1],
+    }
+    with pytest.raises(GreenticError, match="gt-missing"):
+        target_group_dimensions(elbv2, "gt-missing")
