@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from greentic_iac.errors import ConflictError
 from greentic_iac.operations import rollout_steps as steps
 from greentic_iac.operations.analysis import MetricSource, QuerySource, evaluate
 from greentic_iac.spec import EnvironmentState
@@ -106,7 +107,12 @@ class RolloutRunner:
             if rollout.status == RolloutStatus.PAUSED:
                 self.sleep(self.poll_seconds)
                 continue
-            self._step(rollout)
+            try:
+                self._step(rollout)
+            except ConflictError as exc:
+                # Someone moved it between our read and our decision (`rollout promote`,
+                # `abort`, another runner): their decision stands; read it and go on.
+                self.progress(f"rollout {rollout_id}: {exc}; reading it again")
 
     def _step(self, rollout: Rollout) -> None:
         rid, index = rollout.rollout_id, rollout.step_index

@@ -338,3 +338,34 @@ def test_the_environment_default_definition_is_used(home: Path) -> None:
     rollout_id = _start(home, [_target(deployment, stable, canary)])
     state = open_store(None, home=home).load("local")
     assert state.rollouts[rollout_id].definition.steps[0].kind == "set_weight"
+
+
+def test_a_decision_overtaken_by_an_operator_is_read_again(home: Path) -> None:
+    deployment, stable, canary = _deployment(home, "app.local")
+    rollout_id = _start(home, [_target(deployment, stable, canary)], {"steps": EXAMPLE_STEPS})
+    clock = Clock()
+    runner = _runner(home, clock, Recorded(clock, {canary: (2.0, 0.0, 0.01)}), [])
+    real = runner.store
+
+    class Overtaken:
+        """The store, but `rollout promote --full` lands just before the analysis decision."""
+
+        def load(self, environment_id: str) -> EnvironmentState:
+            return real.load(environment_id)
+
+        def mutate(self, environment_id: str, change: Any, **kwargs: Any) -> Any:
+            if kwargs["verb"] == "rollout analysis":
+                from greentic_iac.spec.answers import RolloutActionPayload
+
+                payload = RolloutActionPayload(
+                    environment_id="local", rollout_id=rollout_id, full=True
+                )
+                real.mutate(
+                    "local", lambda s: steps.promote_rollout(s, payload), verb="rollout promote"
+                )
+            return real.mutate(environment_id, change, **kwargs)
+
+    runner.store = Overtaken()
+    finished = runner.run()
+    assert finished.status.value == "promoted" and finished.last_analysis is None
+    assert real.load("local").traffic[deployment].weight_of(canary) == 10000
