@@ -32,6 +32,8 @@ from greentic_iac.spec.rollout import (
 from greentic_iac.spec.traffic import TOTAL_BPS, TrafficEntryInput
 
 Result = tuple[EnvironmentState, dict[str, Any]]
+# Finished rollouts kept in the state for `rollout status --all` (the audit log keeps all).
+KEEP_FINISHED = 20
 
 
 def _now() -> datetime:
@@ -111,6 +113,9 @@ def start_rollout(state: EnvironmentState, payload: RolloutStartPayload) -> Resu
         created_at=now,
         updated_at=now,
     )
+    finished = sorted(k for k, r in new.rollouts.items() if r.status.finished)
+    for old_id in finished[: max(0, len(finished) - KEEP_FINISHED + 1)]:
+        del new.rollouts[old_id]  # ULIDs sort by creation: the oldest go first
     new.rollouts[rollout.rollout_id] = rollout
     return new, rollout_view(rollout)
 

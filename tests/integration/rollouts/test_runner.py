@@ -369,3 +369,26 @@ def test_a_decision_overtaken_by_an_operator_is_read_again(home: Path) -> None:
     finished = runner.run()
     assert finished.status.value == "promoted" and finished.last_analysis is None
     assert real.load("local").traffic[deployment].weight_of(canary) == 10000
+
+
+def test_only_the_last_finished_rollouts_are_kept(home: Path) -> None:
+    from greentic_iac.spec.answers import RolloutActionPayload, RolloutStartPayload
+
+    deployment, stable, canary = _deployment(home, "app.local")
+    state = open_store(None, home=home).load("local")
+    start = RolloutStartPayload.model_validate(
+        {
+            "environment_id": "local",
+            "targets": [_target(deployment, stable, canary)],
+            "definition": {"steps": EXAMPLE_STEPS},
+        }
+    )
+    started = []
+    for _ in range(steps.KEEP_FINISHED + 3):
+        state, view = steps.start_rollout(state, start)
+        started.append(view["rollout_id"])
+        state, _ = steps.abort_rollout(
+            state, RolloutActionPayload(environment_id="local", rollout_id=view["rollout_id"])
+        )
+    assert sorted(state.rollouts) == sorted(started)[-steps.KEEP_FINISHED :]
+    assert EnvironmentState.model_validate(state.to_json_dict()) == state
