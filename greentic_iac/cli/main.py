@@ -34,37 +34,63 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def _global_flags(suppress: bool) -> argparse.ArgumentParser:
+    """The flags every level accepts (``env list --output table`` as ``--output table env
+    list``, as kubectl's). Below the top they default to SUPPRESS, so a flag given before
+    the noun is not reset by the verb's parser."""
+    flags = argparse.ArgumentParser(add_help=False)
+    default: Any = argparse.SUPPRESS if suppress else None
+    flags.add_argument(
+        "--home", default=default, help="state directory (default: $GREENTIC_HOME or ~/.greentic)"
+    )
+    flags.add_argument(
+        "--store",
+        default=default,
+        help="store URL, e.g. s3://bucket/prefix (default: $GREENTIC_STORE)",
+    )
+    flags.add_argument(
+        "-o",
+        "--output",
+        choices=("json", "table"),
+        default=default,
+        help="json (the envelope; default when piped for result verbs) or table",
+    )
+    flags.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="show tracebacks",
+    )
+    return flags
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="greentic-iac",
         description="Environments, revisions and traffic splits, compiled to Pulumi programs.",
+        parents=[_global_flags(suppress=False)],
     )
     parser.add_argument("--version", action="version", version=f"greentic-iac {__version__}")
-    parser.add_argument("--home", help="state directory (default: $GREENTIC_HOME or ~/.greentic)")
-    parser.add_argument(
-        "--store", help="store URL, e.g. s3://bucket/prefix (default: $GREENTIC_STORE)"
-    )
-    parser.add_argument(
-        "--output", choices=("json", "table"), help="json (default when piped) or table"
-    )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    below = _global_flags(suppress=True)
     nouns = parser.add_subparsers(dest="noun", metavar="<noun>", parser_class=_Parser)
     nouns.required = True
     for noun, verbs in verb_table().items():
         if set(verbs) == {""}:
             # A top-level verb (``plan ENV``, ``preview ENV``, ``up ENV``): no sub-verb.
-            _add_verb(nouns, verbs[""])
+            _add_verb(nouns, verbs[""], below)
             continue
-        noun_parser = nouns.add_parser(noun, help=f"{noun} verbs")
+        noun_parser = nouns.add_parser(noun, help=f"{noun} verbs", parents=[below])
         sub = noun_parser.add_subparsers(dest="verb", metavar="<verb>", parser_class=_Parser)
         sub.required = True
         for verb in verbs.values():
-            _add_verb(sub, verb)
+            _add_verb(sub, verb, below)
     return parser
 
 
-def _add_verb(sub: Any, verb: Verb) -> None:
-    parser = sub.add_parser(verb.name or verb.noun, help=verb.help, description=verb.help)
+def _add_verb(sub: Any, verb: Verb, below: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser(
+        verb.name or verb.noun, help=verb.help, description=verb.help, parents=[below]
+    )
     parser.set_defaults(verb_spec=verb)
     parser.add_argument(
         "--schema", action="store_true", help="print the payload's JSON Schema and exit"
@@ -72,7 +98,7 @@ def _add_verb(sub: Any, verb: Verb) -> None:
     if verb.mutating:
         parser.add_argument("--answers", metavar="FILE", help="JSON payload file, or - for stdin")
     for arg in verb.args:
-        kwargs: dict[str, Any] = {"help": arg.help}
+        kwargs: dict[str, Any] = {"help": argparse.SUPPRESS if arg.hidden else arg.help}
         if arg.flag:
             kwargs["action"] = "store_true"
         else:
@@ -237,7 +263,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             f"the traceback is in {path}; please attach it to a bug report\n"
         )
         return 1
-    return _emit(verb, result, as_json)
+    return _emit(verb, result, as_json, asked_json=args.output == "json")
 
 
 def _run_handler(verb: Verb, ctx: Context, payload: Any) -> dict[str, Any] | Rendered:
@@ -253,12 +279,14 @@ def _run_handler(verb: Verb, ctx: Context, payload: Any) -> dict[str, Any] | Ren
         raise missing_extra_error(verb.command, exc.name) from None
 
 
-def _emit(verb: Verb, result: dict[str, Any] | Rendered, as_json: bool) -> int:
+def _emit(verb: Verb, result: dict[str, Any] | Rendered, as_json: bool, asked_json: bool) -> int:
+    """Results print as the envelope when piped; a document with its own text for a person
+    (``doctor secrets``' findings, ``credentials validate``) only when JSON was asked for."""
     op = verb.name or verb.noun
     if not isinstance(result, Rendered):
         _print_result(verb.noun, op, result, as_json)
         return 0
-    if result.result is not None and (as_json or not result.text):
+    if result.result is not None and (asked_json or not result.text):
         _print_result(verb.noun, op, result.result, as_json)
     elif result.text:
         sys.stdout.write(result.text if result.text.endswith("\n") else result.text + "\n")

@@ -21,6 +21,8 @@ class Arg:
     flag: bool = False
     choices: tuple[str, ...] | None = None
     type: str = "str"
+    # Kept for old scripts, left out of --help and completion.
+    hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -406,11 +408,12 @@ VERBS: tuple[Verb, ...] = (
     _v(
         "plan",
         "",
-        "compile an environment into its plan (summary, or --json for the canonical plan)",
+        "compile an environment into its plan (summary, or --canonical for the plan itself)",
         "plan:plan",
         None,
         ENV,
-        Arg("--json", "print the canonical plan JSON", flag=True),
+        Arg("--canonical", "print the canonical plan JSON (the bytes the hash covers)", flag=True),
+        Arg("--json", "deprecated spelling of --canonical", flag=True, hidden=True),
         Arg("--out", "write the canonical plan JSON to FILE"),
     ),
     _v(

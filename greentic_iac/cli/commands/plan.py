@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,19 +51,24 @@ def plan(ctx: Context, _: None) -> dict[str, Any] | Rendered:
     from greentic_iac.plan.io import plan_summary, plan_to_json, write_plan
 
     compiled = compile_state(ctx.environment_state())
+    if ctx.args.json:
+        sys.stderr.write(
+            "warning: plan --json is now plan --canonical (--output json is the envelope)\n"
+        )
+    canonical = bool(ctx.args.canonical or ctx.args.json)
     out: str | None = ctx.args.out
     if out is not None:
         path = Path(out)
         if path.is_dir():
             raise InvalidInputError(f"--out {out}: is a directory; name the plan file to write")
         write_plan(compiled, path)
-        if not ctx.args.json:
+        if not canonical:
             return {
                 "path": str(path),
                 "content_hash": compiled.content_hash(),
                 "resources": len(compiled.resources),
             }
-    if ctx.args.json:
+    if canonical:
         return Rendered(plan_to_json(compiled))
     return plan_summary(compiled)
 

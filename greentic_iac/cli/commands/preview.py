@@ -72,7 +72,8 @@ def preview_document(ctx: Context) -> dict[str, Any]:
 def _format(ctx: Context) -> str:
     if ctx.args.format:
         return str(ctx.args.format)
-    return "json" if ctx.output == "json" else "text"
+    # Piped, the preview stays the text a person reads: JSON only when --output json asks.
+    return "json" if ctx.args.output == "json" else "text"
 
 
 def preview(ctx: Context, payload: None) -> dict[str, Any] | Rendered:
@@ -105,7 +106,7 @@ def preview(ctx: Context, payload: None) -> dict[str, Any] | Rendered:
             "refused": document["refused"],
             "summary": document["summary"],
         }
-        if ctx.output == "json":
+        if ctx.args.output == "json":
             envelope = {"noun": "preview", "op": "preview", "result": result}
             text = json.dumps(envelope, indent=2) + "\n"
         else:

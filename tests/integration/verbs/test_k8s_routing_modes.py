@@ -34,7 +34,7 @@ def test_plan_preview_and_export_in_every_routing_mode(
     answers_dir.mkdir()
     _, deployment, revisions = seed_environment(home, answers_dir, answers, "shop.example.com")
 
-    planned = run_cli(home, "plan", environment_id, "--json")
+    planned = run_cli(home, "plan", environment_id, "--canonical")
     assert planned.code == 0, planned.stderr
     plan = json.loads(planned.stdout)
     routes = _routes(plan, route_type)
@@ -109,7 +109,7 @@ def test_a_path_the_routing_mode_refuses_is_exit_2_naming_the_field_and_rule(
         )
     )
     assert run_cli(home, "bundles", "add", "--answers", str(bad)).code == 0
-    planned = run_cli(home, "plan", environment_id, "--json")
+    planned = run_cli(home, "plan", environment_id, "--canonical")
     assert planned.code == 2
     [line] = planned.stderr.strip().splitlines()
     assert ".route_binding.path_prefix: " in line and rule in line and "Traceback" not in line

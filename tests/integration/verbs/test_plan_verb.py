@@ -1,4 +1,4 @@
-"""``plan ENV``: summary, ``--json`` (canonical and stable), ``--out FILE``, bad input."""
+"""``plan ENV``: summary, ``--canonical`` (canonical and stable), ``--out FILE``, bad input."""
 
 from __future__ import annotations
 
@@ -48,8 +48,8 @@ def test_local_environment_plans_too(cli: Cli) -> None:
 
 
 def test_json_is_the_canonical_plan_with_a_stable_hash(cli: Cli) -> None:
-    first = cli("plan", "prod-eu", "--json")
-    second = cli("plan", "prod-eu", "--json")
+    first = cli("plan", "prod-eu", "--canonical")
+    second = cli("plan", "prod-eu", "--canonical")
     assert first.code == second.code == 0, first.stderr
     assert first.stdout == second.stdout
     document = json.loads(first.stdout)
@@ -68,13 +68,13 @@ def test_out_writes_the_plan_file_atomically(cli: Cli, tmp_path: Path) -> None:
     plan = load_plan(target)
     assert plan.content_hash() == outcome.result["content_hash"]
     assert len(plan.resources) == outcome.result["resources"]
-    assert target.read_text(encoding="utf-8") == cli("plan", "prod-eu", "--json").stdout
+    assert target.read_text(encoding="utf-8") == cli("plan", "prod-eu", "--canonical").stdout
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != "home") == [target.name]
 
 
-def test_json_and_out_together_write_and_print(cli: Cli, tmp_path: Path) -> None:
+def test_canonical_and_out_together_write_and_print(cli: Cli, tmp_path: Path) -> None:
     target = tmp_path / "plan.json"
-    outcome = cli("plan", "zain-prod", "--json", "--out", str(target))
+    outcome = cli("plan", "zain-prod", "--canonical", "--out", str(target))
     assert outcome.code == 0, outcome.stderr
     assert outcome.stdout == target.read_text(encoding="utf-8")
 
@@ -126,7 +126,7 @@ def test_console_script_prints_the_same_plan_across_processes(
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GREENTIC_", "AWS_"))}
         env["PYTHONHASHSEED"] = seed
         proc = subprocess.run(
-            [script, "--home", str(seeded.home), "plan", "zain-prod", "--json"],
+            [script, "--home", str(seeded.home), "plan", "zain-prod", "--canonical"],
             capture_output=True,
             text=True,
             timeout=60,
