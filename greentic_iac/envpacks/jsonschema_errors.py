@@ -1,4 +1,4 @@
-"""One-line messages from jsonschema errors: ``<field path>: <rule>``.
+"""Messages from jsonschema errors, one line per problem: ``<field path>: <rule>``.
 
 The same shape as the spec layer's pydantic messages, so a settings error reads like
 ``settings.network.vpc_id: 'x' does not match '^vpc-[0-9a-f]+$'``.
@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from jsonschema.exceptions import ValidationError, best_match
 
 _MAX_MESSAGE = 240
 _UNEXPECTED = re.compile(r"\('(?P<name>[^']+)'(?: was| were) unexpected\)")
@@ -51,12 +51,23 @@ def _sort_key(error: ValidationError) -> tuple[int, str]:
     return (len(error.absolute_path), "/".join(str(p) for p in error.absolute_path))
 
 
-def first_error_line(validator: Draft202012Validator, instance: Any, prefix: str) -> str | None:
-    """The first error (shallowest, then by path) as one line, or None when valid."""
-    errors = sorted(validator.iter_errors(instance), key=_sort_key)
-    if not errors:
-        return None
-    line = _line(errors[0], prefix)
-    if len(errors) > 1:
-        line += f" (and {len(errors) - 1} more)"
-    return line
+def error_lines(validator: Draft202012Validator, instance: Any, prefix: str) -> list[str]:
+    """Every problem as one line each (shallowest, then by path), none when valid.
+
+    An ``anyOf``/``oneOf`` failure is reported by its most specific cause (jsonschema's
+    ``best_match``): ``settings.tls.certificate_arn: 5 is not of type 'string'`` rather than
+    ``settings.tls: {...} is not valid under any of the given schemas``.
+    """
+    lines: list[str] = []
+    for error in sorted(validator.iter_errors(instance), key=_sort_key):
+        specific = best_match([error]) if error.context else error
+        line = _line(specific or error, prefix)
+        if line not in lines:
+            lines.append(line)
+    return lines
+
+
+def problems_text(validator: Draft202012Validator, instance: Any, prefix: str) -> str | None:
+    """Every problem, one line each (the first is the headline), or None when valid."""
+    lines = error_lines(validator, instance, prefix)
+    return "\n".join(lines) if lines else None

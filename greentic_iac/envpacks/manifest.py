@@ -22,7 +22,7 @@ from jsonschema.exceptions import SchemaError
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from greentic_iac.envpacks.errors import ManifestError
-from greentic_iac.envpacks.jsonschema_errors import first_error_line
+from greentic_iac.envpacks.jsonschema_errors import problems_text
 from greentic_iac.resources import data_dir
 from greentic_iac.spec import CapabilitySlot, VersionReq, format_validation_error
 from greentic_iac.spec.base import SpecModel
@@ -120,13 +120,13 @@ def manifest_from_dict(
     directory when loaded from a file) and inlined.
     """
     validator = Draft202012Validator(manifest_schema())
-    problem = first_error_line(validator, document, prefix="")
+    problem = problems_text(validator, document, prefix="")
     if problem is not None:
-        raise ManifestError(f"{source}: {problem}")
+        raise ManifestError("\n".join(f"{source}: {line}" for line in problem.splitlines()))
     try:
         manifest = EnvPackManifest.model_validate(document)
     except ValidationError as exc:
-        raise ManifestError(f"{source}: {format_validation_error(exc)}") from None
+        raise ManifestError(format_validation_error(exc, prefix=f"{source}: ")) from None
     if isinstance(manifest.settings_schema, str):
         if schema_base is None:
             raise ManifestError(f"{source}: settings_schema is a file reference without a base")

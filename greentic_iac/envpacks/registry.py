@@ -33,7 +33,7 @@ from greentic_iac.envpacks.handler import (
     import_object,
     manifest_of,
 )
-from greentic_iac.envpacks.jsonschema_errors import first_error_line
+from greentic_iac.envpacks.jsonschema_errors import problems_text
 from greentic_iac.envpacks.manifest import EnvPackManifest, load_builtin_manifests
 from greentic_iac.errors import InvalidInputError
 from greentic_iac.spec import CapabilitySlot, PackDescriptor, VersionReq
@@ -239,9 +239,9 @@ class EnvPackRegistry:
         settings: Any,
         field_prefix: str = "settings",
     ) -> None:
-        """``InvalidInputError`` naming the first failing field, e.g. ``settings.region``."""
+        """``InvalidInputError`` naming every failing field, e.g. ``settings.region``."""
         validator = Draft202012Validator(self.settings_schema(descriptor))
-        problem = first_error_line(validator, settings, prefix=field_prefix)
+        problem = problems_text(validator, settings, prefix=field_prefix)
         if problem is not None:
             raise InvalidInputError(problem)
 

@@ -23,6 +23,7 @@ from greentic_iac.spec.answers import (
     TrafficRollbackPayload,
     TrafficSetPayload,
 )
+from greentic_iac.spec.errors import problem_line
 from greentic_iac.spec.traffic import TrafficEntry, entries_from_input
 
 Result = tuple[EnvironmentState, dict[str, Any]]
@@ -236,7 +237,7 @@ def set_traffic(state: EnvironmentState, payload: TrafficSetPayload) -> Result:
         try:
             entries = entries_from_input(change.entries)
         except ValueError as exc:
-            raise InvalidInputError(f"{prefix}entries: {exc}") from None
+            raise InvalidInputError(problem_line(f"{prefix}entries", str(exc))) from None
         for position, entry in enumerate(entries):
             revision = new.revisions.get(entry.revision_id)
             where = f"{prefix}entries[{position}].revision_id"

@@ -39,18 +39,40 @@ def _message(error: dict[str, object]) -> str:
     return message
 
 
+def problem_line(field: str, message: str) -> str:
+    """``<field>: <message>``; a message that names a path inside ``field`` itself (a
+    validator on ``entries`` saying ``entries[1].revision_id: ...``) is joined onto it, so
+    the line reads ``deployments[0].entries[1].revision_id: ...``, not the prefix twice."""
+    head = field.rsplit(".", 1)[-1].split("[", 1)[0]
+    path, separator, rest = message.partition(": ")
+    if (
+        head
+        and separator
+        and " " not in path
+        and path.startswith((f"{head}[", f"{head}."))
+        and field.endswith(head)
+    ):
+        return f"{field[: len(field) - len(head)]}{path}: {rest}"
+    return f"{field}: {message}"
+
+
+def validation_problems(exc: ValidationError, prefix: str = "") -> list[str]:
+    """Every error as ``<prefix><field path>: <rule>``, in pydantic's order, without repeats."""
+    lines: list[str] = []
+    for error in exc.errors(include_url=False):
+        loc = [p for p in error.get("loc", ()) if isinstance(p, (int, str))]
+        # Union branches add their tag names to the path; keep only real field names.
+        loc = [
+            p
+            for p in loc
+            if not (isinstance(p, str) and p.startswith(("function-", "tagged-union")))
+        ]
+        line = prefix + problem_line(field_path(loc), _message(dict(error)))
+        if line not in lines:
+            lines.append(line)
+    return lines or [prefix + "invalid input"]
+
+
 def format_validation_error(exc: ValidationError, prefix: str = "") -> str:
-    """The first error as ``<field path>: <rule>``; a count when there are more."""
-    errors = exc.errors(include_url=False)
-    if not errors:
-        return prefix + "invalid input"
-    first = errors[0]
-    loc = [p for p in first.get("loc", ()) if isinstance(p, (int, str))]
-    # Union branches add their tag names to the path; keep only real field names.
-    loc = [
-        p for p in loc if not (isinstance(p, str) and p.startswith(("function-", "tagged-union")))
-    ]
-    line = f"{prefix}{field_path(loc)}: {_message(dict(first))}"
-    if len(errors) > 1:
-        line += f" (and {len(errors) - 1} more)"
-    return line
+    """Every problem, one line each naming its field (the first line is the headline)."""
+    return "\n".join(validation_problems(exc, prefix))

@@ -280,8 +280,9 @@ def test_bad_payload_changes_nothing(
     run = cli(noun, verb, answers=answers)
     assert run.code == 2, (run.code, run.stderr)
     lines = run.stderr.strip().splitlines()
-    assert len(lines) == 1, run.stderr
     assert fragment in lines[0], lines[0]
+    # One line per problem: each further line names the answers file and a field too.
+    assert all(line.count(": ") >= 2 for line in lines), run.stderr
     assert "Traceback" not in run.stderr
     assert run.json["error"]["exit_code"] == 2
     assert tree_digest(home) == before
@@ -672,3 +673,27 @@ def test_deployer_settings_its_schema_allows_but_its_model_refuses_are_refused(
     update["settings"] = {**settings, "service": {"cpu": 256, "memory": 1024}}
     answers.write_text(json.dumps(update))
     assert run_cli(home, "env-packs", "update", "--answers", str(answers)).code == 0
+
+
+def test_every_problem_is_listed_each_naming_its_field(cli: Any, home: Path) -> None:
+    run = cli(
+        "traffic",
+        "set",
+        answers={
+            "environment_id": "local",
+            "deployment_id": 5,
+            "entries": [{"revision_id": "x", "weight_bps": 10000}, {"weight_percent": 200}],
+            "bogus": 1,
+        },
+    )
+    assert run.code == 2
+    lines = run.stderr.strip().splitlines()
+    fields = [line.removeprefix("error: ").split(": ")[1] for line in lines]
+    assert fields == [
+        "deployment_id",
+        "entries[0].revision_id",
+        "entries[1].revision_id",
+        "entries[1].weight_percent",
+        "bogus",
+    ]
+    assert "more)" not in run.stderr
