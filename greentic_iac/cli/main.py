@@ -11,6 +11,7 @@ import argparse
 import importlib
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -26,19 +27,51 @@ Handler = Callable[[Context, Any], dict[str, Any] | Rendered]
 _TYPES: dict[str, Callable[[str], Any]] = {"str": str, "int": int, "float": float}
 
 
+_INVALID_CHOICE = re.compile(r"invalid choice: '(?P<given>[^']*)' \(choose from (?P<choices>.*)\)")
+
+
 class _Parser(argparse.ArgumentParser):
-    """Usage errors are invalid input: exit 2 with one line, like every other bad input."""
+    """Usage errors are invalid input: exit 2 with one line, like every other bad input.
+
+    A verb's ``--help`` gets its example and payload fields, built only when it is asked
+    for (they need the payload model, which a running verb may never import)."""
+
+    verb: Verb | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> Any:
-        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        sys.stderr.write(f"{self.prog}: error: {message}{_suggestion(message)}\n")
         raise SystemExit(2)
 
+    def format_help(self) -> str:
+        if self.verb is not None and self.epilog is None:
+            from greentic_iac.cli.help_text import verb_epilog
 
-def _global_flags(suppress: bool) -> argparse.ArgumentParser:
+            schema = _schema_of(self.verb) if self.verb.payload is not None else None
+            self.epilog = verb_epilog(self.verb, schema)
+        return super().format_help()
+
+
+def _suggestion(message: str) -> str:
+    """``; did you mean 'list'?`` for a mistyped noun or verb (the nearest by difflib)."""
+    match = _INVALID_CHOICE.search(message)
+    if match is None:
+        return ""
+    import difflib
+
+    choices = re.findall(r"'([^']*)'", match["choices"])
+    nearest = difflib.get_close_matches(match["given"], choices, n=1, cutoff=0.5)
+    return f"; did you mean '{nearest[0]}'?" if nearest else ""
+
+
+def _global_flags(suppress: bool) -> _Parser:
     """The flags every level accepts (``env list --output table`` as ``--output table env
     list``, as kubectl's). Below the top they default to SUPPRESS, so a flag given before
     the noun is not reset by the verb's parser."""
-    flags = argparse.ArgumentParser(add_help=False)
+    flags = _Parser(add_help=False)
     default: Any = argparse.SUPPRESS if suppress else None
     flags.add_argument(
         "--home", default=default, help="state directory (default: $GREENTIC_HOME or ~/.greentic)"
@@ -80,17 +113,19 @@ def build_parser() -> argparse.ArgumentParser:
             _add_verb(nouns, verbs[""], below)
             continue
         noun_parser = nouns.add_parser(noun, help=f"{noun} verbs", parents=[below])
+        # A bare noun (``greentic-iac env``) prints its verbs: run() sees noun_parser only.
+        noun_parser.set_defaults(noun_parser=noun_parser)
         sub = noun_parser.add_subparsers(dest="verb", metavar="<verb>", parser_class=_Parser)
-        sub.required = True
         for verb in verbs.values():
             _add_verb(sub, verb, below)
     return parser
 
 
-def _add_verb(sub: Any, verb: Verb, below: argparse.ArgumentParser) -> None:
+def _add_verb(sub: Any, verb: Verb, below: _Parser) -> None:
     parser = sub.add_parser(
         verb.name or verb.noun, help=verb.help, description=verb.help, parents=[below]
     )
+    parser.verb = verb
     parser.set_defaults(verb_spec=verb)
     parser.add_argument(
         "--schema", action="store_true", help="print the payload's JSON Schema and exit"
@@ -128,15 +163,9 @@ def _schema_of(verb: Verb) -> dict[str, Any]:
         model = _load(verb.payload)
         schema: dict[str, Any] = model.model_json_schema()
         return schema
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": f"{verb.noun} {verb.name}".strip(),
-        "description": "read verb: no answers payload; arguments are positional: "
-        + " ".join(a.name for a in verb.args if not a.name.startswith("--")),
-        "type": "object",
-        "properties": {},
-        "additionalProperties": False,
-    }
+    from greentic_iac.cli.help_text import flags_schema
+
+    return flags_schema(verb)
 
 
 def _wants_json(ctx_output: str | None) -> bool:
@@ -212,6 +241,9 @@ def _print_error(verb: Verb, exc: BaseException, text: str, exit_code: int, as_j
 def run(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not hasattr(args, "verb_spec"):
+        sys.stdout.write(args.noun_parser.format_help())
+        return 0
     verb: Verb = args.verb_spec
     as_json = _wants_json(args.output)
     if args.schema:
