@@ -31,7 +31,7 @@ class Rendered:
     """A handler's output with its own exit code, or a document printed verbatim.
 
     For verbs whose product is a document in a format the user chose (``preview --format
-    markdown``, ``plan --json``) and for verbs with their own exit codes (``--detailed-
+    markdown``, ``plan --canonical``) and for verbs with their own exit codes (``--detailed-
     exitcode``: 5 means changes present; ``doctor secrets``: 1 means findings). With
     ``result``, JSON output is the usual envelope around it and ``text`` is what a person
     at a terminal sees (the result's table when ``text`` is empty).

@@ -1,4 +1,4 @@
-"""Plan output for ``greentic-iac plan ENV [--json] [--out FILE]``.
+"""Plan output for ``greentic-iac plan ENV [--canonical] [--out FILE]``.
 
 ``plan_to_json`` is the canonical, stable text (sorted keys, resources by name) that the
 content hash covers; ``plan_summary`` is the short form a human sees on a terminal;
