@@ -69,7 +69,8 @@ def test_bad_deployer_settings_refuse_the_compile(
     state = state_with(settings, one_deployment([ready(10_000)]))
     with pytest.raises(InvalidInputError, match=fragment) as error:
         compile_plan(state)
-    assert "\n" not in str(error.value)
+    # Every problem is listed, one line each, each naming where it is.
+    assert all(line.startswith("deployer settings: ") for line in str(error.value).splitlines())
 
 
 def test_bad_deployment_override_is_an_error_finding_naming_the_field() -> None:
