@@ -33,7 +33,8 @@ def _step(home: Path, title: str, argv: list[str], answers: dict[str, Any] | Non
         path.write_text(json.dumps(answers, indent=2))
         extra = ["--answers", str(path)]
     shown = " ".join(["greentic-iac", *argv, *(["--answers", path.name] if answers else [])])
-    print(f"\n# {title}\n$ {shown}")
+    # A step that continues the previous one has no heading of its own (no bare "#").
+    print(f"\n# {title}\n$ {shown}" if title else f"\n$ {shown}")
     if answers is not None:
         print(json.dumps(answers, indent=2))
     out = io.StringIO()

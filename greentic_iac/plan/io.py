@@ -69,7 +69,8 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
             {
                 "deployment_id": t.deployment_id,
                 "method": t.method,
-                "max_error_bps": t.max_error_bps,
+                # effective shares are fractional (3333.33...): two decimals are what a person reads
+                "max_error_bps": round(t.max_error_bps, 2),
                 "revisions": {r.revision_id: r.applied_weight for r in t.revisions},
             }
             for t in sorted(plan.traffic, key=lambda t: t.deployment_id)

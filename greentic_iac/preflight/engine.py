@@ -23,7 +23,7 @@ ENGINE_KIND = "pulumi-automation-api"
 PULUMI_REQUIREMENT = ToolRequirement(
     tool="pulumi",
     min_version="3.100.0",
-    purpose="the Automation API runs preview, up, destroy and drift through it",
+    purpose="preview, up, destroy and drift (the Automation API drives the Pulumi CLI)",
 )
 
 

@@ -18,6 +18,7 @@ import json
 import math
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from greentic_iac.errors import InvalidInputError
@@ -154,9 +155,13 @@ def _baseline(value: Any) -> dict[str, str | None]:
         return {"source": "empty", "path": None, "content_hash": None}
     if not isinstance(value, dict):
         raise InvalidInputError("baseline: expected an object")
+    source = _text(value, "source", "baseline.source")
+    path = _optional_text(value, "path", "baseline.path")
     return {
-        "source": _text(value, "source", "baseline.source"),
-        "path": _optional_text(value, "path", "baseline.path"),
+        "source": source,
+        # The applied baseline lives in the operator's home: a report shared in a pull
+        # request names it by file name, not by a path that leaks the machine's layout.
+        "path": Path(path).name if path is not None and source == "applied" else path,
         "content_hash": _optional_text(value, "content_hash", "baseline.content_hash"),
     }
 

@@ -100,7 +100,7 @@ def alb_limit_problems(
         problems.append(
             f"{target_groups_on_alb} target groups on one load balancer exceed the ALB hard "
             f"limit of {ALB_MAX_TARGET_GROUPS_PER_ALB}; archive inactive revisions "
-            "(`revision archive`) to free target groups"
+            "(`revisions archive`) to free target groups"
         )
     if rules_on_listener is not None and rules_on_listener > ALB_MAX_RULES_PER_LISTENER:
         problems.append(

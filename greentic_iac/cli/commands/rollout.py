@@ -243,7 +243,8 @@ def traffic_history(ctx: Context, _: None) -> dict[str, Any]:
             or data.get("phase") != "done"
         ):
             continue
-        if data.get("outcome") != "ok":
+        # An idempotent replay returned the first call's result and changed nothing.
+        if data.get("outcome") != "ok" or data.get("replayed"):
             continue
         result = data.get("result") or {}
         for split in result.get("deployments", [result]):

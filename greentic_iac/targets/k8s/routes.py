@@ -209,6 +209,13 @@ def gateway_route(route: RouteInput, routing: GatewayRouting) -> RouteResult:
     )
     result.traffic = _exact_traffic(route, "gateway-bps")
     if route.stickiness.enabled:
+        # The header rules exist only when the environment trusts the override header.
+        pin = (
+            f"clients can pin a revision with {REVISION_HEADER}"
+            if route.pinnable
+            else "set the environment policy's trust_override_header to let clients pin a "
+            f"revision with {REVISION_HEADER}"
+        )
         result.findings.append(
             Finding(
                 severity=Severity.WARNING,
@@ -216,7 +223,7 @@ def gateway_route(route: RouteInput, routing: GatewayRouting) -> RouteResult:
                 message=(
                     f"deployment {subject}: cookie session persistence is not in the Gateway "
                     "API standard channel (HTTPRoute sessionPersistence is experimental), so "
-                    f"it is not written; clients can pin a revision with {REVISION_HEADER}"
+                    f"it is not written; {pin}"
                 ),
                 subject=subject,
             )

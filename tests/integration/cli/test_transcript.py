@@ -130,9 +130,12 @@ def test_second_revision_and_rollback(cli: CliRunner) -> None:
             {"revision_id": revs[0], "weight_percent": 99},
             {"revision_id": revs[1], "weight_percent": 1},
         ],
+        "idempotency_key": "canary-1",
     }
     result = cli("traffic", "set", answers=second).result
     assert result["generation"] == 1 and result["has_previous"] is True
+    # A retry replays the first result; history below still lists one change for it.
+    assert cli("traffic", "set", answers=second).result == result
     # A revision with weight cannot be drained; the error names the split that holds it.
     drain = cli("revisions", "drain", answers={"environment_id": "local", "revision_id": revs[1]})
     assert drain.code == 2

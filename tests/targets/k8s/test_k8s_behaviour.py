@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from greentic_iac.plan import Severity
 from greentic_iac.targets.k8s import compile_plan
-from tests.targets.k8s.k8s_cases import CASES, revision_id
+from tests.targets.k8s.k8s_cases import CASES, GATEWAY, STICKY, _one, revision_id
 
 
 def _kind(plan: object, kind: str) -> list[dict[str, object]]:
@@ -110,3 +110,13 @@ def test_two_deployments_share_one_namespace_with_distinct_names() -> None:
     assert len(objects) == len(set(objects))
     assert all(len(name) <= 63 for _, name in objects)
     assert len(_kind(plan, "HTTPRoute")) == 2
+
+
+def test_gateway_stickiness_warning_advises_the_header_only_when_it_is_trusted() -> None:
+    def message(trusted: bool) -> str:
+        state = _one([9_000, 1_000], GATEWAY, settings=STICKY, trust_override_header=trusted)()
+        findings = compile_plan(state).findings
+        return next(f.message for f in findings if f.code == "k8s.gateway.stickiness-not-portable")
+
+    assert message(True).endswith("clients can pin a revision with x-greentic-revision")
+    assert "set the environment policy's trust_override_header" in message(False)

@@ -61,6 +61,8 @@ def test_built_wheel_installs_and_finds_its_data(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert "greentic.deployer.local-process@0.1.0" in demo.stdout
+    # Every heading has words: a step that continues the previous one has none.
+    assert "#" not in [line.strip() for line in demo.stdout.splitlines()]
     # The Phase B part (real processes, real HTTP) and the closing previews, which read the
     # examples shipped under greentic_iac/_data/examples.
     assert "after the shift: 1000 requests" in demo.stdout

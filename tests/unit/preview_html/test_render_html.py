@@ -174,3 +174,12 @@ def test_a_malformed_document_names_the_field(
 
 def test_rendering_is_deterministic(document: dict[str, Any]) -> None:
     assert render_html(document) == render_html(copy.deepcopy(document))
+
+
+def test_the_applied_baseline_is_named_without_the_home_path(document: dict[str, Any]) -> None:
+    html = render_html(document)
+    assert "/home/ops" not in html
+    assert "applied-plan.json" in html
+    against = copy.deepcopy(document)
+    against["baseline"] = {**against["baseline"], "source": "file", "path": "plans/base.json"}
+    assert "plans/base.json" in render_html(against)
