@@ -41,7 +41,9 @@ EXAMPLES: Final[dict[str, str]] = {
         "| greentic-iac revisions warm --answers -"
     ),
     "revisions list": "greentic-iac revisions list local",
-    "traffic set": "greentic-iac traffic set --answers traffic.json",
+    "traffic set": (
+        "greentic-iac traffic set local --deployment shop --weight shop@1=99 --weight shop@2=1"
+    ),
     "traffic show": "greentic-iac traffic show local",
     "traffic history": "greentic-iac traffic history local",
     "config get": "greentic-iac config get local LOG_LEVEL",

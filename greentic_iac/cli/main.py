@@ -136,6 +136,8 @@ def _add_verb(sub: Any, verb: Verb, below: _Parser) -> None:
         kwargs: dict[str, Any] = {"help": argparse.SUPPRESS if arg.hidden else arg.help}
         if arg.flag:
             kwargs["action"] = "store_true"
+        elif arg.repeat:
+            kwargs["action"] = "append"
         else:
             kwargs["type"] = _TYPES[arg.type]
             if arg.choices:
@@ -266,7 +268,7 @@ def run(argv: Sequence[str] | None = None) -> int:
                 parser.error(f"{verb.command}: the argument {arg.name.upper()} is required")
         payload = None
         if verb.payload is not None:
-            label, document = read_answers(args.answers)
+            label, document = _answers(verb, ctx, args)
             payload = parse_payload(_load(verb.payload), label, document)
             refuse_secret_values(payload)  # every mutating verb, before its handler runs
         result = _run_handler(verb, ctx, payload)
@@ -296,6 +298,15 @@ def run(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     return _emit(verb, result, as_json, asked_json=args.output == "json")
+
+
+def _answers(verb: Verb, ctx: Context, args: argparse.Namespace) -> tuple[str, Any]:
+    """The payload document: ``--answers``, or a quick form's flags turned into the same."""
+    from greentic_iac.cli.quick_forms import traffic_set_document, wants_quick_form
+
+    if wants_quick_form(verb.command, args):
+        return "flags", traffic_set_document(ctx, args)
+    return read_answers(args.answers)
 
 
 def _run_handler(verb: Verb, ctx: Context, payload: Any) -> dict[str, Any] | Rendered:

@@ -23,6 +23,8 @@ class Arg:
     type: str = "str"
     # Kept for old scripts, left out of --help and completion.
     hidden: bool = False
+    # A flag given once per value (``--weight a=1 --weight b=2``).
+    repeat: bool = False
 
 
 @dataclass(frozen=True)
@@ -284,6 +286,17 @@ VERBS: tuple[Verb, ...] = (
         "set the split of one or more deployments atomically",
         "rollout:traffic_set",
         f"{ANSWERS}:TrafficSetPayload",
+        # The quick form (cli/quick_forms.py): the same payload, from the command line.
+        Arg("environment_id", "environment id (quick form)", nargs="?"),
+        Arg("--deployment", "deployment id or unique bundle id (quick form)"),
+        Arg(
+            "--weight",
+            "REVISION=PERCENT (or =BPSbps); REVISION is an id, a unique prefix or "
+            "<bundle>@<sequence>; once per revision (quick form)",
+            repeat=True,
+        ),
+        Arg("--override-policy", "pass a max_step_bps gate (audited; quick form)", flag=True),
+        Arg("--idempotency-key", "a retry with the same key replays the first result (quick form)"),
     ),
     _v("traffic", "show", "show the current splits", "rollout:traffic_show", None, ENV),
     _v(
