@@ -60,6 +60,9 @@ EXAMPLES: Final[dict[str, str]] = {
     "credentials validate": "greentic-iac credentials validate prod-eu",
     "ci init": "greentic-iac ci init --provider github --source ==1.0.0",
     "doctor secrets": "greentic-iac doctor secrets ./bundle",
+    "completion": (
+        "greentic-iac completion bash > ~/.local/share/bash-completion/completions/greentic-iac"
+    ),
     "local up": "greentic-iac local up --detach --port 0",
     "local status": "greentic-iac local status",
     "local logs": "greentic-iac local logs --revision 01J0...",

@@ -97,7 +97,29 @@ def _global_flags(suppress: bool) -> _Parser:
     return flags
 
 
-def build_parser() -> argparse.ArgumentParser:
+_VALUE_FLAGS = frozenset({"--home", "--store", "-o", "--output"})
+
+
+def _noun_in(argv: Sequence[str]) -> str | None:
+    """The first word that is not a global flag or its value: the noun the line names."""
+    words = iter(argv)
+    for word in words:
+        if word in _VALUE_FLAGS:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def _noun_summary(verbs: dict[str, Verb]) -> str:
+    return "verbs: " + ", ".join(verbs)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or with ``argv`` only the named noun's verbs in full (the other
+    nouns are placeholders that list in ``--help``): building every verb's parser costs
+    more than a read verb's own work."""
+    wanted = None if argv is None else _noun_in(argv)
     parser = _Parser(
         prog="greentic-iac",
         description="Environments, revisions and traffic splits, compiled to Pulumi programs.",
@@ -108,11 +130,15 @@ def build_parser() -> argparse.ArgumentParser:
     nouns = parser.add_subparsers(dest="noun", metavar="<noun>", parser_class=_Parser)
     nouns.required = True
     for noun, verbs in verb_table().items():
+        if argv is not None and noun != wanted:
+            summary = verbs[""].help if set(verbs) == {""} else _noun_summary(verbs)
+            nouns.add_parser(noun, help=summary, add_help=False)
+            continue
         if set(verbs) == {""}:
             # A top-level verb (``plan ENV``, ``preview ENV``, ``up ENV``): no sub-verb.
             _add_verb(nouns, verbs[""], below)
             continue
-        noun_parser = nouns.add_parser(noun, help=f"{noun} verbs", parents=[below])
+        noun_parser = nouns.add_parser(noun, help=_noun_summary(verbs), parents=[below])
         # A bare noun (``greentic-iac env``) prints its verbs: run() sees noun_parser only.
         noun_parser.set_defaults(noun_parser=noun_parser)
         sub = noun_parser.add_subparsers(dest="verb", metavar="<verb>", parser_class=_Parser)
@@ -241,8 +267,9 @@ def _print_error(verb: Verb, exc: BaseException, text: str, exit_code: int, as_j
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    line = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(line)
+    args = parser.parse_args(line)
     if not hasattr(args, "verb_spec"):
         sys.stdout.write(args.noun_parser.format_help())
         return 0

@@ -545,6 +545,20 @@ VERBS: tuple[Verb, ...] = (
         None,
         Arg("path", "a file, directory or archive"),
     ),
+    _v(
+        "completion",
+        "",
+        "print the shell completion script (nouns, verbs, flags, environment ids)",
+        "completion:completion",
+        None,
+        Arg("shell", "bash, zsh or fish", nargs="?"),
+        Arg(
+            "--environments",
+            "print the environment ids (the scripts call this)",
+            flag=True,
+            hidden=True,
+        ),
+    ),
     # local runtime
     _v(
         "local",

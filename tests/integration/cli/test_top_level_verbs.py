@@ -10,21 +10,25 @@ from greentic_iac.cli.main import run
 from greentic_iac.cli.verbs import verb_table
 
 TOP_LEVEL = sorted(noun for noun, verbs in verb_table().items() if set(verbs) == {""})
+# `completion SHELL` is top-level too (as kubectl's), but it takes no environment.
+APPLY_SURFACE = [noun for noun in TOP_LEVEL if noun != "completion"]
 
 
 def test_the_top_level_verbs_are_the_apply_surface() -> None:
-    assert TOP_LEVEL == ["destroy", "drift", "export", "plan", "preview", "up"]
+    assert APPLY_SURFACE == ["destroy", "drift", "export", "plan", "preview", "up"]
+    assert TOP_LEVEL == sorted([*APPLY_SURFACE, "completion"])
 
 
-@pytest.mark.parametrize("noun", TOP_LEVEL)
+@pytest.mark.parametrize("noun", APPLY_SURFACE)
 def test_schema_of_a_top_level_verb(noun: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert run([noun, "--schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert schema["title"] == noun
-    assert "environment_id" in schema["description"]
+    assert schema["required"] == ["environment_id"]
+    assert schema["properties"]["environment_id"]["x-positional"] is True
 
 
-@pytest.mark.parametrize("noun", TOP_LEVEL)
+@pytest.mark.parametrize("noun", APPLY_SURFACE)
 def test_a_missing_environment_is_a_usage_error(
     noun: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
