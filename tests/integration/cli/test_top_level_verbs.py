@@ -16,7 +16,7 @@ APPLY_SURFACE = [noun for noun in TOP_LEVEL if noun != "completion"]
 
 def test_the_top_level_verbs_are_the_apply_surface() -> None:
     assert APPLY_SURFACE == ["destroy", "drift", "export", "plan", "preview", "up"]
-    assert TOP_LEVEL == sorted([*APPLY_SURFACE, "completion"])
+    assert sorted([*APPLY_SURFACE, "completion"]) == TOP_LEVEL
 
 
 @pytest.mark.parametrize("noun", APPLY_SURFACE)
