@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 
@@ -42,7 +43,10 @@ def print_table(noun: str, op: str, result: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from greentic_iac.cli.terminal import colour_allowed
+
+    # No styling at all off a terminal or under NO_COLOR (rich alone would keep bold).
+    console = Console(color_system="auto" if colour_allowed(sys.stdout) else None)
     rows_key = next(
         (
             k

@@ -81,13 +81,14 @@ def preview(ctx: Context, payload: None) -> dict[str, Any] | Rendered:
         from greentic_iac.cli.commands.apply import pulumi_preview
 
         return pulumi_preview(ctx)
+    from greentic_iac.cli.terminal import colour_allowed
     from greentic_iac.preview import first_refusal, render
     from greentic_iac.preview.render import write_report
     from greentic_iac.preview.text import summary_line
 
     document = preview_document(ctx)
     fmt = _format(ctx)
-    colour = fmt == "text" and not ctx.args.out and sys.stdout.isatty()
+    colour = fmt == "text" and not ctx.args.out and colour_allowed(sys.stdout)
     text = render(document, fmt, colour=colour)
     refusal = first_refusal(document)
     if refusal is not None:
