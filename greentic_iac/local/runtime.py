@@ -328,7 +328,8 @@ def _wait(
     progress: Callable[[str], None] | None,
     message: str,
 ) -> bool:
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    deadline = started + timeout
     reported = 0.0
     while True:
         status = runtime_status(env_dir)
@@ -338,7 +339,7 @@ def _wait(
         if now >= deadline:
             return False
         if progress is not None and now - reported >= 1.0:
-            progress(f"{message} ({deadline - now:.0f}s left)")
+            progress(f"{message} ({now - started:.0f}s elapsed, {deadline - now:.0f}s left)")
             reported = now
         time.sleep(0.05)
 

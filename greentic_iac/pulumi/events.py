@@ -11,6 +11,7 @@ feed it plain stand-ins.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -60,7 +61,11 @@ class EventCollector:
         self.changes: dict[str, int] | None = None
         self.first_error: str | None = None
         self.steps = 0
+        self.started = time.monotonic()
         self._lock = threading.Lock()
+
+    def _elapsed(self) -> str:
+        return f"{time.monotonic() - self.started:.1f}s"
 
     def __call__(self, event: Any) -> None:
         with self._lock:
@@ -75,8 +80,10 @@ class EventCollector:
             if op not in _QUIET_OPS:
                 self.steps += 1
                 symbol = _SYMBOLS.get(op, "*")
+                # The running count and the elapsed time: a long apply shows it is moving.
                 self.progress(
                     f"  {symbol} {op:<8} {pre.metadata.type}  {resource_name(pre.metadata.urn)}"
+                    f"  [{self.steps} · {self._elapsed()}]"
                 )
         failed = getattr(event, "res_op_failed_event", None)
         if failed is not None and failed.metadata is not None:
@@ -94,4 +101,5 @@ class EventCollector:
                 _value(op): int(count) for op, count in (summary.resource_changes or {}).items()
             }
             counts = ", ".join(f"{op} {n}" for op, n in sorted(self.changes.items())) or "none"
-            self.progress(f"pulumi {self.operation}: done ({counts})")
+            steps = f"{self.steps} step{'' if self.steps == 1 else 's'}"
+            self.progress(f"pulumi {self.operation}: done ({counts}); {steps} in {self._elapsed()}")

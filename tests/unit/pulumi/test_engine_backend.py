@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import stat
 from pathlib import Path
 from types import SimpleNamespace
@@ -93,11 +94,14 @@ def test_the_collector_prints_steps_and_keeps_the_first_error_and_the_summary() 
     collector(_event(diagnostic_event=SimpleNamespace(severity="error", message="second")))
     collector(_event(summary_event=SimpleNamespace(resource_changes={"create": 1, "same": 1})))
     assert lines[0] == "pulumi up: started"
-    assert "  + create   aws:lb/listener:Listener  web" in lines
+    # Each step carries the running count and the elapsed time.
+    steps = [line for line in lines if line.startswith("  + create ")]
+    assert len(steps) == 1
+    assert re.fullmatch(r"  \+ create   aws:lb/listener:Listener  web  \[1 · \d+\.\ds\]", steps[0])
     assert not any("quiet" in line or "meh" in line for line in lines)
     assert collector.first_error == "first"
     assert collector.changes == {"create": 1, "same": 1}
-    assert lines[-1] == "pulumi up: done (create 1, same 1)"
+    assert re.fullmatch(r"pulumi up: done \(create 1, same 1\); 1 step in \d+\.\ds", lines[-1])
 
 
 def test_engine_error_message_prefers_events_then_error_lines() -> None:
