@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,7 @@ def up(ctx: Context, payload: None) -> dict[str, Any]:
     config = materialise(env_dir, state)
     port = DEFAULT_ROUTER_PORT if requested is None else requested
     detach = bool(ctx.args.detach)
+    started = time.monotonic()
     handle = start_runtime(
         env_dir,
         port=port,
@@ -88,6 +90,8 @@ def up(ctx: Context, payload: None) -> dict[str, Any]:
         "generation": config.generation,
         "deployments": len(config.deployments),
         "revisions": sum(len(d.revisions) for d in config.deployments),
+        # How long until the router answered: what a person waited for.
+        "started_in_s": round(time.monotonic() - started, 2),
     }
     if detach:
         return result
@@ -97,7 +101,8 @@ def up(ctx: Context, payload: None) -> dict[str, Any]:
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         print(
-            f"local runtime up at {handle.router_url} (pid {handle.pid}); Ctrl-C to stop",
+            f"local runtime up at {handle.router_url} (pid {handle.pid}; {result['revisions']} "
+            f"revisions, started in {result['started_in_s']:.1f}s); Ctrl-C to stop",
             file=sys.stderr,
             flush=True,
         )
