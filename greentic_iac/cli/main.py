@@ -128,7 +128,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"greentic-iac {__version__}")
     below = _global_flags(suppress=True)
     nouns = parser.add_subparsers(dest="noun", metavar="<noun>", parser_class=_Parser)
-    nouns.required = True
+    # Bare, the program prints its nouns (as a bare noun prints its verbs): see run().
+    parser.set_defaults(noun_parser=parser)
     for noun, verbs in verb_table().items():
         if argv is not None and noun != wanted:
             summary = verbs[""].help if set(verbs) == {""} else _noun_summary(verbs)

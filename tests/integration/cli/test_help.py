@@ -85,3 +85,10 @@ def test_schema_of_a_flag_verb_shows_its_flags(command: str, flag: str) -> None:
     assert "read verb" not in outcome.stdout
     assert flag in schema["properties"]
     assert schema["title"] == command
+
+
+def test_the_bare_program_prints_its_nouns_with_their_verbs() -> None:
+    outcome = _run()
+    assert outcome.code == 0
+    assert "verbs: init, create, list" in " ".join(outcome.stdout.split())
+    assert "completion" in outcome.stdout
