@@ -13,7 +13,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from greentic_iac import __version__
@@ -37,13 +37,16 @@ class _Parser(argparse.ArgumentParser):
     for (they need the payload model, which a running verb may never import)."""
 
     verb: Verb | None = None
+    # The flags of the verbs built (for "unrecognized arguments", reported at the top).
+    known_flags: frozenset[str] = frozenset()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> Any:
-        sys.stderr.write(f"{self.prog}: error: {message}{_suggestion(message)}\n")
+        hint = _suggestion(message) or _flag_suggestion(message, self.known_flags)
+        sys.stderr.write(f"{self.prog}: error: {message}{hint}\n")
         raise SystemExit(2)
 
     def format_help(self) -> str:
@@ -65,6 +68,29 @@ def _suggestion(message: str) -> str:
     choices = re.findall(r"'([^']*)'", match["choices"])
     nearest = difflib.get_close_matches(match["given"], choices, n=1, cutoff=0.5)
     return f"; did you mean '{nearest[0]}'?" if nearest else ""
+
+
+def _known_flags(verbs: Iterable[Verb]) -> frozenset[str]:
+    flags = {"--home", "--store", "--output", "--debug", "--help", "--version", "--schema"}
+    for verb in verbs:
+        if verb.mutating:
+            flags.add("--answers")
+        flags |= {a.name for a in verb.args if a.name.startswith("--") and not a.hidden}
+    return frozenset(flags)
+
+
+def _flag_suggestion(message: str, known: frozenset[str]) -> str:
+    """``; did you mean '--output'?`` for the first mistyped flag of the line."""
+    if not message.startswith("unrecognized arguments:") or not known:
+        return ""
+    import difflib
+
+    for word in message.removeprefix("unrecognized arguments:").split():
+        if word.startswith("--"):
+            flag = word.split("=", 1)[0]
+            nearest = difflib.get_close_matches(flag, sorted(known), n=1, cutoff=0.6)
+            return f"; did you mean '{nearest[0]}'?" if nearest else ""
+    return ""
 
 
 def _global_flags(suppress: bool) -> _Parser:
@@ -130,7 +156,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     nouns = parser.add_subparsers(dest="noun", metavar="<noun>", parser_class=_Parser)
     # Bare, the program prints its nouns (as a bare noun prints its verbs): see run().
     parser.set_defaults(noun_parser=parser)
-    for noun, verbs in verb_table().items():
+    table = verb_table()
+    built = table.values() if argv is None else [table.get(wanted or "", {})]
+    parser.known_flags = _known_flags(v for verbs in built for v in verbs.values())
+    for noun, verbs in table.items():
         if argv is not None and noun != wanted:
             summary = verbs[""].help if set(verbs) == {""} else _noun_summary(verbs)
             nouns.add_parser(noun, help=summary, add_help=False)

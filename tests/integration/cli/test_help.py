@@ -92,3 +92,17 @@ def test_the_bare_program_prints_its_nouns_with_their_verbs() -> None:
     assert outcome.code == 0
     assert "verbs: init, create, list" in " ".join(outcome.stdout.split())
     assert "completion" in outcome.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "nearest"),
+    [
+        (("env", "list", "--ouptut", "table"), "--output"),
+        (("preview", "local", "--fromat", "text"), "--format"),
+        (("up", "prod-eu", "--skip-prefligth"), "--skip-preflight"),
+    ],
+)
+def test_a_mistyped_flag_suggests_the_nearest(argv: tuple[str, ...], nearest: str) -> None:
+    outcome = _run(*argv)
+    assert outcome.code == 2
+    assert outcome.stderr.strip().endswith(f"did you mean '{nearest}'?")
