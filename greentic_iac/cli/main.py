@@ -296,7 +296,7 @@ def _print_error(verb: Verb, exc: BaseException, text: str, exit_code: int, as_j
         sys.stdout.write(json.dumps(envelope, indent=2) + "\n")
 
 
-def run(argv: Sequence[str] | None = None) -> int:
+def run(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 (one return per outcome)
     line = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(line)
     args = parser.parse_args(line)

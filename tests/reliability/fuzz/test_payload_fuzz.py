@@ -33,6 +33,7 @@ ULID = "01KS4MYQ376C5MGJBSAK8TFNAM"
 LOCAL_DEPLOYER = "greentic.deployer.local-process@0.1.0"
 # ``error: <answers file>: <field path>: <rule>`` (or a store-level ``environment X: …``).
 REFUSAL = re.compile(r"^error: \S.*: .+$")
+PROBLEM = re.compile(r"^\S.*: \S+: .+$")
 
 
 TELEMETRY = {
@@ -403,8 +404,9 @@ def _check(outcome: Outcome, before: dict[str, str], home: Path, valid: bool) ->
     assert not valid, f"a valid payload was refused: {outcome.stderr}"
     assert outcome.code in (2, 4), (outcome.code, outcome.stderr)
     lines = outcome.stderr.splitlines()
-    assert len(lines) == 1, outcome.stderr
     assert REFUSAL.match(lines[0]), lines[0]
+    # Every further line is one more problem of the same answers file, naming its field.
+    assert all(PROBLEM.match(line) for line in lines[1:]), outcome.stderr
     assert outcome.json["error"]["exit_code"] == outcome.code
     after = tree_digest(home)
     changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
