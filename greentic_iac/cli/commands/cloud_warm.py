@@ -26,6 +26,7 @@ from greentic_iac.spec import EnvironmentState
 DEFAULT_CLOUD_WARM_TIMEOUT_SECONDS: Final = 900.0
 WARM_TIMEOUT_ENV: Final = "GREENTIC_WARM_TIMEOUT"
 POLL_SECONDS: Final = 5.0
+MAX_TIMEOUT_SECONDS: Final = 7200.0
 # Replaced by tests so that a long wait runs without real pauses.
 CLOCK: Callable[[], float] = time.monotonic
 SLEEP: Callable[[float], None] = time.sleep
@@ -49,9 +50,28 @@ def _timeout(ctx: Context) -> float:
             value = float(raw)
         except ValueError:
             raise InvalidInputError(f"{where}: {raw!r} is not a number of seconds") from None
-    if not 0 < value <= 7200:
-        raise InvalidInputError(f"{where}: {value:g} must be in (0, 7200] seconds")
+    if not 0 < value <= MAX_TIMEOUT_SECONDS:
+        raise InvalidInputError(
+            f"{where}: {value:g} must be in (0, {MAX_TIMEOUT_SECONDS:g}] seconds"
+        )
     return value
+
+
+@dataclass(frozen=True)
+class WarmOptions:
+    """The verb's flags, checked before any state changes (bad input leaves it untouched)."""
+
+    apply: bool
+    skip_health_check: bool
+    timeout: float
+
+
+def options(ctx: Context) -> WarmOptions:
+    apply = bool(getattr(ctx.args, "apply", False))
+    skip = bool(getattr(ctx.args, "skip_health_check", False))
+    if apply and skip:
+        raise InvalidInputError("--skip-health-check: can't be combined with --apply")
+    return WarmOptions(apply, skip, _timeout(ctx))
 
 
 @dataclass
@@ -74,17 +94,17 @@ def _health_view(health: Any, waited: float | None = None) -> dict[str, Any]:
     return view
 
 
-def warm_on_cloud(ctx: Context, state: EnvironmentState, revision_id: str) -> CloudWarm:
+def warm_on_cloud(
+    ctx: Context, state: EnvironmentState, revision_id: str, chosen: WarmOptions
+) -> CloudWarm:
     """Apply (when asked) and check health; raises GreenticError when the wait times out."""
     from greentic_iac.health.sources import health_source_for
     from greentic_iac.health.wait import wait_until_healthy
 
     environment_id = state.environment.environment_id
-    apply = bool(getattr(ctx.args, "apply", False)) or state.policy.warm_apply
-    timeout = _timeout(ctx) if apply else 0.0
-    if getattr(ctx.args, "skip_health_check", False):
-        if apply:
-            raise InvalidInputError("--skip-health-check: can't be combined with --apply")
+    apply = chosen.apply or (state.policy.warm_apply and not chosen.skip_health_check)
+    timeout = chosen.timeout if apply else 0.0
+    if chosen.skip_health_check:
         ctx.store.record(
             environment_id,
             "revisions warm",

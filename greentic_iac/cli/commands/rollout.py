@@ -141,6 +141,7 @@ def revisions_warm(ctx: Context, payload: RevisionPayload) -> dict[str, Any]:
     verb = "revisions warm"
     key = payload.idempotency_key
     state = ctx.store.load(payload.environment_id)
+    chosen = cloud_warm.options(ctx)
     lifecycle = ops.revision_of(state, payload.revision_id).lifecycle
     if lifecycle == RevisionLifecycle.DRAINING or (
         key is not None and lifecycle == RevisionLifecycle.READY
@@ -174,7 +175,7 @@ def revisions_warm(ctx: Context, payload: RevisionPayload) -> dict[str, Any]:
 
     if not uses_local_runtime(state):
         # Cloud targets: ready only once the deployer's health source says so.
-        cloud = cloud_warm.warm_on_cloud(ctx, state, payload.revision_id)
+        cloud = cloud_warm.warm_on_cloud(ctx, state, payload.revision_id, chosen)
         if not cloud.ready:
             revision = ops.revision_of(state, payload.revision_id)
             return {**ops.revision_view(state, revision), "warm": cloud.report}

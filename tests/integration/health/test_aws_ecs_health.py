@@ -1,0 +1,143 @@
+"""The ECS health source against moto_server: DescribeServices and DescribeTargetHealth of
+the resources the compiled plan gives the revision."""
+
+from __future__ import annotations
+
+import socket
+import time
+from typing import Any
+
+import boto3
+import pytest
+
+from greentic_iac.health.aws_ecs import EcsHealthSource, revision_resources
+from greentic_iac.health.sources import health_source_for
+from greentic_iac.spec import EnvironmentState
+from tests.targets.aws_ecs.cases import base_settings, one_deployment, revision_id, state_with
+
+pytestmark = pytest.mark.integration
+
+REVISION = revision_id(1, 1)
+
+
+@pytest.fixture
+def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> boto3.Session:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    return boto3.Session(region_name="eu-west-1")
+
+
+def _state(environment_id: str) -> EnvironmentState:
+    # Each test has its own environment id, so its ECS and ELBv2 names are its own.
+    return state_with(
+        base_settings(service={"image_repository": "example/bundles", "desired_count": 2}),
+        one_deployment([("warming", None, {})]),
+        environment_id=environment_id,
+    )
+
+
+def _source(state: EnvironmentState, tmp_path: Any) -> EcsHealthSource:
+    source = health_source_for(state, greentic_home=tmp_path, timeout=5)
+    assert isinstance(source, EcsHealthSource)
+    return source
+
+
+def revision_resources_of(state: EnvironmentState) -> Any:
+    found = revision_resources(_source(state, "/nonexistent").plan, REVISION)
+    assert found is not None
+    return found
+
+
+def _create(aws: boto3.Session, state: EnvironmentState, *, desired: int, via_update: bool) -> str:
+    """Create what `up` would for the revision; returns the target group ARN."""
+    found = revision_resources_of(state)
+    ecs, ec2, elbv2 = aws.client("ecs"), aws.client("ec2"), aws.client("elbv2")
+    ecs.create_cluster(clusterName=found.cluster)
+    family = f"{state.environment.environment_id}-task"
+    task = ecs.register_task_definition(
+        family=family,
+        containerDefinitions=[{"name": "bundle", "image": "example/bundle:1", "memory": 512}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    assert found.target_group is not None
+    group = elbv2.create_target_group(
+        Name=found.target_group, Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip"
+    )["TargetGroups"][0]["TargetGroupArn"]
+    ecs.create_service(
+        cluster=found.cluster,
+        serviceName=found.service,
+        taskDefinition=task,
+        desiredCount=0 if via_update else desired,
+    )
+    if via_update:
+        ecs.update_service(cluster=found.cluster, service=found.service, desiredCount=desired)
+    return str(group)
+
+
+def test_the_plan_names_the_revisions_cluster_service_and_target_group(tmp_path: Any) -> None:
+    state = _state("health-names")
+    found = revision_resources_of(state)
+    assert found.cluster == "greentic-health-names"
+    assert found.service.startswith("health-names-")
+    assert found.target_group is not None and len(found.target_group) <= 32
+    plan = _source(state, tmp_path).plan
+    service = next(r for r in plan.resources if r.type == "aws:ecs/service:Service")
+    assert service.properties["desiredCount"] == 2  # warming runs at its configured capacity
+
+
+def test_an_unapplied_revision_is_not_found(aws: boto3.Session, tmp_path: Any) -> None:
+    state = _state("health-absent")
+    found = revision_resources_of(state)
+    aws.client("ecs").create_cluster(clusterName=found.cluster)
+    health = _source(state, tmp_path).revision_health(REVISION)
+    assert not health.healthy
+    assert f"service {found.service} not found (apply the plan)" == health.message
+
+
+def test_tasks_still_starting_are_not_healthy(aws: boto3.Session, tmp_path: Any) -> None:
+    state = _state("health-starting")
+    _create(aws, state, desired=2, via_update=False)  # moto: 0 running, rollout IN_PROGRESS
+    health = _source(state, tmp_path).revision_health(REVISION)
+    assert not health.healthy
+    assert (health.ready_replicas, health.desired_replicas) == (0, 2)
+    assert health.message == "0 of 2 tasks running"
+
+
+def test_steady_tasks_wait_for_their_targets_to_be_healthy(
+    aws: boto3.Session, tmp_path: Any
+) -> None:
+    state = _state("health-targets")
+    group = _create(aws, state, desired=2, via_update=True)
+    source = _source(state, tmp_path)
+    elbv2 = aws.client("elbv2")
+
+    health = source.revision_health(REVISION)
+    assert not health.healthy
+    assert health.message.startswith("0 of 2 targets healthy in ")
+
+    elbv2.register_targets(TargetGroupArn=group, Targets=[{"Id": "10.0.1.10", "Port": 8080}])
+    health = source.revision_health(REVISION)
+    assert not health.healthy and health.ready_replicas == 1
+
+    elbv2.register_targets(TargetGroupArn=group, Targets=[{"Id": "10.0.1.11", "Port": 8080}])
+    health = source.revision_health(REVISION)
+    assert health.healthy
+    assert (health.ready_replicas, health.desired_replicas) == (2, 2)
+
+
+def test_an_unreachable_endpoint_is_a_bounded_unhealthy_answer(
+    aws: boto3.Session, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{closed_port}")
+    started = time.monotonic()
+    health = _source(_state("health-down"), tmp_path).revision_health(REVISION)
+    assert time.monotonic() - started < 30
+    assert not health.healthy
+    assert health.message.startswith("DescribeServices: ")
