@@ -58,14 +58,14 @@ def deployment_health(revision_id: str, document: dict[str, Any]) -> RevisionHea
         return RevisionHealth(
             revision_id, False, available, desired, f"ProgressDeadlineExceeded: {message}"
         )
+    if desired == 0:
+        return RevisionHealth(
+            revision_id, False, 0, 0, "replicas is 0 (apply the plan of this revision)"
+        )
     generation = int((document.get("metadata") or {}).get("generation", 0))
     if int(status.get("observedGeneration") or 0) < generation:
         return RevisionHealth(
             revision_id, False, available, desired, "the controller has not observed it yet"
-        )
-    if desired == 0:
-        return RevisionHealth(
-            revision_id, False, 0, 0, "replicas is 0 (apply the plan of this revision)"
         )
     if updated < desired or available < desired:
         why = f"{available} of {desired} replicas available, {updated} updated"
