@@ -123,7 +123,13 @@ class EcsHealthSource:
                 .client("ecs", region_name=self.region, config=self._config())
                 .describe_services(cluster=resources.cluster, services=[resources.service])
             )
-        except (BotoCoreError, ClientError) as exc:
+        except ClientError as exc:
+            if "ClusterNotFound" in _error_text(exc):
+                why = f"cluster {resources.cluster} not found (apply the plan)"
+            else:
+                why = f"DescribeServices: {_error_text(exc)}"
+            return RevisionHealth(revision_id, False, 0, 0, why)
+        except BotoCoreError as exc:
             return RevisionHealth(revision_id, False, 0, 0, f"DescribeServices: {_error_text(exc)}")
         services = answer.get("services", [])
         if not services:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from tests.integration.apply.conftest import FakePulumi, install_script
@@ -143,3 +144,40 @@ def k8s_revision(home: Path, cluster: Cluster) -> K8sRevision:
     assert staged.code == 0, staged.stderr
     handle.revision_id = staged.result["revision_id"]
     return handle
+
+
+@pytest.fixture
+def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> boto3.Session:
+    """boto3 (and the ECS health source's default session) pointed at moto_server."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    return boto3.Session(region_name="eu-west-1")
+
+
+def create_in_moto(aws: boto3.Session, found: Any, *, desired: int, via_update: bool) -> str:
+    """Create what `up` would for a revision (``found``: its RevisionResources); returns the
+    target group ARN. Created at 0 then updated, moto reports the service steady."""
+    ecs, ec2, elbv2 = aws.client("ecs"), aws.client("ec2"), aws.client("elbv2")
+    ecs.create_cluster(clusterName=found.cluster)
+    task = ecs.register_task_definition(
+        family=f"{found.service}-task",
+        containerDefinitions=[{"name": "bundle", "image": "example/bundle:1", "memory": 512}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    assert found.target_group is not None
+    group = elbv2.create_target_group(
+        Name=found.target_group, Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip"
+    )["TargetGroups"][0]["TargetGroupArn"]
+    ecs.create_service(
+        cluster=found.cluster,
+        serviceName=found.service,
+        taskDefinition=task,
+        desiredCount=0 if via_update else desired,
+    )
+    if via_update:
+        ecs.update_service(cluster=found.cluster, service=found.service, desiredCount=desired)
+    return str(group)

@@ -13,22 +13,12 @@ import pytest
 from greentic_iac.health.aws_ecs import EcsHealthSource, revision_resources
 from greentic_iac.health.sources import health_source_for
 from greentic_iac.spec import EnvironmentState
+from tests.integration.health.conftest import create_in_moto
 from tests.targets.aws_ecs.cases import base_settings, one_deployment, revision_id, state_with
 
 pytestmark = pytest.mark.integration
 
 REVISION = revision_id(1, 1)
-
-
-@pytest.fixture
-def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> boto3.Session:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-    return boto3.Session(region_name="eu-west-1")
 
 
 def _state(environment_id: str) -> EnvironmentState:
@@ -53,29 +43,7 @@ def revision_resources_of(state: EnvironmentState) -> Any:
 
 
 def _create(aws: boto3.Session, state: EnvironmentState, *, desired: int, via_update: bool) -> str:
-    """Create what `up` would for the revision; returns the target group ARN."""
-    found = revision_resources_of(state)
-    ecs, ec2, elbv2 = aws.client("ecs"), aws.client("ec2"), aws.client("elbv2")
-    ecs.create_cluster(clusterName=found.cluster)
-    family = f"{state.environment.environment_id}-task"
-    task = ecs.register_task_definition(
-        family=family,
-        containerDefinitions=[{"name": "bundle", "image": "example/bundle:1", "memory": 512}],
-    )["taskDefinition"]["taskDefinitionArn"]
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    assert found.target_group is not None
-    group = elbv2.create_target_group(
-        Name=found.target_group, Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip"
-    )["TargetGroups"][0]["TargetGroupArn"]
-    ecs.create_service(
-        cluster=found.cluster,
-        serviceName=found.service,
-        taskDefinition=task,
-        desiredCount=0 if via_update else desired,
-    )
-    if via_update:
-        ecs.update_service(cluster=found.cluster, service=found.service, desiredCount=desired)
-    return str(group)
+    return create_in_moto(aws, revision_resources_of(state), desired=desired, via_update=via_update)
 
 
 def test_the_plan_names_the_revisions_cluster_service_and_target_group(tmp_path: Any) -> None:
@@ -96,6 +64,12 @@ def test_an_unapplied_revision_is_not_found(aws: boto3.Session, tmp_path: Any) -
     health = _source(state, tmp_path).revision_health(REVISION)
     assert not health.healthy
     assert f"service {found.service} not found (apply the plan)" == health.message
+
+
+def test_an_unapplied_stack_has_no_cluster_yet(aws: boto3.Session, tmp_path: Any) -> None:
+    health = _source(_state("health-nocluster"), tmp_path).revision_health(REVISION)
+    assert not health.healthy
+    assert health.message == "cluster greentic-health-nocluster not found (apply the plan)"
 
 
 def test_tasks_still_starting_are_not_healthy(aws: boto3.Session, tmp_path: Any) -> None:
