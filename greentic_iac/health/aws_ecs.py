@@ -12,6 +12,7 @@ unhealthy answer naming the call, never an exception.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Final
 
@@ -110,18 +111,30 @@ class EcsHealthSource:
             retries={"total_max_attempts": 2, "mode": "standard"},
         )
 
-    def revision_health(self, revision_id: str) -> RevisionHealth:
+    # Built once per source: a rollout or a warm asks the same source many times.
+    @cached_property
+    def _ecs(self) -> Any:
         import boto3
+
+        return boto3.session.Session().client("ecs", region_name=self.region, config=self._config())
+
+    @cached_property
+    def _elbv2(self) -> Any:
+        import boto3
+
+        return boto3.session.Session().client(
+            "elbv2", region_name=self.region, config=self._config()
+        )
+
+    def revision_health(self, revision_id: str) -> RevisionHealth:
         from botocore.exceptions import BotoCoreError, ClientError
 
         resources = revision_resources(self.plan, revision_id)
         if resources is None:
             return RevisionHealth(revision_id, False, 0, 0, "the plan runs no ECS service for it")
         try:
-            answer = (
-                boto3.session.Session()
-                .client("ecs", region_name=self.region, config=self._config())
-                .describe_services(cluster=resources.cluster, services=[resources.service])
+            answer = self._ecs.describe_services(
+                cluster=resources.cluster, services=[resources.service]
             )
         except ClientError as exc:
             if "ClusterNotFound" in _error_text(exc):
@@ -144,12 +157,9 @@ class EcsHealthSource:
     def _with_targets(
         self, revision_id: str, target_group: str, running: int, desired: int
     ) -> RevisionHealth:
-        import boto3
         from botocore.exceptions import BotoCoreError, ClientError
 
-        elbv2 = boto3.session.Session().client(
-            "elbv2", region_name=self.region, config=self._config()
-        )
+        elbv2 = self._elbv2
         try:
             groups = elbv2.describe_target_groups(Names=[target_group])["TargetGroups"]
             descriptions = elbv2.describe_target_health(TargetGroupArn=groups[0]["TargetGroupArn"])[
