@@ -84,7 +84,7 @@ class KubernetesHealthSource:
     timeout: float
 
     def revision_health(self, revision_id: str) -> RevisionHealth:
-        from greentic_iac.secrets.errors import SecretsBackendError
+        from greentic_iac.secrets.errors import SecretsAccessError, SecretsBackendError
         from greentic_iac.secrets.kubectl import Kubectl
 
         found = revision_deployment(self.plan, revision_id)
@@ -95,7 +95,7 @@ class KubernetesHealthSource:
         what = f"kubectl get deployment {name}"
         try:
             result = kubectl.run(["get", "deployment", name, "-o", "json"], what=what)
-        except SecretsBackendError as exc:
+        except (SecretsAccessError, SecretsBackendError) as exc:
             return RevisionHealth(revision_id, False, 0, 0, str(exc))
         if result.returncode != 0:
             if "NotFound" in result.stderr:

@@ -94,3 +94,13 @@ def test_a_hanging_kubectl_is_bounded_and_answers_unhealthy(
     assert time.monotonic() - started < 10
     assert not health.healthy
     assert "did not answer within" in health.message
+
+
+def test_no_kubectl_on_path_is_an_unhealthy_answer_with_the_install_hint(
+    k8s_revision: K8sRevision, cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = _source(k8s_revision)
+    monkeypatch.setenv("PATH", str(k8s_revision.home))  # no kubectl there
+    health = source.revision_health(k8s_revision.revision_id)
+    assert not health.healthy
+    assert health.message.startswith("kubectl: not found on PATH; install kubectl")
