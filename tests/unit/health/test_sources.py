@@ -116,3 +116,15 @@ def test_an_ecs_service_with_an_older_deployment_still_active_is_not_steady() ->
         ],
     }
     assert service_verdict(service) == (False, 1, 1, "1 older deployment(s) still active")
+
+
+def test_an_existing_cluster_is_asked_for_by_its_arn() -> None:
+    from greentic_iac.health.aws_ecs import revision_resources
+    from greentic_iac.targets.aws_ecs import compile_plan
+    from tests.targets.aws_ecs.cases import CASES, revision_id
+
+    plan = compile_plan(CASES["existing-network-cluster-listener"]())
+    found = revision_resources(plan, revision_id(1, 1))
+    assert found is not None
+    assert found.cluster == "arn:aws:ecs:eu-west-1:123456789012:cluster/shared"
+    assert found.service.startswith("prod-eu-") and found.target_group is not None
