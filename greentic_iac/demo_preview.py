@@ -92,7 +92,12 @@ def prepare_sample(home: Path, example: str, env: str) -> dict[str, str]:
             ["revisions", "stage"],
             {"environment_id": env, "deployment_id": deployment, "bundle_digest": digest},
         )["revision_id"]
-        cli_json(home, ["revisions", "warm"], {"environment_id": env, "revision_id": revision})
+        # Offline: no cloud to ask, so the health check is skipped (and audited).
+        cli_json(
+            home,
+            ["revisions", "warm", "--skip-health-check"],
+            {"environment_id": env, "revision_id": revision},
+        )
         revisions.append(revision)
     first, second = revisions
     _split(home, env, deployment, [(first, 100), (second, 0)], f"{env}-100-0")

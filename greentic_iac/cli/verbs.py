@@ -253,9 +253,20 @@ VERBS: tuple[Verb, ...] = (
     _v(
         "revisions",
         "warm",
-        "staged -> warming -> ready",
+        "staged -> warming -> ready (ready once healthy; cloud: --apply to apply and wait)",
         "rollout:revisions_warm",
         f"{ANSWERS}:RevisionPayload",
+        Arg(
+            "--apply", "cloud targets: apply the plan (as `up`), then wait until healthy", flag=True
+        ),
+        Arg("--health-timeout", "cloud targets: seconds to wait after --apply", type="float"),
+        Arg(
+            "--skip-health-check",
+            "cloud targets: ready without a health check (audited)",
+            flag=True,
+        ),
+        Arg("--skip-preflight", "with --apply: skip the preflight gate (audited)", flag=True),
+        PREFLIGHT_TIMEOUT,
     ),
     _v(
         "revisions",

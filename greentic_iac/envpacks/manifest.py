@@ -55,6 +55,9 @@ class EnvPackManifest(SpecModel):
     probes: list[ProbeRequirement] = Field(default_factory=list)
     handler: str = Field(pattern=IMPORT_PATH_PATTERN)
     compiler: str | None = Field(default=None, pattern=IMPORT_PATH_PATTERN)
+    # Deployers only, optional: ``module:function`` building the target's health source
+    # (``greentic_iac.health.sources.HealthSourceFactory``); a string, never imported here.
+    health: str | None = Field(default=None, pattern=IMPORT_PATH_PATTERN)
 
     @field_validator("supported_versions")
     @classmethod
@@ -72,6 +75,8 @@ class EnvPackManifest(SpecModel):
             )
         if (self.slot == CapabilitySlot.DEPLOYER) != (self.compiler is not None):
             raise ValueError("a deployer names its compiler; other slots must not")
+        if self.health is not None and self.slot != CapabilitySlot.DEPLOYER:
+            raise ValueError("health: only a deployer names a health source")
         return self
 
     @property

@@ -28,6 +28,8 @@ STATE_SCHEMA_V1: Final = "greentic.environment-state.v1"
 class TrafficPolicy(SpecModel):
     """Per-environment guard rails for traffic changes (enforced by preview and set)."""
 
+    # Cloud targets: `revisions warm` applies the plan (as `up`) before its health wait.
+    warm_apply: bool = False
     # No revision's share may rise by more than this many bps in one change (None: no limit).
     max_step_bps: int | None = Field(default=None, ge=1, le=TOTAL_BPS)
     # Honour the x-greentic-revision override header at the router / route rules.

@@ -148,9 +148,15 @@ def _audited(ctx: Context, state: EnvironmentState, verb: str, run: Any) -> dict
 
 
 def up(ctx: Context, _: None) -> dict[str, Any]:
+    return up_state(ctx, ctx.environment_state())
+
+
+def up_state(ctx: Context, state: EnvironmentState) -> dict[str, Any]:
+    """``up`` of a state already loaded (``revisions warm --apply`` applies through it)."""
     from greentic_iac.operations.baseline import baseline_path, save_baseline
 
-    state = grant_gate(ctx, "up")
+    # The grant gate of `up` itself, before any pulumi call (warm --apply comes here too).
+    ctx.grant = ctx.store.require_grant(state.environment.environment_id, "up").grant
     refuse_local(state, "up")
     plan = _compile(state)
     preflight = preflight_gate(ctx, state, "up")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from greentic_iac.cli.commands import deployers
+from greentic_iac.cli.commands import cloud_warm, deployers
 from greentic_iac.cli.context import Context
 from greentic_iac.errors import InvalidInputError
 from greentic_iac.operations import rollout as ops
@@ -141,6 +141,7 @@ def revisions_warm(ctx: Context, payload: RevisionPayload) -> dict[str, Any]:
     verb = "revisions warm"
     key = payload.idempotency_key
     state = ctx.store.load(payload.environment_id)
+    chosen = cloud_warm.options(ctx)
     lifecycle = ops.revision_of(state, payload.revision_id).lifecycle
     if lifecycle == RevisionLifecycle.DRAINING or (
         key is not None and lifecycle == RevisionLifecycle.READY
@@ -170,6 +171,23 @@ def revisions_warm(ctx: Context, payload: RevisionPayload) -> dict[str, Any]:
         else:
             state = _state_after(ctx, warming, payload.environment_id)
             expected = None
+    from greentic_iac.local.sync import uses_local_runtime
+
+    if not uses_local_runtime(state):
+        # Cloud targets: ready only once the deployer's health source says so.
+        cloud = cloud_warm.warm_on_cloud(ctx, state, payload.revision_id, chosen)
+        if not cloud.ready:
+            revision = ops.revision_of(state, payload.revision_id)
+            return {**ops.revision_view(state, revision), "warm": cloud.report}
+        ready = _transition(
+            ctx,
+            payload,
+            verb,
+            RevisionLifecycle.READY,
+            idempotency_key=key,
+            expected_generation=expected,
+        )
+        return {**ready.result, "warm": cloud.report}
     # Raises (the revision stays warming) when a running runtime's health check fails.
     runtime = deployers.wait_until_healthy(ctx, state, payload.revision_id)
     ready = _transition(
