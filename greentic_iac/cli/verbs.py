@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 ANSWERS = "greentic_iac.spec.answers"
 BINDINGS = "greentic_iac.envpacks.bindings"
+MESSAGING = "greentic_iac.envpacks.messaging"
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,36 @@ VERBS: tuple[Verb, ...] = (
         ENV,
         Arg("uri", "ext://<path>[/<instance>]"),
     ),
+    # messaging endpoints (N per environment, keyed by endpoint_id)
+    _v(
+        "messaging",
+        "add",
+        "bind a messaging endpoint",
+        "packs:msg_add",
+        f"{MESSAGING}:MessagingEndpointPayload",
+    ),
+    _v(
+        "messaging",
+        "update",
+        "replace a messaging endpoint's binding (keeps the previous)",
+        "packs:msg_update",
+        f"{MESSAGING}:MessagingEndpointPayload",
+    ),
+    _v(
+        "messaging",
+        "remove",
+        "detach a messaging endpoint",
+        "packs:msg_remove",
+        f"{MESSAGING}:MessagingEndpointRemovePayload",
+    ),
+    _v(
+        "messaging",
+        "rollback",
+        "restore a messaging endpoint's previous binding",
+        "packs:msg_rollback",
+        f"{MESSAGING}:MessagingEndpointRemovePayload",
+    ),
+    _v("messaging", "list", "list messaging endpoints", "packs:msg_list", None, ENV),
     # bundles
     _v(
         "bundles",

@@ -122,6 +122,11 @@ def _rebuild(environment: Environment, **changes: Any) -> Environment:
         raise InvalidInputError(format_validation_error(exc)) from None
 
 
+# Shared with ``envpacks.messaging``: the same contract over another collection.
+check_environment = _check_environment
+rebuild_environment = _rebuild
+
+
 def _core_slot(slot: CapabilitySlot) -> None:
     if not slot.is_core:
         hint = "extensions" if slot == CapabilitySlot.EXTENSION else "messaging endpoints"

@@ -3,7 +3,8 @@
 Seed 001's composite report: model validation (including each binding's settings against
 its pack's schema), missing core slots, unknown kinds, slot mismatches, version skew,
 plug-ins that failed to load or were refused, and the extensions' unknown kinds
-(informational: an extension without a handler is allowed). Nothing here raises for a
+(informational: an extension without a handler is allowed), and the same for the
+messaging endpoints. Nothing here raises for a
 finding; a finding is data in the report.
 """
 
@@ -104,13 +105,36 @@ def doctor(environment: Environment, registry: EnvPackRegistry) -> dict[str, Any
         if error is not None:
             errors.append(error)
 
+    messaging = _messaging_findings(environment, registry, errors)
     validate: dict[str, Any] = {"status": "error", "errors": errors} if errors else {"status": "ok"}
     return {
         "validate": validate,
         **report,
         "broken_plugins": [problem.to_dict() for problem in registry.load_all()],
         "extensions": extensions,
+        "messaging": messaging,
     }
+
+
+def _messaging_findings(
+    environment: Environment, registry: EnvPackRegistry, errors: list[str]
+) -> dict[str, Any]:
+    """As for extensions: an endpoint kind without a handler is informational."""
+    findings: dict[str, Any] = {"unknown_kinds": [], "slot_mismatches": [], "version_skew": []}
+    for endpoint in environment.messaging_endpoints:
+        finding: dict[str, Any] = {"endpoint_id": endpoint.endpoint_id, "kind": str(endpoint.kind)}
+        handler = _lookup(registry, endpoint.kind, finding, findings["unknown_kinds"])
+        if handler is None:
+            continue
+        problem = _check(handler, CapabilitySlot.MESSAGING, endpoint.kind)
+        if problem is not None:
+            findings[problem[0]].append({**finding, **problem[1]})
+            continue
+        where = f"messaging_endpoints[{endpoint.endpoint_id}]"
+        error = _settings_error(registry, endpoint.kind, endpoint.settings, where)
+        if error is not None:
+            errors.append(error)
+    return findings
 
 
 def is_healthy(report: dict[str, Any], allow_missing: tuple[str, ...] = ("revocation",)) -> bool:
@@ -125,4 +149,5 @@ def is_healthy(report: dict[str, Any], allow_missing: tuple[str, ...] = ("revoca
         )
         and not extensions["slot_mismatches"]
         and not extensions["version_skew"]
+        and not any(report.get("messaging", {}).get(k) for k in ("slot_mismatches", "version_skew"))
     )

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
 from greentic_iac.errors import InvalidInputError, NotFoundError
 from greentic_iac.spec import (
     CapabilitySlot,
     Environment,
     EnvironmentState,
     EnvPackBinding,
+    MessagingEndpoint,
+    format_validation_error,
     local_environment,
 )
 from greentic_iac.spec.answers import ConfigSetPayload, EnvCreatePayload, PolicySetPayload
@@ -78,6 +82,22 @@ def state_from_create(payload: EnvCreatePayload) -> EnvironmentState:
         )
     except ValueError as exc:
         raise InvalidInputError(f"packs: {exc}") from None
+    endpoints = [
+        MessagingEndpoint(
+            endpoint_id=e.endpoint_id,
+            kind=e.kind,
+            pack_ref=e.pack_ref or f"builtin://{e.kind.path}",
+            answers_ref=e.answers_ref,
+            settings=e.settings,
+        )
+        for e in payload.messaging_endpoints
+    ]
+    try:
+        environment = Environment.model_validate(
+            {**environment.model_dump(), "messaging_endpoints": endpoints}
+        )
+    except ValidationError as exc:
+        raise InvalidInputError(format_validation_error(exc)) from None
     return EnvironmentState(environment=environment, policy=payload.policy)
 
 

@@ -39,11 +39,21 @@ class PackBindingInput(SpecModel):
     settings: dict[str, Any] = Field(default_factory=dict)
 
 
+class MessagingEndpointInput(SpecModel):
+    endpoint_id: str = Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+    kind: PackDescriptor
+    pack_ref: str | None = Field(default=None, min_length=1, max_length=1024)
+    answers_ref: str | None = Field(default=None, max_length=1024)
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
 class EnvCreatePayload(Mutation):
     tenant: TenantCtx = Field(default_factory=TenantCtx)
     deployment: DeploymentCtx = Field(default_factory=DeploymentCtx)
     packs: list[PackBindingInput] = Field(min_length=1)
     policy: TrafficPolicy = Field(default_factory=TrafficPolicy)
+    # N per environment, keyed by endpoint_id (managed afterwards with ``messaging``).
+    messaging_endpoints: list[MessagingEndpointInput] = Field(default_factory=list)
 
 
 class EnvRemovePayload(Mutation):

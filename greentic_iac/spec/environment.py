@@ -96,11 +96,15 @@ class ExtensionBinding(_Binding):
         return (self.kind.path, self.instance_id)
 
 
-class MessagingEndpoint(SpecModel):
+class MessagingEndpoint(_Binding):
+    """One of the N messaging channels of an environment; ``endpoint_id`` is its identity
+    (the kind may change on update, as a channel moves from one provider to another)."""
+
     endpoint_id: str = Field(pattern=_INSTANCE_PATTERN)
-    kind: PackDescriptor
-    pack_ref: str = Field(min_length=1, max_length=1024)
-    answers_ref: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.endpoint_id
 
 
 class Environment(SpecModel):
@@ -155,6 +159,7 @@ class Environment(SpecModel):
         order = {slot: i for i, slot in enumerate(CapabilitySlot.ALL)}
         self.packs.sort(key=lambda b: order[b.slot])
         self.extensions.sort(key=lambda b: (b.kind.path, b.instance_id or ""))
+        self.messaging_endpoints.sort(key=lambda e: e.endpoint_id)
         return self
 
     def pack_for_slot(self, slot: CapabilitySlot) -> EnvPackBinding | None:

@@ -60,6 +60,16 @@ def create(ctx: Context, payload: EnvCreatePayload) -> dict[str, Any]:
         registry.validate_settings(
             binding.kind, binding.settings, field_prefix=f"packs[{index}].settings"
         )
+    if state.environment.messaging_endpoints:
+        from greentic_iac.envpacks.messaging import check_endpoint_kind
+
+        for endpoint in state.environment.messaging_endpoints:
+            check_endpoint_kind(
+                registry,
+                endpoint.kind,
+                endpoint.settings,
+                field_prefix=f"messaging_endpoints[{endpoint.endpoint_id}].settings",
+            )
     # The deployer's hook checks what its target refuses beyond the schema (and allocates).
     state = ctx.allocated(lambda s: (s, {}))(state)[0]
     result = ctx.store.create(

@@ -1,4 +1,4 @@
-"""``env-packs``, ``extensions``, ``env doctor`` and ``env tool-check`` verbs."""
+"""``env-packs``, ``extensions``, ``messaging``, ``env doctor`` and ``env tool-check`` verbs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from greentic_iac.cli.context import Context, Rendered
-from greentic_iac.envpacks import binding_requirements
+from greentic_iac.envpacks import binding_requirements, messaging
 from greentic_iac.envpacks import bindings as ops
 from greentic_iac.envpacks import doctor as doctor_report
 from greentic_iac.envpacks.registry import EnvPackRegistry
@@ -78,6 +78,11 @@ ext_update = _mutating("extensions update", ops.update_extension)
 ext_remove = _mutating("extensions remove", ops.remove_extension)
 ext_rollback = _mutating("extensions rollback", ops.rollback_extension)
 
+msg_add = _mutating("messaging add", messaging.add_endpoint)
+msg_update = _mutating("messaging update", messaging.update_endpoint)
+msg_remove = _mutating("messaging remove", messaging.remove_endpoint)
+msg_rollback = _mutating("messaging rollback", messaging.rollback_endpoint)
+
 
 def packs_list(ctx: Context, _: None) -> dict[str, Any]:
     environment = _environment(ctx)
@@ -89,6 +94,14 @@ def ext_list(ctx: Context, _: None) -> dict[str, Any]:
     return {
         "environment_id": environment.environment_id,
         "extensions": ops.list_extensions(environment),
+    }
+
+
+def msg_list(ctx: Context, _: None) -> dict[str, Any]:
+    environment = _environment(ctx)
+    return {
+        "environment_id": environment.environment_id,
+        "messaging_endpoints": messaging.list_endpoints(environment),
     }
 
 

@@ -41,6 +41,7 @@ def test_a_fresh_local_environment_misses_only_revocation(
         "version_skew": [],
         "broken_plugins": [],
         "extensions": CLEAN_EXTENSIONS,
+        "messaging": CLEAN_EXTENSIONS,
     }
     assert is_healthy(report)
 

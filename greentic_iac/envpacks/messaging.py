@@ -1,0 +1,213 @@
+"""Pure operations behind ``messaging add|update|remove|rollback|list``.
+
+Messaging is the one slot bound N times per environment (seed 001: a parallel collection,
+``Environment.messaging_endpoints``, not ``packs``). The contract is the extensions' one:
+``endpoint_id`` is the identity (a channel keeps its id when it changes provider or
+version); ``add`` refuses a bound id; ``update`` bumps ``generation`` and keeps the previous
+binding; ``rollback`` restores it, one step only; after ``remove`` nothing is left to roll
+back. A kind with a registered handler must be a messaging pack with valid settings; a
+kind without one is allowed (``env doctor`` lists it), as for extensions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from greentic_iac.envpacks.bindings import check_environment, rebuild_environment
+from greentic_iac.envpacks.errors import UnknownKind
+from greentic_iac.envpacks.registry import EnvPackRegistry
+from greentic_iac.errors import ConflictError, NotFoundError
+from greentic_iac.spec import (
+    CapabilitySlot,
+    Environment,
+    EnvironmentId,
+    MessagingEndpoint,
+    PackDescriptor,
+)
+
+_ENDPOINT_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+
+
+class EndpointPayloadBase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    environment_id: EnvironmentId
+    # As on every mutating payload (docs/cli.md): a retry with the same key gets the first
+    # answer; a stale expected generation is a conflict (exit 4).
+    idempotency_key: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+    expected_generation: int | None = Field(default=None, ge=0)
+
+
+class MessagingEndpointPayload(EndpointPayloadBase):
+    """``messaging add`` / ``update``: one endpoint, named by ``endpoint_id``."""
+
+    endpoint_id: str = Field(pattern=_ENDPOINT_PATTERN, description="the endpoint's identity")
+    kind: PackDescriptor
+    pack_ref: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1024,
+        description="where the pack comes from (default builtin://<kind path>)",
+    )
+    answers_ref: str | None = Field(default=None, max_length=1024)
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class MessagingEndpointRemovePayload(EndpointPayloadBase):
+    """``messaging remove`` / ``rollback``."""
+
+    endpoint_id: str = Field(pattern=_ENDPOINT_PATTERN)
+
+
+def check_endpoint_kind(
+    registry: EnvPackRegistry,
+    kind: PackDescriptor,
+    settings: dict[str, Any],
+    field_prefix: str = "settings",
+) -> None:
+    """A registered kind must serve the messaging slot and accept ``settings``."""
+    try:
+        registry.get(kind.path)
+    except UnknownKind:
+        return
+    registry.resolve_for_slot(CapabilitySlot.MESSAGING, kind)
+    registry.validate_settings(kind, settings, field_prefix=field_prefix)
+
+
+def _find(environment: Environment, endpoint_id: str) -> MessagingEndpoint | None:
+    return next((e for e in environment.messaging_endpoints if e.key == endpoint_id), None)
+
+
+def _bound(environment: Environment, endpoint_id: str) -> MessagingEndpoint:
+    endpoint = _find(environment, endpoint_id)
+    if endpoint is None:
+        raise NotFoundError(
+            f"endpoint_id: messaging endpoint {endpoint_id!r} is not bound in environment "
+            f"{environment.environment_id!r}"
+        )
+    return endpoint
+
+
+def _replace(
+    environment: Environment, endpoint: MessagingEndpoint | None, endpoint_id: str
+) -> Environment:
+    others = [e.model_dump() for e in environment.messaging_endpoints if e.key != endpoint_id]
+    if endpoint is not None:
+        others.append(endpoint.model_dump())
+    return rebuild_environment(environment, messaging_endpoints=others)
+
+
+def _result(environment: Environment, endpoint: MessagingEndpoint) -> dict[str, Any]:
+    return {
+        "environment_id": environment.environment_id,
+        "endpoint_id": endpoint.endpoint_id,
+        "kind": str(endpoint.kind),
+        "pack_ref": endpoint.pack_ref,
+        "answers_ref": endpoint.answers_ref,
+        "generation": endpoint.generation,
+        "has_previous": endpoint.previous is not None,
+    }
+
+
+def _bind(
+    environment: Environment,
+    payload: MessagingEndpointPayload,
+    registry: EnvPackRegistry,
+    current: MessagingEndpoint | None,
+) -> tuple[Environment, dict[str, Any]]:
+    check_endpoint_kind(registry, payload.kind, payload.settings)
+    history: dict[str, Any] = (
+        {}
+        if current is None
+        else {"generation": current.generation + 1, "previous": current.snapshot()}
+    )
+    endpoint = MessagingEndpoint(
+        endpoint_id=payload.endpoint_id,
+        kind=payload.kind,
+        pack_ref=payload.pack_ref or f"builtin://{payload.kind.path}",
+        answers_ref=payload.answers_ref,
+        settings=payload.settings,
+        **history,
+    )
+    updated = _replace(environment, endpoint, payload.endpoint_id)
+    return updated, _result(updated, endpoint)
+
+
+def add_endpoint(
+    environment: Environment, payload: MessagingEndpointPayload, registry: EnvPackRegistry
+) -> tuple[Environment, dict[str, Any]]:
+    """Bind a new endpoint id (``ConflictError`` if bound: use ``update``)."""
+    check_environment(environment, payload.environment_id)
+    if _find(environment, payload.endpoint_id) is not None:
+        raise ConflictError(
+            f"endpoint_id: messaging endpoint {payload.endpoint_id!r} is already bound "
+            "(use messaging update)"
+        )
+    return _bind(environment, payload, registry, None)
+
+
+def update_endpoint(
+    environment: Environment, payload: MessagingEndpointPayload, registry: EnvPackRegistry
+) -> tuple[Environment, dict[str, Any]]:
+    """Replace an endpoint's binding: ``generation`` + 1, the old one kept for rollback."""
+    check_environment(environment, payload.environment_id)
+    return _bind(environment, payload, registry, _bound(environment, payload.endpoint_id))
+
+
+def remove_endpoint(
+    environment: Environment, payload: MessagingEndpointRemovePayload, registry: EnvPackRegistry
+) -> tuple[Environment, dict[str, Any]]:
+    """Detach an endpoint (works for unknown kinds too); terminal for rollback."""
+    check_environment(environment, payload.environment_id)
+    current = _bound(environment, payload.endpoint_id)
+    updated = _replace(environment, None, payload.endpoint_id)
+    return updated, {
+        "environment_id": updated.environment_id,
+        "endpoint_id": current.endpoint_id,
+        "kind": str(current.kind),
+        "removed": True,
+        "generation": current.generation,
+    }
+
+
+def rollback_endpoint(
+    environment: Environment, payload: MessagingEndpointRemovePayload, registry: EnvPackRegistry
+) -> tuple[Environment, dict[str, Any]]:
+    """Restore what the last ``update`` replaced (one step; ``NotFoundError`` if none)."""
+    check_environment(environment, payload.environment_id)
+    current = _bound(environment, payload.endpoint_id)
+    previous = current.previous
+    if previous is None:
+        raise NotFoundError(
+            f"endpoint_id: messaging endpoint {payload.endpoint_id!r} has no previous binding "
+            "to roll back to"
+        )
+    endpoint = MessagingEndpoint(
+        endpoint_id=current.endpoint_id,
+        kind=previous.kind,
+        pack_ref=previous.pack_ref,
+        answers_ref=previous.answers_ref,
+        settings=previous.settings,
+        generation=current.generation + 1,
+    )
+    updated = _replace(environment, endpoint, payload.endpoint_id)
+    result = _result(updated, endpoint)
+    result["rolled_back_from"] = str(current.kind)
+    return updated, result
+
+
+def list_endpoints(environment: Environment) -> list[dict[str, Any]]:
+    """``messaging list``: one row per endpoint, by id."""
+    return [
+        {
+            "endpoint_id": e.endpoint_id,
+            "kind": str(e.kind),
+            "pack_ref": e.pack_ref,
+            "answers_ref": e.answers_ref,
+            "generation": e.generation,
+            "has_previous": e.previous is not None,
+        }
+        for e in environment.messaging_endpoints
+    ]
