@@ -449,6 +449,25 @@ VERBS: tuple[Verb, ...] = (
         Arg("name", "secret name"),
     ),
     _v("secrets", "list", "list secret names (never values)", "config:secrets_list", None, ENV),
+    _v(
+        "secrets",
+        "rotate",
+        "write a new version of a secret, keeping the previous one where the backend can",
+        "secret_lifecycle:rotate",
+        f"{ANSWERS}:SecretRotatePayload",
+    ),
+    _v(
+        "secrets",
+        "delete",
+        "delete a secret (AWS Secrets Manager: after a recovery window, default 30 days)",
+        "secret_lifecycle:delete",
+        f"{ANSWERS}:SecretDeletePayload",
+        Arg(
+            "--force-delete-without-recovery",
+            "AWS Secrets Manager: delete at once, with no recovery window",
+            flag=True,
+        ),
+    ),
     # audit
     _v(
         "audit",

@@ -7,6 +7,11 @@ writes and reads that ARN and never creates it. boto3 finds credentials, profile
 endpoint the usual way (``AWS_PROFILE``, ``AWS_ENDPOINT_URL``, …); the region is the
 pack's ``region`` setting, where the secrets live.
 
+``rotate`` writes a new version: Secrets Manager moves the ``AWSCURRENT`` stage to it and
+``AWSPREVIOUS`` to the version it replaced, so the old value stays readable by stage.
+``delete`` schedules deletion with a recovery window (default 30 days, 7 to 30) unless
+forced; greentic never deletes a secret it does not own (one mapped by ``secret_arns``).
+
 Every call has bounded connect/read timeouts and a bounded number of attempts (standard
 retry mode backs off on throttling). Every failure becomes one line naming the secret and
 the AWS error code; the value is never part of a message, a tag or a log line.
@@ -19,7 +24,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from greentic_iac.secrets.backend import PutOutcome
+from greentic_iac.errors import ConflictError
+from greentic_iac.secrets.backend import (
+    DEFAULT_RECOVERY_WINDOW_DAYS,
+    DeleteOutcome,
+    DeleteRequest,
+    PutOutcome,
+    RotateOutcome,
+)
 from greentic_iac.secrets.errors import (
     SecretNotFoundError,
     SecretsAccessError,
@@ -176,6 +188,63 @@ class AwsSecretsManager:
             raise self._translate("list", None, prefix + "*", error) from None
         return sorted(found)
 
+    def rotate(self, name: str, value: str) -> RotateOutcome:
+        secret_id = self.secret_id(name)
+        client = self._secretsmanager()
+        described = self._describe(client, "rotate", name, secret_id)
+        if described.get("DeletedDate") is not None:
+            raise ConflictError(
+                f"secrets rotate {name}: AWS Secrets Manager {secret_id} is scheduled for "
+                "deletion (restore it with `aws secretsmanager restore-secret` first)"
+            )
+        replaced = _version_with_stage(described, "AWSCURRENT")
+        answer = self._put_value(client, name, secret_id, value)
+        return RotateOutcome(
+            reference=str(answer.get("ARN") or secret_id),
+            version=str(answer.get("VersionId") or "") or None,
+            previous=f"{secret_id} stage AWSPREVIOUS"
+            + (f" (version {replaced})" if replaced else ""),
+        )
+
+    def delete(self, name: str, request: DeleteRequest) -> DeleteOutcome:
+        secret_id = self.secret_id(name)
+        if name in self.secret_arns:
+            raise ConflictError(
+                f"secret_arns.{name}: {secret_id} is not greentic's secret; greentic never "
+                "deletes it (remove the mapping from the pack's settings instead)"
+            )
+        client = self._secretsmanager()
+        # Deleting a missing secret with ForceDeleteWithoutRecovery succeeds silently: look
+        # first, so a typo is not reported as a deletion.
+        described = self._describe(client, "delete", name, secret_id)
+        if described.get("DeletedDate") is not None and not request.force_without_recovery:
+            raise ConflictError(
+                f"secrets delete {name}: AWS Secrets Manager {secret_id} is already scheduled "
+                f"for deletion on {_iso(described.get('DeletedDate'))}"
+            )
+        arguments: dict[str, Any] = {"SecretId": secret_id}
+        if request.force_without_recovery:
+            arguments["ForceDeleteWithoutRecovery"] = True
+        else:
+            days = request.recovery_window_days or DEFAULT_RECOVERY_WINDOW_DAYS
+            arguments["RecoveryWindowInDays"] = days
+        try:
+            answer = client.delete_secret(**arguments)
+        except Exception as error:
+            raise self._translate("delete", name, secret_id, error) from None
+        return DeleteOutcome(
+            reference=str(answer.get("ARN") or secret_id),
+            recoverable_until=None
+            if request.force_without_recovery
+            else _iso(answer.get("DeletionDate")),
+        )
+
+    def _describe(self, client: Any, verb: str, name: str, secret_id: str) -> dict[str, Any]:
+        try:
+            return dict(client.describe_secret(SecretId=secret_id))
+        except Exception as error:
+            raise self._translate(verb, name, secret_id, error) from None
+
     # ---- boto3 ----------------------------------------------------------------------------
 
     def _secretsmanager(self) -> Any:
@@ -286,6 +355,18 @@ class AwsSecretsManager:
                 f"{subject}: {where}: {code} after {self.max_attempts} attempts; retry later"
             )
         return SecretsBackendError(f"{subject}: {where}: {detail}")
+
+
+def _version_with_stage(described: Mapping[str, Any], stage: str) -> str | None:
+    stages = described.get("VersionIdsToStages") or {}
+    return next((str(v) for v, labels in stages.items() if stage in (labels or [])), None)
+
+
+def _iso(moment: Any) -> str | None:
+    if moment is None:
+        return None
+    isoformat = getattr(moment, "isoformat", None)
+    return str(isoformat()) if callable(isoformat) else str(moment)
 
 
 def _error_code(error: Exception) -> str | None:

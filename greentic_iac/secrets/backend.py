@@ -1,4 +1,5 @@
-"""What every secrets backend offers the ``secrets`` verbs: put, get, and names (never values).
+"""What every secrets backend offers the ``secrets`` verbs: put, get, names (never values),
+rotate (a new version, the previous one kept where the backend can) and delete.
 
 The protocol is small on purpose: a backend is chosen per environment from its secrets
 pack binding (see ``chooser``), and the CLI never needs to know where a value lives.
@@ -7,7 +8,9 @@ pack binding (see ``chooser``), and the CLI never needs to know where a value li
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final, Protocol
+
+DEFAULT_RECOVERY_WINDOW_DAYS: Final = 30
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,32 @@ class PutOutcome:
         return "created" if self.created else "updated"
 
 
+@dataclass(frozen=True)
+class RotateOutcome:
+    """Where the new value lives, and where the one it replaced is kept (never a value)."""
+
+    reference: str
+    previous: str
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class DeleteOutcome:
+    """What was deleted, and until when it can be restored (None: gone at once)."""
+
+    reference: str
+    recoverable_until: str | None = None
+
+
+@dataclass(frozen=True)
+class DeleteRequest:
+    """``recovery_window_days`` None means the backend's default (AWS: 30 days); a backend
+    without a recovery window refuses an explicit one rather than ignore it."""
+
+    recovery_window_days: int | None = None
+    force_without_recovery: bool = False
+
+
 class SecretsBackend(Protocol):
     kind: str
 
@@ -31,3 +60,9 @@ class SecretsBackend(Protocol):
     def get(self, name: str) -> str: ...
 
     def names(self) -> list[str]: ...
+
+    def rotate(self, name: str, value: str) -> RotateOutcome:
+        """Replace an existing secret's value (``SecretNotFoundError`` if there is none)."""
+        ...
+
+    def delete(self, name: str, request: DeleteRequest) -> DeleteOutcome: ...

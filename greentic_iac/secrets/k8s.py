@@ -9,6 +9,12 @@ to ``{secret, key}`` of an existing Secret: greentic then writes and reads only 
 Writes are ``kubectl apply --server-side -f -`` with the manifest on stdin: the value is
 never on a command line, and a field manager per logical name means writing one key of a
 shared Secret never removes another key that someone (or another name) owns.
+
+``rotate`` keeps the replaced value in the same Secret under ``<key>.previous``
+(``value.previous`` for greentic's own Secrets), written first and by a field manager of
+its own, so a later ``put`` (which applies only ``<key>``) never drops it. ``delete``
+removes a Secret greentic manages, at once (Kubernetes has no recovery window); a Secret
+mapped by ``secret_refs`` is someone else's and is never deleted.
 """
 
 from __future__ import annotations
@@ -22,8 +28,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from greentic_iac.errors import ConflictError
-from greentic_iac.secrets.backend import PutOutcome
+from greentic_iac.errors import ConflictError, InvalidInputError
+from greentic_iac.secrets.backend import DeleteOutcome, DeleteRequest, PutOutcome, RotateOutcome
 from greentic_iac.secrets.errors import SecretNotFoundError, SecretsBackendError
 from greentic_iac.secrets.kubectl import Kubectl
 
@@ -33,6 +39,7 @@ MANAGED_BY: Final = "greentic-iac"  # the same value the k8s target labels its o
 ENVIRONMENT_LABEL: Final = "greentic.ai/environment"
 NAME_ANNOTATION: Final = "greentic.ai/secret-name"
 VALUE_KEY: Final = "value"
+PREVIOUS_SUFFIX: Final = ".previous"
 _FIELD_MANAGER_LIMIT: Final = 128
 
 
@@ -113,9 +120,68 @@ class KubernetesSecrets:
     # ---- the protocol ---------------------------------------------------------------------
 
     def put(self, name: str, value: str) -> PutOutcome:
-        secret, key = self.location(name)
+        secret, _ = self.location(name)
         what = f"secrets put {name}: Secret {self.namespace}/{secret}"
         existing = self._read(secret, what)
+        return self._write(name, value, existing, what)
+
+    def rotate(self, name: str, value: str) -> RotateOutcome:
+        secret, key = self.location(name)
+        what = f"secrets rotate {name}: Secret {self.namespace}/{secret}"
+        existing = self._read(secret, what)
+        if existing is None:
+            raise SecretNotFoundError(f"{what} does not exist (use secrets put)")
+        if name not in self.secret_refs:
+            self._check_owner(name, secret, existing, what)
+        data = existing.get("data") or {}
+        if key not in data:
+            raise SecretNotFoundError(f"{what} has no key {key!r} (use secrets put)")
+        encoded_old = str(data[key])
+        try:
+            old = base64.b64decode(encoded_old, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            old = ""
+        previous_key = key + PREVIOUS_SUFFIX
+        keep = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": secret, "namespace": self.namespace},
+            "data": {previous_key: encoded_old},
+        }
+        self._apply(
+            field_manager(name + PREVIOUS_SUFFIX), keep, what, _secret_forms(old, encoded_old)
+        )
+        written = self._write(name, value, existing, what)
+        return RotateOutcome(
+            reference=written.reference, previous=f"{self.namespace}/{secret}#{previous_key}"
+        )
+
+    def delete(self, name: str, request: DeleteRequest) -> DeleteOutcome:
+        if request.recovery_window_days is not None:
+            raise InvalidInputError(
+                "recovery_window_days: Kubernetes Secrets have no recovery window (deletion "
+                "is immediate); leave it out"
+            )
+        secret, _ = self.location(name)
+        what = f"secrets delete {name}: Secret {self.namespace}/{secret}"
+        if name in self.secret_refs:
+            raise ConflictError(
+                f"secret_refs.{name}: {what} is not greentic's; greentic never deletes it "
+                "(remove the mapping from the pack's settings instead)"
+            )
+        existing = self._read(secret, what)
+        if existing is None:
+            raise SecretNotFoundError(f"{what} does not exist")
+        self._check_owner(name, secret, existing, what)
+        result = self.kubectl.run(["delete", "secret", secret, "-o", "name"], what=what)
+        if result.returncode != 0:
+            raise self.kubectl.failure(what, result)
+        return DeleteOutcome(reference=f"{self.namespace}/{secret}")
+
+    def _write(
+        self, name: str, value: str, existing: dict[str, Any] | None, what: str
+    ) -> PutOutcome:
+        secret, key = self.location(name)
         metadata: dict[str, Any] = {"name": secret, "namespace": self.namespace}
         if name in self.secret_refs:
             created = existing is None or key not in (existing.get("data") or {})
@@ -138,11 +204,15 @@ class KubernetesSecrets:
         if existing is not None and existing.get("type") not in (None, "Opaque"):
             # The type of an existing Secret is immutable: leave it as it is.
             del manifest["type"]
+        self._apply(field_manager(name), manifest, what, _secret_forms(value, encoded))
+        return PutOutcome(created=created, reference=f"{self.namespace}/{secret}#{key}")
+
+    def _apply(self, manager: str, manifest: dict[str, Any], what: str, secret: str) -> None:
         result = self.kubectl.run(
             [
                 "apply",
                 "--server-side",
-                f"--field-manager={field_manager(name)}",
+                f"--field-manager={manager}",
                 "--force-conflicts",
                 "-o",
                 "name",
@@ -151,11 +221,10 @@ class KubernetesSecrets:
             ],
             what=what,
             stdin=json.dumps(manifest),
-            secret=_secret_forms(value, encoded),
+            secret=secret,
         )
         if result.returncode != 0:
             raise self.kubectl.failure(what, result)
-        return PutOutcome(created=created, reference=f"{self.namespace}/{secret}#{key}")
 
     def get(self, name: str) -> str:
         secret, key = self.location(name)

@@ -101,8 +101,8 @@ class Kubectl:
         detail = one_line(lines[-1] if lines else f"exit code {result.returncode}")
         if "Forbidden" in result.stderr or "forbidden" in detail:
             return SecretsAccessError(
-                f"{what}: {detail} (needs RBAC get/list/create/patch on secrets in namespace "
-                f"{self.namespace})"
+                f"{what}: {detail} (needs RBAC get/list/create/patch, and delete for secrets "
+                f"delete, on secrets in namespace {self.namespace})"
             )
         if "Unauthorized" in result.stderr:
             return SecretsAccessError(f"{what}: {detail} (check the kube context's credentials)")

@@ -163,3 +163,22 @@ class RolloutActionPayload(Mutation):
     # promote: skip every remaining step and give the canaries 100 % now.
     full: bool = False
     reason: str | None = Field(default=None, max_length=512)
+
+
+class SecretRotatePayload(Mutation):
+    name: str = Field(pattern=_KEY)
+    # None: a random value is generated (32 bytes, URL-safe) and never printed.
+    value: str | None = Field(default=None, min_length=1, max_length=65536)
+
+
+class SecretDeletePayload(Mutation):
+    name: str = Field(pattern=_KEY)
+    # AWS Secrets Manager's window (7 to 30 days, default 30); other backends have none.
+    recovery_window_days: int | None = Field(default=None, ge=7, le=30)
+    force_delete_without_recovery: bool = False
+
+    @model_validator(mode="after")
+    def _window_or_force(self) -> Self:
+        if self.force_delete_without_recovery and self.recovery_window_days is not None:
+            raise ValueError("give recovery_window_days or force_delete_without_recovery, not both")
+        return self

@@ -4,7 +4,7 @@ It keeps Secrets in a JSON file (``FAKE_KUBECTL_STORE``), appends every argv to
 ``FAKE_KUBECTL_LOG`` (one JSON list per line), and implements the calls the k8s secrets
 backend makes: ``apply --server-side -f -`` (manifest on stdin, merged like server-side
 apply merges map keys), ``get secret NAME [--ignore-not-found] -o json`` and ``get secrets
--l k=v[,k=v] -o json``, each in the namespace given by ``-n``/``--namespace``.
+-l k=v[,k=v] -o json`` and ``delete secret NAME``, each in the namespace given by ``-n``/``--namespace``.
 ``FAKE_KUBECTL_MODE=hang`` never answers; ``forbidden`` answers like an RBAC denial.
 """
 
@@ -94,6 +94,13 @@ def main(argv: list[str]) -> int:
             sys.stderr.write(f'Error from server (NotFound): secrets "{rest[2]}" not found\n')
             return 1
         print(json.dumps(found))
+        return 0
+    if rest[:2] == ["delete", "secret"] and len(rest) == 3:
+        if objects.pop(rest[2], None) is None:
+            sys.stderr.write(f'Error from server (NotFound): secrets "{rest[2]}" not found\n')
+            return 1
+        store_path.write_text(json.dumps(store), encoding="utf-8")
+        print(f"secret/{rest[2]}")
         return 0
     if rest[:2] == ["get", "secrets"]:
         wanted = dict(p.split("=", 1) for p in options.get("-l", "").split(",") if p)
