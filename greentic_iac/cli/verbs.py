@@ -547,6 +547,19 @@ VERBS: tuple[Verb, ...] = (
         Arg("--format", "pulumi-python or k8s-yaml", choices=("pulumi-python", "k8s-yaml")),
         Arg("--out", "output directory"),
     ),
+    _v(
+        "setup",
+        "",
+        "verify a bundle archive, create or heal the environment, add (or reuse) the "
+        "deployment and stage a revision with the archive's digest",
+        "setup:setup",
+        None,
+        Arg("archive", "path to a .zip, .tar or .tar.gz bundle"),
+        Arg("--env", "environment id (default: local)", default="local"),
+        Arg("--bundle-id", "the deployment's bundle id (default: from the archive's name)"),
+        Arg("--host", "route host of a new deployment (default: localhost)"),
+        Arg("--path-prefix", "route path prefix of a new deployment (default: /)"),
+    ),
     # stack, credentials, ci, doctor
     _v(
         "stack",

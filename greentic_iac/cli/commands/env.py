@@ -18,12 +18,16 @@ if TYPE_CHECKING:
 
 
 def init(ctx: Context, _: None) -> dict[str, Any]:
+    return ensure_environment(ctx, validate_environment_id(ctx.args.environment_id), "env init")
+
+
+def ensure_environment(ctx: Context, environment_id: str, verb: str) -> dict[str, Any]:
+    """Create ``environment_id`` with the local defaults, or heal its missing slots (A4)."""
     from greentic_iac.operations import environments as ops
 
-    environment_id = validate_environment_id(ctx.args.environment_id)
     store = ctx.store
     if not store.exists(environment_id):
-        store.create(ops.new_local_state(environment_id), verb="env init")
+        store.create(ops.new_local_state(environment_id), verb=verb)
         return ops.init_result(store.load(environment_id), "created", [])
     healed: list[str] = []
 
@@ -35,7 +39,7 @@ def init(ctx: Context, _: None) -> dict[str, Any]:
     current = store.load(environment_id)
     if not ops.heal_defaults(current)[1]:
         return ops.init_result(current, "untouched", [])
-    return store.mutate(environment_id, heal, verb="env init").result
+    return store.mutate(environment_id, heal, verb=verb).result
 
 
 def create(ctx: Context, payload: EnvCreatePayload) -> dict[str, Any]:

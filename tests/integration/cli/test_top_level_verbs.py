@@ -10,13 +10,15 @@ from greentic_iac.cli.main import run
 from greentic_iac.cli.verbs import verb_table
 
 TOP_LEVEL = sorted(noun for noun, verbs in verb_table().items() if set(verbs) == {""})
-# `completion SHELL` is top-level too (as kubectl's), but it takes no environment.
-APPLY_SURFACE = [noun for noun in TOP_LEVEL if noun != "completion"]
+# `completion SHELL` (as kubectl's) and `setup ARCHIVE` are top-level too, but they take no
+# environment (setup has its own tests).
+NOT_APPLY = ("completion", "setup")
+APPLY_SURFACE = [noun for noun in TOP_LEVEL if noun not in NOT_APPLY]
 
 
 def test_the_top_level_verbs_are_the_apply_surface() -> None:
     assert APPLY_SURFACE == ["destroy", "drift", "export", "plan", "preview", "up"]
-    assert sorted([*APPLY_SURFACE, "completion"]) == TOP_LEVEL
+    assert sorted([*APPLY_SURFACE, *NOT_APPLY]) == TOP_LEVEL
 
 
 @pytest.mark.parametrize("noun", APPLY_SURFACE)
