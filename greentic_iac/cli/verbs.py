@@ -132,6 +132,16 @@ VERBS: tuple[Verb, ...] = (
             flag=True,
         ),
     ),
+    _v(
+        "env",
+        "migrate-state",
+        "move the legacy layouts (older store layout, state/deploy/<provider>) into the "
+        "current one; --check reports and changes nothing",
+        "migrations:migrate_state",
+        None,
+        Arg("environment_id", "only this environment (default: all)", nargs="?"),
+        Arg("--check", "report what would change, change nothing", flag=True),
+    ),
     # env-packs
     _v(
         "env-packs",

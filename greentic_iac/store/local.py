@@ -168,8 +168,27 @@ class LocalFileStore(TransactionalStore):
         if not self._layout_checked:
             self.migration_report = migrate(self.home, self.lock_timeout)
             self._layout_checked = True
+            self._audit_migration(self.migration_report)
         assert self.migration_report is not None
         return self.migration_report
+
+    def _audit_migration(self, report: MigrationReport) -> None:
+        """The automatic layout migration is a change too: one event per environment it moved."""
+        if not report.migrated:
+            return
+        for environment_id in report.environments:
+            prefix = str(self.environment_dir(environment_id))
+            steps = [s for s in report.steps if s.startswith(prefix)]
+            self.record(
+                environment_id,
+                "store migrate",
+                {
+                    "from_schema": report.from_schema,
+                    "to_schema": report.to_schema,
+                    "steps": steps,
+                },
+                environ=self._environ,
+            )
 
     def _hook(self, phase: str) -> None:
         if self._fault is not None:

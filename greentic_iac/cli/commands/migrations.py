@@ -1,0 +1,122 @@
+"""``env migrate-state [ENV] [--check]``: the legacy layouts into the current one (A6).
+
+Two legacy layouts exist: the store's own older layout (``store.json`` missing, bare
+``environment.json`` documents), which the store migrates by itself on first open, and
+the seed's ``state/deploy/<provider>`` tree, which only this verb moves. ``--check``
+reports both and changes nothing, which also means the store is read without opening it
+(opening it would run its automatic migration).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from greentic_iac.cli.context import Context
+from greentic_iac.errors import InvalidInputError
+from greentic_iac.operations import legacy_state
+from greentic_iac.spec import Environment, EnvironmentState, validate_environment_id
+from greentic_iac.store.migrations import (
+    LEGACY_ENVIRONMENT_FILE,
+    MigrationReport,
+    check_migration,
+)
+
+if TYPE_CHECKING:
+    from greentic_iac.store import EnvironmentStore
+
+VERB = "env migrate-state"
+
+
+def migrate_state(ctx: Context, _: None) -> dict[str, Any]:
+    if ctx.store_url:
+        raise InvalidInputError(
+            "--store: env migrate-state moves the legacy layouts of a local home; run it "
+            "without --store (and GREENTIC_STORE unset)"
+        )
+    only = (
+        validate_environment_id(ctx.args.environment_id)
+        if ctx.args.environment_id is not None
+        else None
+    )
+    home = ctx.greentic_home
+    if ctx.args.check:
+        layout = check_migration(home)
+        plan = legacy_state.plan_legacy_migration(
+            home, lambda e: _existing_without_opening(home, e, layout), only
+        )
+        return _result(plan, layout, check=True)
+    from greentic_iac.store import LocalFileStore
+
+    store = ctx.store
+    layout = (
+        store.ensure_layout()
+        if isinstance(store, LocalFileStore)
+        else MigrationReport(from_schema=1, to_schema=1)
+    )
+
+    def existing(environment_id: str) -> Environment | None:
+        return store.load(environment_id).environment if store.exists(environment_id) else None
+
+    plan = legacy_state.plan_legacy_migration(home, existing, only)
+    for entry in plan.entries:
+        _migrate_entry(
+            store, home, entry, [s for s in plan.steps if s.startswith(str(entry.directory))]
+        )
+    legacy_state.finish(plan)
+    return _result(plan, layout, check=False)
+
+
+def _migrate_entry(
+    store: EnvironmentStore, home: Path, entry: legacy_state.LegacyEnvironment, steps: list[str]
+) -> None:
+    """One environment's part of the tree, as one audited transaction behind the grant."""
+    payload = {"provider": entry.provider, "steps": steps}
+    if not store.exists(entry.environment_id):
+        store.create(legacy_state.new_state(entry), verb=VERB, payload=payload)
+        legacy_state.move_baseline(home, entry)
+        return
+
+    def move(state: EnvironmentState) -> tuple[EnvironmentState, dict[str, Any]]:
+        # Under the environment's lock, after the grant: the baseline is its document.
+        legacy_state.move_baseline(home, entry)
+        return state, {"environment_id": state.environment.environment_id, "steps": steps}
+
+    store.mutate(entry.environment_id, move, verb=VERB, payload=payload)
+
+
+def _existing_without_opening(
+    home: Path, environment_id: str, layout: MigrationReport
+) -> Environment | None:
+    """What the store holds for ``environment_id``, read from its files (for ``--check``)."""
+    from greentic_iac.store.codec import decode_state
+
+    directory = home / "environments" / environment_id
+    state_file = directory / "state.json"
+    if state_file.is_file():
+        return decode_state(state_file.read_bytes())[0].environment
+    legacy = directory / LEGACY_ENVIRONMENT_FILE
+    if layout.migrated and legacy.is_file():
+        return legacy_state.read_environment(legacy)
+    return None
+
+
+def _result(
+    plan: legacy_state.LegacyPlan, layout: MigrationReport, *, check: bool
+) -> dict[str, Any]:
+    return {
+        "check": check,
+        "clean": plan.clean and not layout.migrated,
+        "store_layout": {
+            "from_schema": layout.from_schema,
+            "to_schema": layout.to_schema,
+            "migrated" if not check else "needs_migration": layout.migrated,
+            "steps": layout.steps,
+        },
+        "legacy_tree": str(plan.root),
+        "environments": [
+            {"environment_id": e.environment_id, "provider": e.provider} for e in plan.entries
+        ],
+        "steps": plan.steps,
+        "not_asked_for": plan.notes,
+    }
