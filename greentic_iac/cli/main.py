@@ -18,6 +18,7 @@ from typing import Any
 
 from greentic_iac import __version__
 from greentic_iac.cli.context import Context, Rendered, parse_payload, read_answers
+from greentic_iac.cli.legacy_names import resolve_legacy_names
 from greentic_iac.cli.payload_secrets import refuse_secret_values
 from greentic_iac.cli.verbs import Verb, verb_table
 from greentic_iac.errors import GreenticError
@@ -328,6 +329,7 @@ def run(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 (one return 
             label, document = _answers(verb, ctx, args)
             payload = parse_payload(_load(verb.payload), label, document)
             refuse_secret_values(payload)  # every mutating verb, before its handler runs
+        payload = resolve_legacy_names(ctx, verb.command, payload)
         result = _run_handler(verb, ctx, payload)
     except GreenticError as exc:
         _print_error(verb, exc, str(exc), exc.exit_code, as_json)

@@ -142,6 +142,16 @@ VERBS: tuple[Verb, ...] = (
         Arg("environment_id", "only this environment (default: all)", nargs="?"),
         Arg("--check", "report what would change, change nothing", flag=True),
     ),
+    _v(
+        "env",
+        "migrate-dev",
+        "migrate the legacy 'dev' environment to local (or keep a warning 'dev' alias when "
+        "unsafe); --check reports and changes nothing",
+        "migrations:migrate_dev",
+        None,
+        Arg("environment_id", "the new name (default: local)", nargs="?", default="local"),
+        Arg("--check", "report what would change, change nothing", flag=True),
+    ),
     # env-packs
     _v(
         "env-packs",

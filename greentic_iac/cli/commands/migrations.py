@@ -1,10 +1,13 @@
-"""``env migrate-state [ENV] [--check]``: the legacy layouts into the current one (A6).
+"""``env migrate-state`` (A6) and ``env migrate-dev`` (A4b): legacy layouts and names.
+
+``env migrate-state [ENV] [--check]`` moves the legacy layouts into the current one.
 
 Two legacy layouts exist: the store's own older layout (``store.json`` missing, bare
 ``environment.json`` documents), which the store migrates by itself on first open, and
 the seed's ``state/deploy/<provider>`` tree, which only this verb moves. ``--check``
 reports both and changes nothing, which also means the store is read without opening it
-(opening it would run its automatic migration).
+(opening it would run its automatic migration). ``env migrate-dev [ENV] [--check]``
+renames the legacy ``dev`` environment (see ``operations.dev_migration``).
 """
 
 from __future__ import annotations
@@ -120,3 +123,80 @@ def _result(
         "steps": plan.steps,
         "not_asked_for": plan.notes,
     }
+
+
+def migrate_dev(ctx: Context, _: None) -> dict[str, Any]:
+    """``env migrate-dev [ENV] [--check]``: ``dev`` -> ENV (default ``local``), or an alias."""
+    from dataclasses import asdict
+
+    from greentic_iac.local.runtime import is_running
+    from greentic_iac.operations import dev_migration as dev
+
+    if ctx.store_url:
+        raise InvalidInputError(
+            "--store: env migrate-dev migrates a local home; run it without --store"
+        )
+    target = validate_environment_id(ctx.args.environment_id)
+    if target == dev.LEGACY_NAME:
+        raise InvalidInputError("environment_id: the target of env migrate-dev cannot be 'dev'")
+    home = ctx.greentic_home
+    dev_dir = home / "environments" / dev.LEGACY_NAME
+    findings = dev.scan(home, target, dev_running=dev_dir.is_dir() and is_running(dev_dir))
+    blocking = [f for f in findings if f.blocking]
+    movable = [f for f in findings if f.kind in ("environment", "secrets")]
+    result: dict[str, Any] = {
+        "check": bool(ctx.args.check),
+        "from_env": dev.LEGACY_NAME,
+        "to_env": target,
+        "clean": not findings,
+        "safe": not blocking,
+        "findings": dev.findings_json(findings),
+    }
+    if not movable:
+        alias = dev.read_alias(home)
+        return {**result, "outcome": "clean", "alias": asdict(alias) if alias else None}
+    if ctx.args.check:
+        return {**result, "outcome": "would-alias" if blocking else "would-migrate", "alias": None}
+    if blocking:
+        alias = dev.Alias(dev.LEGACY_NAME, dev.LEGACY_NAME, blocking[0].detail, dev.now_text())
+        dev.write_alias(home, alias)
+        if (dev_dir / "state.json").is_file():
+            ctx.store.record(
+                dev.LEGACY_NAME, "env migrate-dev", {"outcome": "aliased", "reason": alias.reason}
+            )
+        return {**result, "outcome": "aliased", "alias": asdict(alias)}
+    steps = _rename_dev(ctx, home, target, has_state=(dev_dir / "state.json").is_file())
+    alias = dev.Alias(dev.LEGACY_NAME, target, "migrated by env migrate-dev", dev.now_text())
+    dev.write_alias(home, alias)
+    return {**result, "outcome": "migrated", "steps": steps, "alias": asdict(alias)}
+
+
+def _rename_dev(ctx: Context, home: Path, target: str, *, has_state: bool) -> list[str]:
+    """Create ``target`` from ``dev``, move its dev-store files, then remove ``dev``."""
+    from greentic_iac.operations import dev_migration as dev
+
+    steps: list[str] = []
+    store = ctx.store
+    if has_state:
+        # Removing 'dev' is a mutation of a non-local environment: its grant is asked (and
+        # a denial audited) by a first transaction on it, before anything is created.
+        store.mutate(
+            dev.LEGACY_NAME,
+            lambda state: (state, {"migrating_to": target}),
+            verb="env migrate-dev",
+            payload={"to_env": target},
+        )
+        data = store.load(dev.LEGACY_NAME).model_dump(mode="json")
+        data["environment"]["environment_id"] = target
+        data["generation"] = 0
+        store.create(
+            EnvironmentState.model_validate(data),
+            verb="env migrate-dev",
+            payload={"from_env": dev.LEGACY_NAME},
+        )
+        steps.append(f"environment {dev.LEGACY_NAME} -> {target}")
+    steps += dev.rename_secret_files(home, target)
+    if has_state:
+        store.remove(dev.LEGACY_NAME, verb="env migrate-dev")
+        steps.append(f"environment {dev.LEGACY_NAME} removed (its backups and audit log stay)")
+    return steps
