@@ -42,13 +42,25 @@ def rotate(ctx: Context, payload: SecretRotatePayload) -> dict[str, Any]:
             "generated": generated,
         }
 
+    # A keyed retry replays the first rotation (a generated value is not rotated twice);
+    # an explicit value is compared by its slow salted fingerprint, never stored.
+    fingerprint = None if payload.value is None else _fingerprint(payload, payload.value)
     return ctx.store.mutate(
         payload.environment_id,
         write,
         verb="secrets rotate",
-        idempotency_key=None,
-        payload={"name": payload.name, "generated": generated},
+        idempotency_key=payload.idempotency_key,
+        expected_generation=payload.expected_generation,
+        payload={"name": payload.name, "generated": generated, "value": fingerprint},
     ).result
+
+
+def _fingerprint(payload: SecretRotatePayload, value: str) -> str:
+    """As ``secrets put``'s: PBKDF2-SHA256 salted with the verb, environment and name."""
+    import hashlib
+
+    salt = f"greentic-iac secrets rotate {payload.environment_id}/{payload.name}".encode()
+    return hashlib.pbkdf2_hmac("sha256", value.encode(), salt, 200_000).hex()
 
 
 def delete(ctx: Context, payload: SecretDeletePayload) -> dict[str, Any]:
@@ -80,7 +92,8 @@ def delete(ctx: Context, payload: SecretDeletePayload) -> dict[str, Any]:
         payload.environment_id,
         remove,
         verb="secrets delete",
-        idempotency_key=None,
+        idempotency_key=payload.idempotency_key,
+        expected_generation=payload.expected_generation,
         payload={
             "name": payload.name,
             "recovery_window_days": payload.recovery_window_days,

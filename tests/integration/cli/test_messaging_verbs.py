@@ -185,3 +185,14 @@ def test_schema_names_the_identity(cli: Home) -> None:
     schema = cli("messaging", "add", "--schema").json
     assert "endpoint_id" in schema["required"] and "kind" in schema["required"]
     assert schema["additionalProperties"] is False
+
+
+def test_a_keyed_retry_replays_and_a_stale_generation_conflicts(cli: Home) -> None:
+    first = cli("messaging", "add", payload=_endpoint(idempotency_key="add-support"))
+    assert first.code == 0, first.stderr
+    retry = cli("messaging", "add", payload=_endpoint(idempotency_key="add-support"))
+    assert retry.code == 0 and retry.result == first.result
+    stale = cli("messaging", "update", payload=_endpoint(kind=SLACK_2, expected_generation=0))
+    assert stale.code == 4
+    listed = cli("messaging", "list", "local").result["messaging_endpoints"]
+    assert [(r["endpoint_id"], r["kind"]) for r in listed] == [("support", SLACK)]

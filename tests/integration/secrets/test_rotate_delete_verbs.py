@@ -279,6 +279,17 @@ def test_dev_store_rotate_keeps_one_previous_and_delete_removes_both(tmp_path: P
     missing = _rotate(cli, tmp_path, "local", "nope", value=NEW)
     assert missing.code == 2 and "'nope' is not set" in missing.stderr
 
+    # A keyed retry replays the first rotation instead of rotating again.
+    keyed = _rotate(cli, tmp_path, "local", "api-key", idempotency_key="rotate-1")
+    assert keyed.code == 0, keyed.stderr
+    rotated_to = run_cli(home, "secrets", "get", "local", "api-key").result["value"]
+    retry = _rotate(cli, tmp_path, "local", "api-key", idempotency_key="rotate-1")
+    assert retry.code == 0 and retry.result == keyed.result
+    assert run_cli(home, "secrets", "get", "local", "api-key").result["value"] == rotated_to
+    assert json.loads(previous_file.read_text(encoding="utf-8")) == {"api-key": "third"}
+    stale = _rotate(cli, tmp_path, "local", "api-key", value="x", expected_generation=0)
+    assert stale.code == 4
+
     forced = _delete(cli, tmp_path, "local", "api-key", recovery_window_days=30)
     assert forced.code == 2 and "recovery_window_days" in forced.stderr
     deleted = _delete(cli, tmp_path, "local", "api-key")
@@ -287,4 +298,5 @@ def test_dev_store_rotate_keeps_one_previous_and_delete_removes_both(tmp_path: P
     assert json.loads(previous_file.read_text(encoding="utf-8")) == {}
     assert _delete(cli, tmp_path, "local", "api-key").code == 2
     verbs = [e["verb"] for e in _audit_verbs(cli, "local")]
-    assert verbs == ["secrets rotate", "secrets rotate", "secrets delete"]
+    # Three rotations and the keyed retry's replay (audited as such), then the deletion.
+    assert verbs == ["secrets rotate"] * 4 + ["secrets delete"]
