@@ -11,9 +11,9 @@ GitHub and Slack tokens, Slack webhooks, Azure storage keys, and the providers' 
 formats of the vendored gitleaks rules): their false-positive rate is near zero, so a
 refusal is never in the way of ordinary data. The heuristics (a secret-looking
 assignment, credentials in a URL, gitleaks' generic-api-key) and identifiers that are
-public by design (client ids, publishable keys) are not applied here. The one field
-meant to hold a secret, ``secrets put``'s ``value``, is exempt. The error names the field
-and the kind, never the value.
+public by design (client ids, publishable keys) are not applied here. The fields meant
+to hold a secret, the ``value`` of ``secrets put`` and ``secrets rotate``, are exempt. The
+error names the field and the kind, never the value.
 """
 
 from __future__ import annotations
@@ -70,7 +70,10 @@ def _kind_label(kind: str) -> str | None:
 
 
 # Payload model name -> top-level fields that hold a secret on purpose.
-SECRET_FIELDS: dict[str, frozenset[str]] = {"SecretPutPayload": frozenset({"value"})}
+SECRET_FIELDS: dict[str, frozenset[str]] = {
+    "SecretPutPayload": frozenset({"value"}),
+    "SecretRotatePayload": frozenset({"value"}),
+}
 
 
 Part = str | int  # a key of an object, or an index into an array

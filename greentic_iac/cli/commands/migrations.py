@@ -13,7 +13,7 @@ renames the legacy ``dev`` environment (see ``operations.dev_migration``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from greentic_iac.cli.context import Context
 from greentic_iac.errors import InvalidInputError
@@ -24,9 +24,6 @@ from greentic_iac.store.migrations import (
     MigrationReport,
     check_migration,
 )
-
-if TYPE_CHECKING:
-    from greentic_iac.store import EnvironmentStore
 
 VERB = "env migrate-state"
 
@@ -64,19 +61,22 @@ def migrate_state(ctx: Context, _: None) -> dict[str, Any]:
     plan = legacy_state.plan_legacy_migration(home, existing, only)
     for entry in plan.entries:
         _migrate_entry(
-            store, home, entry, [s for s in plan.steps if s.startswith(str(entry.directory))]
+            ctx, home, entry, [s for s in plan.steps if s.startswith(str(entry.directory))]
         )
     legacy_state.finish(plan)
     return _result(plan, layout, check=False)
 
 
 def _migrate_entry(
-    store: EnvironmentStore, home: Path, entry: legacy_state.LegacyEnvironment, steps: list[str]
+    ctx: Context, home: Path, entry: legacy_state.LegacyEnvironment, steps: list[str]
 ) -> None:
     """One environment's part of the tree, as one audited transaction behind the grant."""
     payload = {"provider": entry.provider, "steps": steps}
+    store = ctx.store
     if not store.exists(entry.environment_id):
-        store.create(legacy_state.new_state(entry), verb=VERB, payload=payload)
+        # As env create: the deployer's hook checks and allocates before the state lands.
+        state = ctx.allocated(lambda s: (s, {}))(legacy_state.new_state(entry))[0]
+        store.create(state, verb=VERB, payload=payload)
         legacy_state.move_baseline(home, entry)
         return
 
@@ -189,8 +189,9 @@ def _rename_dev(ctx: Context, home: Path, target: str, *, has_state: bool) -> li
         data = store.load(dev.LEGACY_NAME).model_dump(mode="json")
         data["environment"]["environment_id"] = target
         data["generation"] = 0
+        renamed = ctx.allocated(lambda s: (s, {}))(EnvironmentState.model_validate(data))[0]
         store.create(
-            EnvironmentState.model_validate(data),
+            renamed,
             verb="env migrate-dev",
             payload={"from_env": dev.LEGACY_NAME},
         )

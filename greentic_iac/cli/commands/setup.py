@@ -36,7 +36,8 @@ def setup(ctx: Context, _: None) -> dict[str, Any]:
     environment = ensure_environment(ctx, environment_id, "setup")
     staged = ctx.store.mutate(
         environment_id,
-        lambda state: setup_deployment(state, request),
+        # A new deployment gets what its target allocates per owner in the same transaction.
+        ctx.allocated(lambda state: setup_deployment(state, request)),
         verb="setup",
         payload={
             "archive": archive.name,

@@ -300,3 +300,23 @@ def test_dev_store_rotate_keeps_one_previous_and_delete_removes_both(tmp_path: P
     verbs = [e["verb"] for e in _audit_verbs(cli, "local")]
     # Three rotations and the keyed retry's replay (audited as such), then the deletion.
     assert verbs == ["secrets rotate"] * 4 + ["secrets delete"]
+
+
+def test_rotate_takes_a_token_shaped_value_that_plain_fields_refuse(tmp_path: Path) -> None:
+    from tests.reliability.bundles.archives import DIGITS, LOWER, seeded
+
+    home = tmp_path / "home"
+    assert run_cli(home, "env", "init").code == 0
+
+    def cli(*argv: str) -> Any:
+        return run_cli(home, *argv)
+
+    token = "ghp_" + seeded("rotate-token", LOWER + DIGITS, 36)
+    assert put(cli, tmp_path, "local", "gh", OLD).code == 0
+    rotated = _rotate(cli, tmp_path, "local", "gh", value=token)
+    assert rotated.code == 0, rotated.stderr
+    assert run_cli(home, "secrets", "get", "local", "gh").result["value"] == token
+    # The screen still holds for the other fields of the same payload.
+    refused = _rotate(cli, tmp_path, "local", "gh", value="x", idempotency_key=token[:40])
+    assert refused.code == 2 and token not in refused.stderr
+    assert "idempotency_key" in refused.stderr and "GitHub token" in refused.stderr
