@@ -611,6 +611,30 @@ VERBS: tuple[Verb, ...] = (
             "exit 0 when only the identity could be checked (no policy simulation)",
             flag=True,
         ),
+        Arg("--rules-pack", "also check a bootstrap's rules pack DIR (hashes, plan, live role)"),
+    ),
+    _v(
+        "credentials",
+        "bootstrap",
+        "with admin credentials: create the deployer identity with exactly `credentials policy`",
+        "credentials:bootstrap",
+        None,
+        ENV,
+        Arg("--principal", "AWS: the IAM principal ARN that may assume the deployer role"),
+        Arg("--oidc-provider", "AWS: the CI's IAM OIDC provider ARN that may assume it"),
+        Arg(
+            "--oidc-subject", "AWS: the token subject pattern, e.g. repo:ORG/REPO:ref:refs/heads/*"
+        ),
+        Arg("--oidc-audience", "AWS: the token audience (default sts.amazonaws.com)"),
+        Arg("--role-name", "AWS: the role name (default greentic-iac-deployer-ENV)"),
+        Arg("--rules-pack", "where to export the rules pack (default HOME/rules-packs/ENV)"),
+        Arg(
+            "--kubeconfig",
+            "k8s: where to write the account's kubeconfig, 0600 (default "
+            "HOME/credentials/ENV/kubeconfig)",
+        ),
+        Arg("--skip-preflight", "skip the preflight gate (audited)", flag=True),
+        PREFLIGHT_TIMEOUT,
     ),
     _v(
         "ci",

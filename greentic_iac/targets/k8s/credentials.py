@@ -55,7 +55,8 @@ _WATCHED: Final = (
 _NAMESPACE_TYPE: Final = "kubernetes:core/v1:Namespace"
 
 
-def _namespace_of(plan: Plan) -> str:
+def namespace_of_plan(plan: Plan) -> str:
+    """The namespace the plan deploys into (its setting, or its objects' namespace)."""
     configured = plan.outputs.get("namespace")
     if isinstance(configured, str) and configured:
         return configured
@@ -89,7 +90,7 @@ def _rules(kinds: list[_Kind], verbs: tuple[str, ...]) -> list[dict[str, Any]]:
 def rbac_role_for_plan(plan: Plan) -> str:
     """YAML (one or two documents): the Role, and the ClusterRole if the plan owns its
     Namespace. Bind them to the deployer's identity with a RoleBinding/ClusterRoleBinding."""
-    namespace = _namespace_of(plan)
+    namespace = namespace_of_plan(plan)
     owns_namespace, kinds = _managed_kinds(plan)
     labels = {"app.kubernetes.io/managed-by": "greentic-iac"}
     documents: list[dict[str, Any]] = [
@@ -128,7 +129,7 @@ def can_i_requirements(plan: Plan, *, context: str | None = None) -> list[ProbeR
     Params are ``{"verb", "resource", "namespace"}`` (``namespace`` omitted for
     namespaces, which are cluster-scoped) plus ``"context"`` when given.
     """
-    namespace = _namespace_of(plan)
+    namespace = namespace_of_plan(plan)
     owns_namespace, kinds = _managed_kinds(plan)
     checks: list[tuple[str, str, str | None]] = []
     if owns_namespace:
