@@ -631,7 +631,7 @@ VERBS: tuple[Verb, ...] = (
         Arg(
             "--kubeconfig",
             "k8s: where to write the account's kubeconfig, 0600 (default "
-            "HOME/credentials/ENV/kubeconfig)",
+            "HOME/secrets/kubeconfigs/ENV)",
         ),
         Arg("--skip-preflight", "skip the preflight gate (audited)", flag=True),
         PREFLIGHT_TIMEOUT,

@@ -194,7 +194,7 @@ def _paths(ctx: Context, environment_id: str) -> tuple[Path, Path]:
     home = ctx.greentic_home
     pack = Path(ctx.args.rules_pack or home / "rules-packs" / environment_id).absolute()
     kubeconfig = Path(
-        ctx.args.kubeconfig or home / "credentials" / environment_id / "kubeconfig"
+        ctx.args.kubeconfig or home / "secrets" / "kubeconfigs" / environment_id
     ).absolute()
     if kubeconfig.parent == pack or pack in kubeconfig.parents:
         raise InvalidInputError(

@@ -291,3 +291,17 @@ def test_k8s_bootstrap_refuses_aws_flags_a_kubeconfig_in_the_pack_and_failed_pre
     assert refused.code == 3 and "preflight failed" in refused.stderr
     assert not [c for c in _calls(kubectl["log"]) if "apply" in c]
     assert not _audit(cli, "zain-prod")
+
+
+def test_k8s_bootstrap_defaults_keep_the_kubeconfig_under_the_ignored_secrets_dir(
+    cli: Cli, kubectl: dict[str, Path], seeded: Seeded
+) -> None:
+    outcome = cli("credentials", "bootstrap", "zain-prod", "--timeout", "5")
+    assert outcome.code == 0, outcome.stderr
+    config = seeded.home / "secrets" / "kubeconfigs" / "zain-prod"
+    assert outcome.result["kubeconfig"] == str(config.absolute())
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    assert outcome.result["rules_pack"]["directory"] == str(
+        (seeded.home / "rules-packs" / "zain-prod").absolute()
+    )
+    assert "secrets/" in (seeded.home / ".gitignore").read_text(encoding="utf-8").splitlines()
