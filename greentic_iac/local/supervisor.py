@@ -44,6 +44,7 @@ from greentic_iac.local.router import Backend, Router, RouterOptions, RouterServ
 from greentic_iac.local.routes import RouteTable
 from greentic_iac.local.settings import LocalRuntimeSettings, local_runtime_settings
 from greentic_iac.spec import RuntimeConfig, RuntimeDeployment, RuntimeRevision
+from greentic_iac.spec.config_keys import workload_config
 
 log = logging.getLogger("greentic_iac.local.supervisor")
 
@@ -134,6 +135,15 @@ class RevisionProcess:
             str(port),
         ]
 
+    def _config(self) -> dict[str, str]:
+        """The revision's application config (frozen while it drains, never the tool's
+        own keys); recomputed the same way from an older runtime-config.json."""
+        if self.revision.config is not None:
+            return dict(self.revision.config)
+        config = self.supervisor.config
+        environment = config.config if config else {}
+        return dict(workload_config(environment, self.deployment.config))
+
     def environ(self, port: int) -> dict[str, str]:
         """An allow-listed environment (process_env.py), never the supervisor's own."""
         config = self.supervisor.config
@@ -146,7 +156,7 @@ class RevisionProcess:
         return revision_environment(
             parent=os.environ,
             pass_environment=allowed,
-            config={**(config.config if config else {}), **self.deployment.config},
+            config=self._config(),
             secrets=resolved_secrets(
                 self.supervisor.env_dir,
                 self.environment_id,

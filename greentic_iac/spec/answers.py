@@ -138,6 +138,17 @@ class ConfigSetPayload(Mutation):
     value: str | None = Field(default=None, max_length=65536)
     deployment_id: DeploymentId | None = None
 
+    @model_validator(mode="after")
+    def _key_rules(self) -> Self:
+        from greentic_iac.spec.config_keys import key_problem
+
+        # Removing a key an older state holds stays possible whatever its name.
+        if self.value is not None:
+            problem = key_problem(self.key, per_deployment=self.deployment_id is not None)
+            if problem is not None:
+                raise ValueError(f"key: {problem}")
+        return self
+
 
 class SecretPutPayload(Mutation):
     name: str = Field(pattern=_KEY)

@@ -30,6 +30,10 @@ class RuntimeRevision(SpecModel):
     pack_refs: dict[str, str] = Field(default_factory=dict)
     endpoint: str | None = None
     command: list[str] | None = None
+    # The application config the revision's process gets (``EnvironmentState.config_of``:
+    # merged, frozen while draining, without greentic-iac's own keys); None in a file
+    # written before this field existed.
+    config: dict[str, str] | None = None
 
 
 class RuntimeDeployment(SpecModel):
@@ -94,6 +98,7 @@ def runtime_config_from_state(state: EnvironmentState) -> RuntimeConfig:
                 weight_bps=split.weight_of(r.revision_id),
                 pack_refs=pack_refs,
                 command=r.command,
+                config=dict(state.config_of(r)),
             )
             for r in state.revisions_of(deployment.deployment_id)
             if r.lifecycle in RUNNING_STATES

@@ -187,15 +187,16 @@ class EnvironmentState(SpecModel):
         )
 
     def config_of(self, revision: Revision) -> list[tuple[str, str]]:
-        """The runtime config a revision runs with, as (name, value) in the order targets
-        write it: frozen once it left ready, else the environment's keys, then its
-        deployment's."""
+        """The application config a revision runs with, as (name, value) sorted by name:
+        frozen once it started draining (a config change must not restart it), else the
+        environment's keys overridden by its deployment's, never the tool's own keys
+        (``spec.config_keys``)."""
+        from greentic_iac.spec.config_keys import workload_config
+
         frozen = self.frozen_config.get(revision.revision_id)
         if frozen is not None:
-            return [(k, v) for k, v in frozen]
-        return sorted(self.config.items()) + sorted(
-            self.deployment_config.get(revision.deployment_id, {}).items()
-        )
+            return workload_config(dict(frozen), {})
+        return workload_config(self.config, self.deployment_config.get(revision.deployment_id, {}))
 
     def weight_of(self, revision: Revision) -> int:
         split = self.traffic.get(revision.deployment_id)

@@ -19,7 +19,13 @@ from greentic_iac.plan import (
     ResourceOptions,
     Severity,
 )
-from greentic_iac.spec import BundleDeployment, EnvironmentState, Revision, RevisionLifecycle
+from greentic_iac.spec import (
+    BundleDeployment,
+    Environment,
+    EnvironmentState,
+    Revision,
+    RevisionLifecycle,
+)
 from greentic_iac.spec.lifecycle import RUNNING_STATES
 from greentic_iac.targets.k8s import alb_capacity, limits, naming, routes
 from greentic_iac.targets.k8s.route_rules import check_route_host, check_route_path
@@ -35,6 +41,7 @@ from greentic_iac.targets.k8s.settings import (
     with_overrides,
 )
 from greentic_iac.targets.k8s.workloads import (
+    config_map_manifest,
     deployment_manifest,
     namespace_manifest,
     replicas_for,
@@ -45,6 +52,7 @@ TARGET: Final = "greentic.deployer.k8s"
 NAMESPACE_TYPE: Final = "kubernetes:core/v1:Namespace"
 DEPLOYMENT_TYPE: Final = "kubernetes:apps/v1:Deployment"
 SERVICE_TYPE: Final = "kubernetes:core/v1:Service"
+CONFIG_MAP_TYPE: Final = "kubernetes:core/v1:ConfigMap"
 
 
 def settings_for(state: EnvironmentState) -> K8sSettings:
@@ -115,6 +123,15 @@ def compile_plan(state: EnvironmentState) -> Plan:
                 continue
             service_name = naming.service_resource(revision)
             service_resources[revision.revision_id] = service_name
+            config_map, config_deps = _config_map(
+                state,
+                environment=environment,
+                namespace=namespace,
+                deployment=deployment,
+                revision=revision,
+                namespace_deps=namespace_deps,
+                resources=resources,
+            )
             resources.append(
                 PlanResource(
                     type=DEPLOYMENT_TYPE,
@@ -126,8 +143,9 @@ def compile_plan(state: EnvironmentState) -> Plan:
                         revision,
                         revision_settings,
                         replicas=replicas,
+                        config_map=config_map,
                     ),
-                    depends_on=namespace_deps,
+                    depends_on=[*namespace_deps, *config_deps],
                     options=_deployment_options(revision),
                 )
             )
@@ -191,6 +209,39 @@ def compile_plan(state: EnvironmentState) -> Plan:
         },
     )
     return plan.canonical()
+
+
+def _config_map(
+    state: EnvironmentState,
+    *,
+    environment: Environment,
+    namespace: str,
+    deployment: BundleDeployment,
+    revision: Revision,
+    namespace_deps: list[str],
+    resources: list[PlanResource],
+) -> tuple[str | None, list[str]]:
+    """The ConfigMap of the revision's config (added to ``resources`` once per content):
+    its object name and the resource the Deployment depends on, or ``(None, [])``.
+
+    A draining revision's config is frozen (``config_of``), so it keeps the map it was
+    serving with while the others move to the new one."""
+    config = state.config_of(revision)
+    if not config:
+        return None, []
+    digest = naming.config_hash(config)
+    resource = naming.config_map_resource(deployment, digest)
+    name = naming.config_map_object_name(deployment, digest)
+    if all(r.name != resource for r in resources):
+        resources.append(
+            PlanResource(
+                type=CONFIG_MAP_TYPE,
+                name=resource,
+                properties=config_map_manifest(environment, namespace, deployment, name, config),
+                depends_on=namespace_deps,
+            )
+        )
+    return name, [resource]
 
 
 def _deployment_options(revision: Revision) -> ResourceOptions:

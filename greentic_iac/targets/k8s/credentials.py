@@ -39,6 +39,7 @@ _KINDS: Final = {
     "kubernetes:core/v1:Namespace": _Kind("", "namespaces"),
     "kubernetes:apps/v1:Deployment": _Kind("apps", "deployments"),
     "kubernetes:core/v1:Service": _Kind("", "services"),
+    "kubernetes:core/v1:ConfigMap": _Kind("", "configmaps"),
     "kubernetes:networking.k8s.io/v1:Ingress": _Kind("networking.k8s.io", "ingresses"),
     "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": _Kind(
         "gateway.networking.k8s.io", "httproutes"

@@ -8,6 +8,7 @@ alphanumeric at both ends); a value that doesn't fit keeps a readable prefix and
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Final
 
@@ -59,6 +60,21 @@ def canary_object_name(deployment: BundleDeployment) -> str:
 
 
 # Pulumi logical names: one per (kind, id), unique across the plan.
+def config_hash(config: list[tuple[str, str]]) -> str:
+    """A digest of a revision's application config: the suffix of its ConfigMap's name."""
+    return short_hash(json.dumps(config, separators=(",", ":")), 10)
+
+
+def config_map_object_name(deployment: BundleDeployment, digest: str) -> str:
+    """``gt-<bundle>-<deployment id>-<config hash>``: a config change is a new name, so
+    the Deployments that reference it roll their pods (an edited ConfigMap would not)."""
+    return logical_name("gt", deployment.bundle_id, deployment.deployment_id, digest)
+
+
+def config_map_resource(deployment: BundleDeployment, digest: str) -> str:
+    return logical_name("k8s-configmap", deployment.deployment_id, digest)
+
+
 def namespace_resource() -> str:
     return "k8s-namespace"
 

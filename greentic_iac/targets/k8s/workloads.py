@@ -17,6 +17,7 @@ from greentic_iac.targets.k8s.naming import (
     PORT_NAME,
     SERVICE_PORT,
     context_labels,
+    deployment_labels,
     revision_labels,
     revision_object_name,
     selector_labels,
@@ -79,11 +80,33 @@ def _probe(path: str, period: int, initial_delay: int) -> dict[str, Any]:
     }
 
 
+def config_map_manifest(
+    environment: Environment,
+    namespace: str,
+    deployment: BundleDeployment,
+    name: str,
+    config: list[tuple[str, str]],
+) -> dict[str, Any]:
+    """A deployment's application config; immutable (a change is a new, hash-named map)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": deployment_labels(environment, deployment),
+        },
+        "immutable": True,
+        "data": dict(config),
+    }
+
+
 def _container(
     environment: Environment,
     deployment: BundleDeployment,
     revision: Revision,
     settings: K8sSettings,
+    config_map: str | None,
 ) -> dict[str, Any]:
     security = settings.pod_security
     container_security: dict[str, Any] = {
@@ -105,6 +128,8 @@ def _container(
             {"name": "GREENTIC_REVISION_ID", "value": revision.revision_id},
             {"name": "GREENTIC_BUNDLE_DIGEST", "value": revision.bundle_digest},
         ],
+        # The explicit env above wins over envFrom: config can't fake the identity.
+        **({"envFrom": [{"configMapRef": {"name": config_map}}]} if config_map else {}),
         "resources": {
             key: value
             for key, value in (
@@ -134,6 +159,7 @@ def deployment_manifest(
     settings: K8sSettings,
     *,
     replicas: int,
+    config_map: str | None = None,
 ) -> dict[str, Any]:
     labels = revision_labels(environment, deployment, revision)
     security = settings.pod_security
@@ -145,7 +171,7 @@ def deployment_manifest(
     pod_spec: dict[str, Any] = {
         "automountServiceAccountToken": False,
         "securityContext": pod_security,
-        "containers": [_container(environment, deployment, revision, settings)],
+        "containers": [_container(environment, deployment, revision, settings, config_map)],
         "volumes": [{"name": "tmp", "emptyDir": {}}],
     }
     if settings.image_pull_secrets:
