@@ -189,14 +189,14 @@ def _bootstrap_preflight(ctx: Context, state: EnvironmentState) -> None:
     gate(build_tool_check_report(checks, timeout=timeout))
 
 
-def _paths(ctx: Context, environment_id: str) -> tuple[Path, Path]:
+def _paths(ctx: Context, environment_id: str, target: str) -> tuple[Path, Path]:
     """(rules pack directory, kubeconfig file); the kubeconfig never inside the pack."""
     home = ctx.greentic_home
     pack = Path(ctx.args.rules_pack or home / "rules-packs" / environment_id).absolute()
     kubeconfig = Path(
         ctx.args.kubeconfig or home / "secrets" / "kubeconfigs" / environment_id
     ).absolute()
-    if kubeconfig.parent == pack or pack in kubeconfig.parents:
+    if target == K8S and pack in kubeconfig.parents:
         raise InvalidInputError(
             f"--kubeconfig: {kubeconfig} is inside the rules pack {pack}; the pack is for "
             "review and must hold no token: put the kubeconfig elsewhere"
@@ -337,7 +337,7 @@ def bootstrap(ctx: Context, _: None) -> Rendered:
         raise InvalidInputError(
             f"--timeout: must be a positive number of seconds, got {ctx.args.timeout}"
         )
-    pack, kubeconfig = _paths(ctx, environment_id)
+    pack, kubeconfig = _paths(ctx, environment_id, target)
     aws_inputs: tuple[str, dict[str, Any]] | None = None
     if target == AWS_ECS:
         aws_inputs = _aws_inputs(ctx, environment_id)
