@@ -106,7 +106,9 @@ def reconcile_allocations(
     try:
         scope = group_scope(settings_for(after))
     except InvalidInputError:
-        scope = None  # invalid settings are refused where the plan is compiled
+        # Refused by the transaction (or where the plan is compiled): the claim stays as the
+        # last valid settings left it.
+        return after
     environment_id = after.environment.environment_id
 
     def request(where: str, wanted: dict[str, WantedValue]) -> ClaimRequest:
