@@ -100,3 +100,12 @@ def test_leaving_the_group_frees_its_share_once_applied(tmp_path: Path) -> None:
 def test_without_store_claims_nothing_is_held(tmp_path: Path) -> None:
     state = reconcile_allocations(None, _env("a", 60), AllocationContext())
     assert KIND not in state.allocation_scopes
+
+
+def test_invalid_settings_leave_the_claim_alone(tmp_path: Path) -> None:
+    claims = LocalClaims(tmp_path, 5.0, {}.get)
+    joined = _hold(claims, _env("env-a", 3))
+    broken = _env("env-a", 3, routing={"mode": "alb", "group_name": "Not A Label"})
+    broken.allocation_scopes.update(joined.allocation_scopes)
+    assert _hold(claims, broken).allocation_scopes[KIND] == SCOPE
+    assert len(read_claim(tmp_path, SCOPE, KIND)["holders"]["env-a"]) == 9
