@@ -78,11 +78,21 @@ class ClaimRequest:
 class QuotaExceededError(InvalidInputError):
     """Holding a new owner's value would exceed a quota counted over the scope."""
 
-    def __init__(self, message: str, *, quota: str, count: int, owners: list[str]) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        quota: str,
+        count: int,
+        owners: list[str],
+        environments: list[str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.quota = quota
         self.count = count
         self.owners = owners
+        # Every environment whose holdings count in the scope (the requester included).
+        self.environments = environments or []
 
 
 @dataclass(frozen=True)

@@ -327,6 +327,7 @@ def _held(
                 quota=quota,
                 count=count,
                 owners=new_owners,
+                environments=sorted({*holders, env, *(str(r["environment_id"]) for r in released)}),
             )
     if entries:
         holders[env] = entries

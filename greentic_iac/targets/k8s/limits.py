@@ -12,8 +12,8 @@ checked again on what the plan would write:
   at most 100 rules and one ALB of at most 100 target groups (ELB quotas "Rules per
   Application Load Balancer" and "Target groups per Application Load Balancer"). Each path of
   an Ingress is one listener rule; each (Ingress, Service, port) in its actions is one
-  target group. Counted per environment, on this plan: other environments in the same group
-  count against the same quotas and are not seen here.
+  target group. Counted here per environment, on this plan; other environments in the same
+  group are counted with it in the store's claim record (``group_claims``).
 """
 
 from __future__ import annotations
