@@ -45,28 +45,11 @@ class TransactionalStore(ABC):
         return principal, decision
 
     @staticmethod
-    def denial_event(
+    def decision_event(
         environment_id: str, verb: str, principal: Principal, decision: Decision
     ) -> AuditEvent:
+        """The ``done`` event that records an authorization decision (allow or deny)."""
         return AuditEvent(
-            time=now(),
-            op_id=new_ulid(),
-            principal=principal.name,
-            claims=principal.claim_notes(),
-            verb=verb,
-            environment_id=environment_id,
-            phase="done",
-            decision="deny",
-            outcome="error",
-            error=decision.reason,
-        )
-
-    def require_grant(self, environment_id: str, verb: str) -> Decision:
-        """The grant gate for an action outside a state transaction (``up``, ``destroy``,
-        ``drift``, ``preview --engine pulumi``): audited either way, raises when denied."""
-        environment_id = validate_environment_id(environment_id)
-        principal, decision = self.authorize(environment_id)
-        event = AuditEvent(
             time=now(),
             op_id=new_ulid(),
             principal=principal.name,
@@ -77,8 +60,25 @@ class TransactionalStore(ABC):
             decision="allow" if decision.allowed else "deny",
             outcome="ok" if decision.allowed else "error",
             grant=decision.grant,
-            result={"authorized": decision.allowed, "reason": decision.reason},
-            error=None if decision.allowed else decision.reason,
+        )
+
+    @classmethod
+    def denial_event(
+        cls, environment_id: str, verb: str, principal: Principal, decision: Decision
+    ) -> AuditEvent:
+        event = cls.decision_event(environment_id, verb, principal, decision)
+        return event.model_copy(update={"error": decision.reason})
+
+    def require_grant(self, environment_id: str, verb: str) -> Decision:
+        """The grant gate for an action outside a state transaction (``up``, ``destroy``,
+        ``drift``, ``preview --engine pulumi``): audited either way, raises when denied."""
+        environment_id = validate_environment_id(environment_id)
+        principal, decision = self.authorize(environment_id)
+        event = self.decision_event(environment_id, verb, principal, decision).model_copy(
+            update={
+                "result": {"authorized": decision.allowed, "reason": decision.reason},
+                "error": None if decision.allowed else decision.reason,
+            }
         )
         self._append_record(environment_id, event)
         if not decision.allowed:

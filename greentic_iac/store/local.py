@@ -327,18 +327,7 @@ class LocalFileStore(TransactionalStore):
         directory = self.environment_dir(environment_id)
         principal, decision = self.authorize(environment_id)
         with EnvironmentLock(directory, environment_id, verb, self.lock_timeout):
-            event = AuditEvent(
-                time=now(),
-                op_id=new_ulid(),
-                principal=principal.name,
-                claims=principal.claim_notes(),
-                verb=verb,
-                environment_id=environment_id,
-                phase="done",
-                decision="allow" if decision.allowed else "deny",
-                outcome="ok" if decision.allowed else "error",
-                grant=decision.grant,
-            )
+            event = self.decision_event(environment_id, verb, principal, decision)
             if not decision.allowed:
                 self._audit(environment_id, event.model_copy(update={"error": decision.reason}))
                 raise decision.error(environment_id)
