@@ -43,6 +43,7 @@ def test_each_step_goes_through_up(k8s_env: str, cli: Any, fake: FakePulumi, hom
             home,
             "revisions",
             "warm",
+            "--skip-health-check",  # no cluster here: the health source has nothing to ask
             answers={"environment_id": k8s_env, "revision_id": revision},
         )
         revisions.append(revision)
