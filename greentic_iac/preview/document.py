@@ -14,6 +14,13 @@ from typing import Any, Final, Literal
 from greentic_iac.plan.model import Plan
 from greentic_iac.preview.checks import limit_violations, policy_violations, warnings_of
 from greentic_iac.preview.diff import diff_resources
+from greentic_iac.preview.names import (
+    deployment_label,
+    names_of,
+    resource_subject,
+    revision_label,
+    route_label,
+)
 from greentic_iac.preview.traffic import traffic_diff
 from greentic_iac.spec.state import EnvironmentState
 
@@ -60,6 +67,8 @@ def build_preview(
     limits = limit_violations(plan, baseline.plan)
     violations = policy_violations(state, traffic, baseline.plan)
     warnings = warnings_of(plan)
+    names = names_of(state)
+    _label(resources, traffic, names)
     if baseline.plan is not None and baseline.plan.target != plan.target:
         warnings.insert(
             0,
@@ -91,7 +100,21 @@ def build_preview(
         "limits": limits,
         "policy": {"violations": violations, "overridden": overridden},
         "warnings": warnings,
+        "names": names,
     }
+
+
+def _label(
+    resources: list[dict[str, Any]], traffic: list[dict[str, Any]], names: dict[str, Any]
+) -> None:
+    """Put the readable names (``shop``, ``shop@3``, host/path) beside the ids, in place."""
+    for resource in resources:
+        resource["subject"] = resource_subject(names, resource["name"])
+    for deployment in traffic:
+        deployment["bundle_id"] = deployment_label(names, deployment["deployment_id"])
+        deployment["route"] = route_label(names, deployment["deployment_id"])
+        for revision in deployment["revisions"]:
+            revision["name"] = revision_label(names, revision["revision_id"])
 
 
 def first_refusal(document: dict[str, Any]) -> str | None:

@@ -38,6 +38,7 @@ SUMMARY_KEYS = ("create", "update", "replace", "delete", "unchanged", "traffic_c
 @dataclass(frozen=True)
 class RevisionBar:
     revision_id: str
+    name: str
     colour: int
     before_bps: int
     after_bps: int
@@ -60,6 +61,8 @@ class RevisionBar:
 @dataclass(frozen=True)
 class DeploymentTraffic:
     deployment_id: str
+    bundle_id: str
+    route: str
     method: str
     changed: bool
     revisions: tuple[RevisionBar, ...]
@@ -200,6 +203,7 @@ def _resources(value: Any) -> list[dict[str, Any]]:
                 "action": action,
                 "name": _text(resource, "name", f"{field}.name"),
                 "type": _text(resource, "type", f"{field}.type"),
+                "subject": _optional_text(resource, "subject", f"{field}.subject"),
                 "changes": changes,
             }
         )
@@ -218,6 +222,8 @@ def _traffic(value: Any) -> list[DeploymentTraffic]:
             revisions.append(
                 RevisionBar(
                     revision_id=_text(revision, "revision_id", f"{where}.revision_id"),
+                    name=_optional_text(revision, "name", f"{where}.name")
+                    or revision["revision_id"],
                     colour=number % PALETTE_SIZE,
                     before_bps=_bps(revision.get("before_bps", 0), f"{where}.before_bps"),
                     after_bps=_bps(revision.get("after_bps", 0), f"{where}.after_bps"),
@@ -228,6 +234,9 @@ def _traffic(value: Any) -> list[DeploymentTraffic]:
         deployments.append(
             DeploymentTraffic(
                 deployment_id=_text(deployment, "deployment_id", f"{field}.deployment_id"),
+                bundle_id=_optional_text(deployment, "bundle_id", f"{field}.bundle_id")
+                or deployment["deployment_id"],
+                route=_optional_text(deployment, "route", f"{field}.route") or "",
                 method=_optional_text(deployment, "method", f"{field}.method") or "",
                 changed=bool(deployment.get("changed")),
                 revisions=tuple(revisions),

@@ -79,25 +79,38 @@ def _gate_section(title: str, items: list[dict[str, Any]], unit: str) -> _Sectio
     )
 
 
+def _deployment_cell(deployment: dict[str, Any]) -> str:
+    """Bundle id, route, method and whether it changes: shown once, on its first row."""
+    name = deployment.get("bundle_id") or deployment["deployment_id"]
+    flag = "**changed**" if deployment["changed"] else "unchanged"
+    parts = [f"**{_cell(name)}** · {flag}"]
+    if deployment.get("route"):
+        parts.append(f"`{_cell(deployment['route'])}`")
+    if deployment["method"]:
+        parts.append(_cell(deployment["method"]))
+    return "<br>".join(parts)
+
+
 def _traffic_section(traffic: list[dict[str, Any]]) -> _Section:
     changed = sum(1 for t in traffic if t["changed"])
     rows = []
     for deployment in traffic:
-        flag = "**changed**" if deployment["changed"] else "unchanged"
+        first = _deployment_cell(deployment)
         for revision in deployment["revisions"]:
             weight = revision["applied_weight"]
+            name = revision.get("name") or revision["revision_id"]
             rows.append(
-                f"| `{deployment['deployment_id']}` | `{revision['revision_id']}` | "
+                f"| {first} | `{_cell(name)}` | "
                 f"{percent(revision['before_bps'])} | {percent(revision['after_bps'])} | "
-                f"{'-' if weight is None else weight} | {percent(revision['effective_bps'])} | "
-                f"{_cell(deployment['method'])} | {flag} |\n"
+                f"{'-' if weight is None else weight} | {percent(revision['effective_bps'])} |\n"
             )
+            first = ""
     return _Section(
         header=(
             f"<details{' open' if changed else ''}><summary><b>Traffic</b> "
             f"({changed} of {len(traffic)} deployments change)</summary>\n\n"
-            "| deployment | revision | before | after | applied weight | effective | method | |\n"
-            "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |\n"
+            "| deployment | revision | before | after | weight | effective |\n"
+            "| --- | --- | ---: | ---: | ---: | ---: |\n"
         ),
         items=rows,
         footer="\n</details>\n\n",
@@ -105,9 +118,37 @@ def _traffic_section(traffic: list[dict[str, Any]]) -> _Section:
     )
 
 
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _ids_section(document: dict[str, Any]) -> _Section:
+    """The full ids behind the names, to copy into an answers file or a support ticket."""
+    names = document.get("names") or {}
+    revisions_of: dict[str, list[tuple[int, str, str]]] = {}
+    for revision_id, revision in names.get("revisions", {}).items():
+        revisions_of.setdefault(revision["deployment_id"], []).append(
+            (revision["sequence"], revision["name"], revision_id)
+        )
+    items = []
+    for deployment_id, deployment in names.get("deployments", {}).items():
+        lines = [f"- **{_cell(deployment['bundle_id'])}** `{deployment_id}`\n"]
+        for _, name, revision_id in sorted(revisions_of.get(deployment_id, [])):
+            lines.append(f"  - `{_cell(name)}` `{revision_id}`\n")
+        items.append("".join(lines))
+    return _Section(
+        header=f"<details><summary><b>Ids</b> ({_count(len(items), 'deployment')})</summary>\n\n",
+        items=items,
+        footer="\n</details>\n\n",
+        unit="deployments' ids",
+    )
+
+
 def _resource_item(resource: dict[str, Any]) -> str:
     action = resource["action"]
-    lines = [f"{_SYMBOL[action]} {resource['name']} ({resource['type']})"]
+    subject = resource.get("subject")
+    owner = f" · {subject}" if subject else ""
+    lines = [f"{_SYMBOL[action]} {resource['name']} ({resource['type']}){owner}"]
     if action in ("update", "replace"):
         for change in resource["changes"]:
             mark = "  # forces replacement" if change["forces_replace"] else ""
@@ -204,6 +245,8 @@ def render_markdown(document: dict[str, Any], *, max_chars: int = MAX_COMMENT_CH
         warnings = _gate_section("Warnings", document["warnings"], "warnings")
         warnings.header = warnings.header.replace("<details open>", "<details>")
         sections.append(warnings)
+    if (document.get("names") or {}).get("deployments"):
+        sections.append(_ids_section(document))
     fixed = len(head) + sum(len(s.header) + len(s.footer) for s in sections)
     budget = max_chars - fixed - _NOTES_RESERVE
     while True:

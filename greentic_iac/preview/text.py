@@ -57,7 +57,9 @@ def _resources(document: dict[str, Any], paint: _Painter) -> list[str]:
     for resource in document["resources"]:
         action = resource["action"]
         head = f"  {_SYMBOL[action]:>3} {resource['name']} ({resource['type']})"
-        lines.append(paint(head + (" replace" if action == "replace" else ""), action))
+        head += " replace" if action == "replace" else ""
+        subject = resource.get("subject")
+        lines.append(paint(head, action) + (paint(f"  [{subject}]", "dim") if subject else ""))
         if action in ("create", "delete"):
             continue
         for change in resource["changes"]:
@@ -75,7 +77,11 @@ def _traffic(document: dict[str, Any], paint: _Painter) -> list[str]:
         return [*lines, "  no traffic splits"]
     for deployment in document["traffic"]:
         mark = paint("changed", "update") if deployment["changed"] else paint("unchanged", "dim")
-        lines.append(f"  deployment {deployment['deployment_id']} ({deployment['method']}): {mark}")
+        name = deployment.get("bundle_id") or deployment["deployment_id"]
+        route = f" {deployment['route']}" if deployment.get("route") else ""
+        lines.append(f"  deployment {paint(name, 'bold')}{route} ({deployment['method']}): {mark}")
+        lines.append(paint(f"    id {deployment['deployment_id']}", "dim"))
+        width = max((len(r.get("name") or "") for r in deployment["revisions"]), default=0)
         for revision in deployment["revisions"]:
             moved = revision["before_bps"] != revision["after_bps"]
             arrow = f"{percent(revision['before_bps']):>7} -> {percent(revision['after_bps']):>7}"
@@ -85,7 +91,8 @@ def _traffic(document: dict[str, Any], paint: _Painter) -> list[str]:
                 else f"weight {revision['applied_weight']}, "
                 f"effective {percent(revision['effective_bps'])}"
             )
-            text = f"    {revision['revision_id']}  {arrow}  ({applied})"
+            label = (revision.get("name") or "").ljust(width)
+            text = f"    {label}  {arrow}  ({applied})  {revision['revision_id']}"
             lines.append(paint(text, "update") if moved else text)
     return lines
 

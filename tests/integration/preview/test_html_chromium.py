@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -100,7 +101,7 @@ def find_browser() -> str:
     pytest.skip(f"chromium not installed: none of {', '.join(BROWSERS)} on PATH")
 
 
-def dump_dom(browser: str, page: Path) -> str:
+def dump_dom(browser: str, page: Path, width: int = 1200) -> str:
     """The DOM after load, from a throwaway profile; the browser's process group is
     killed if it overruns, and the profile removed either way."""
     with tempfile.TemporaryDirectory(prefix="greentic-chromium-") as profile:
@@ -114,7 +115,7 @@ def dump_dom(browser: str, page: Path) -> str:
             "--no-default-browser-check",
             "--disable-extensions",
             f"--user-data-dir={profile}",
-            "--window-size=1200,900",
+            f"--window-size={width},900",
             "--dump-dom",
             page.as_uri(),
         ]
@@ -218,3 +219,80 @@ def test_the_laid_out_segment_widths_are_proportional_to_bps(tmp_path: Path) -> 
         assert sum(float(s["data-rendered-fraction"]) for s in bar["segments"]) == pytest.approx(
             1.0, abs=tolerance
         )
+
+
+# Test-only instrumentation: headless Chromium won't make a window narrower than 500 px, so
+# the report is laid out in an iframe of the width under test; once it has loaded, the page
+# width and every element sticking out past the iframe's viewport are written into the DOM.
+MEASURE_FRAME = """<script>
+window.addEventListener('load', () => {
+  const doc = document.querySelector('iframe').contentDocument;
+  const viewport = doc.documentElement.clientWidth;
+  const outside = [];
+  for (const element of doc.body.querySelectorAll('*')) {
+    const right = element.getBoundingClientRect().right;
+    if (right > viewport + 1) outside.push(element.tagName + ' ' + Math.round(right));
+  }
+  document.body.setAttribute('data-scroll-width', String(doc.documentElement.scrollWidth));
+  document.body.setAttribute('data-viewport-width', String(viewport));
+  document.body.setAttribute('data-outside', outside.join(', '));
+});
+</script>
+"""
+
+
+class BodyAttributes(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.attributes: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "body":
+            self.attributes = {name: value or "" for name, value in attrs}
+
+
+def named_document() -> dict[str, Any]:
+    """A report with the names beside the ids: long bundle ids, hosts and logical names."""
+    document = preview_document()
+    for index, deployment in enumerate(document["traffic"]):
+        deployment["bundle_id"] = f"customer-portal-checkout-{index}"
+        deployment["route"] = f"checkout-{index}.eu-west-1.tenants.example.com/api/v2/cart"
+        for number, revision in enumerate(deployment["revisions"], start=1):
+            revision["name"] = f"customer-portal-checkout-{index}@{number}"
+    document["resources"] = [
+        {
+            "action": "update",
+            "name": f"rule-{DEPLOYMENT_A.lower()}-{'x' * 40}",
+            "type": "aws:lb/listenerRule:ListenerRule",
+            "subject": "customer-portal-checkout-0",
+            "changes": [
+                {"path": "actions[0].forward.targetGroups[0].weight", "before": 9,
+                 "after": "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/"
+                 + "t" * 60, "forces_replace": False},
+            ],
+        }
+    ]  # fmt: skip
+    return document
+
+
+@pytest.mark.parametrize("width", [420, 1280])
+def test_the_report_fits_the_window_at_phone_and_desktop_widths(tmp_path: Path, width: int) -> None:
+    browser = find_browser()
+    html = render_html(named_document())
+    assert "customer-portal-checkout-0@1" in html and DEPLOYMENT_A in html
+    frame = (
+        f'<!DOCTYPE html><html><body style="margin:0"><iframe style="width:{width}px;'
+        f'height:900px;border:0" srcdoc="{escape(html, quote=True)}"></iframe>'
+        f"{MEASURE_FRAME}</body></html>"
+    )
+    page = tmp_path / f"width-{width}.html"
+    page.write_text(frame, encoding="utf-8")
+
+    parser = BodyAttributes()
+    parser.feed(dump_dom(browser, page, width=max(width + 100, 1200)))
+    scroll = int(parser.attributes["data-scroll-width"])
+    viewport = int(parser.attributes["data-viewport-width"])
+
+    assert width - 20 <= viewport <= width, "the iframe is the width under test"
+    assert scroll <= viewport, f"the page is {scroll}px wide in a {viewport}px viewport"
+    assert parser.attributes["data-outside"] == "", "elements past the right edge"

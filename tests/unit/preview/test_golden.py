@@ -48,5 +48,5 @@ def test_json_format_is_exactly_the_document(case: str) -> None:
     assert document["schema_version"] == "greentic.preview.v1"
     assert set(document) == {
         "schema_version", "environment_id", "target", "baseline", "plan_hash", "changed",
-        "refused", "summary", "resources", "traffic", "limits", "policy", "warnings",
+        "refused", "summary", "resources", "traffic", "limits", "policy", "warnings", "names",
     }  # fmt: skip
