@@ -108,6 +108,31 @@ class Context:
             payload=payload.to_json_dict(),
         )
 
+    def resolve_names(self, label: str, document: Any) -> Any:
+        """The answers document with ``shop``, ``shop@3`` and id prefixes replaced by full
+        ids (operations/names.py), read against the environment it names. A document
+        without names, or naming no stored environment, is returned as it is: validation
+        and the verb report what is wrong with it."""
+        from greentic_iac.operations.names import needs_resolving, resolve_names
+
+        if not isinstance(document, dict) or not needs_resolving(document):
+            return document
+        environment_id = document.get("environment_id")
+        if not isinstance(environment_id, str):
+            return document
+        from greentic_iac.spec.environment_id import validate_environment_id
+
+        try:
+            environment_id = validate_environment_id(environment_id)
+        except (InvalidInputError, ValueError):
+            return document
+        if not self.store.exists(environment_id):
+            return document
+        try:
+            return resolve_names(document, self.store.load(environment_id))
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"{label}: {exc}") from None
+
     @property
     def greentic_home(self) -> Path:
         from greentic_iac.store import greentic_home

@@ -327,6 +327,7 @@ def run(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 (one return 
         payload = None
         if verb.payload is not None:
             label, document = _answers(verb, ctx, args)
+            document = ctx.resolve_names(label, document)  # shop, shop@3 -> ids, once
             payload = parse_payload(_load(verb.payload), label, document)
             refuse_secret_values(payload)  # every mutating verb, before its handler runs
         payload = resolve_legacy_names(ctx, verb.command, payload)
