@@ -558,6 +558,14 @@ VERBS: tuple[Verb, ...] = (
         Arg("--detailed-exitcode", "exit 0 without drift, 5 with drift", flag=True),
     ),
     _v(
+        "status",
+        "",
+        "every environment (or ENV) at a glance: deployments, revisions, applied, drift",
+        "status:status",
+        None,
+        Arg("environment_id", "environment id (default: every environment)", nargs="?"),
+    ),
+    _v(
         "export",
         "",
         "write the environment as a standalone Pulumi program or Kubernetes YAML",

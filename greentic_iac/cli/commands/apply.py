@@ -143,7 +143,11 @@ def _audited(ctx: Context, state: EnvironmentState, verb: str, run: Any) -> dict
             grant=ctx.grant,
         )
         raise
-    ctx.store.record(environment_id, verb, {"changes": result["changes"]}, grant=ctx.grant)
+    recorded = {"changes": result["changes"]}
+    if verb == "up":
+        # What `status` compares the state's generation with (the plan hash names the plan).
+        recorded.update(generation=state.generation, plan_hash=result["baseline"]["content_hash"])
+    ctx.store.record(environment_id, verb, recorded, grant=ctx.grant)
     return result
 
 
@@ -203,6 +207,13 @@ def drift(ctx: Context, _: None) -> dict[str, Any] | Rendered:
     result: dict[str, Any] = engine_result.to_dict()
     result["drift"] = engine_result.has_changes
     result["preflight"] = preflight
+    # The last drift result is part of the environment's status.
+    ctx.store.record(
+        state.environment.environment_id,
+        "drift",
+        {"drift": engine_result.has_changes, "changes": result.get("changes")},
+        grant=ctx.grant,
+    )
     if ctx.args.detailed_exitcode and engine_result.has_changes:
         return Rendered(exit_code=DRIFT_EXIT_CODE, result=result)
     return result

@@ -11,8 +11,8 @@ from greentic_iac.cli.verbs import verb_table
 
 TOP_LEVEL = sorted(noun for noun, verbs in verb_table().items() if set(verbs) == {""})
 # `completion SHELL` (as kubectl's) and `setup ARCHIVE` are top-level too, but they take no
-# environment (setup has its own tests).
-NOT_APPLY = ("completion", "setup")
+# environment (setup has its own tests); `status` alone is every environment.
+NOT_APPLY = ("completion", "setup", "status")
 APPLY_SURFACE = [noun for noun in TOP_LEVEL if noun not in NOT_APPLY]
 
 
