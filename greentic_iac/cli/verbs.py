@@ -533,6 +533,13 @@ VERBS: tuple[Verb, ...] = (
         "apply:up",
         None,
         ENV,
+        Arg("--yes", "apply without asking (required without a terminal)", flag=True),
+        Arg(
+            "--plan",
+            "apply exactly this reviewed plan (`preview --out plan.json`); exit 4 if "
+            "the state moved",
+        ),
+        Arg("--override-policy", "apply despite a traffic policy gate (audited)", flag=True),
         Arg("--skip-preflight", "skip the preflight gate (audited)", flag=True),
         PREFLIGHT_TIMEOUT,
     ),
@@ -543,6 +550,7 @@ VERBS: tuple[Verb, ...] = (
         "apply:destroy",
         None,
         ENV,
+        Arg("--yes", "destroy without asking (required without a terminal)", flag=True),
         Arg("--skip-preflight", "skip the preflight gate (audited)", flag=True),
         PREFLIGHT_TIMEOUT,
     ),

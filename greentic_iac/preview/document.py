@@ -89,6 +89,9 @@ def build_preview(
     return {
         "schema_version": PREVIEW_SCHEMA,
         "environment_id": plan.environment_id,
+        # The state generation the plan was compiled from: `up --plan` names it when the
+        # state has moved since the review.
+        "generation": state.generation,
         "target": plan.target,
         "baseline": baseline.to_dict(),
         "plan_hash": plan_hash or plan.content_hash(),

@@ -22,6 +22,9 @@ class ToolRequirement(SpecModel):
     min_version: str | None = None
     # Why the pack needs it, shown next to the install hint.
     purpose: str | None = None
+    # The verbs that need it (``credentials validate``); None: every verb behind the
+    # preflight gate (``preview --engine pulumi``, ``up``, ``destroy``, ``drift``).
+    verbs: list[str] | None = None
 
 
 class ProbeRequirement(SpecModel):
@@ -35,3 +38,4 @@ class ProbeRequirement(SpecModel):
     probe: str = Field(pattern=_NAME)
     params: dict[str, Any] = Field(default_factory=dict)
     purpose: str | None = None
+    verbs: list[str] | None = None  # as ToolRequirement.verbs

@@ -64,7 +64,10 @@ def preflight_gate(ctx: Context, state: EnvironmentState, verb: str) -> dict[str
 
     requested = getattr(ctx.args, "timeout", None)
     timeout = DEFAULT_TIMEOUT if requested is None else requested
-    report = with_engine_checks(tool_check_report(ctx, state.environment, timeout), timeout=timeout)
+    gated = "preview --engine pulumi" if verb == "preview" else verb
+    report = with_engine_checks(
+        tool_check_report(ctx, state.environment, timeout, verb=gated), timeout=timeout
+    )
     gate(report)
     return {"failed_checks": report.failed_checks, "total_checks": report.total_checks}
 
@@ -151,19 +154,113 @@ def _audited(ctx: Context, state: EnvironmentState, verb: str, run: Any) -> dict
     return result
 
 
+def _review_document(ctx: Context, state: EnvironmentState, plan: Any, verb: str) -> dict[str, Any]:
+    """The offline preview of ``plan`` against the applied baseline, with the traffic
+    policy re-checked as ``preview`` does (a refusal is exit 2 before anything runs)."""
+    from greentic_iac.operations.baseline import baseline_path, load_baseline
+    from greentic_iac.preview import Baseline, build_preview, first_refusal
+
+    environment_id = state.environment.environment_id
+    applied = load_baseline(ctx.greentic_home, environment_id)
+    baseline = (
+        Baseline.empty()
+        if applied is None
+        else Baseline(
+            plan=applied,
+            source="applied",
+            path=str(baseline_path(ctx.greentic_home, environment_id)),
+        )
+    )
+    override = bool(getattr(ctx.args, "override_policy", False))
+    document = build_preview(state, plan, baseline, override_policy=override)
+    refusal = first_refusal(document)
+    if refusal is not None:
+        raise InvalidInputError(refusal.replace("preview refused", f"{verb} refused", 1))
+    if document["policy"]["overridden"]:
+        ctx.store.record(
+            environment_id,
+            verb,
+            {
+                "override_policy": True,
+                "violations": document["policy"]["violations"],
+                "plan_hash": document["plan_hash"],
+            },
+        )
+    return document
+
+
+def _check_reviewed_plan(ctx: Context, state: EnvironmentState, plan: Any) -> None:
+    """``up --plan FILE``: the reviewed plan (a ``preview --format json`` document or a
+    canonical plan) must be exactly the plan the state compiles to now, and a preview's
+    generation the state's generation; otherwise the state moved since the review and the
+    apply is a conflict (exit 4), as a stale saved plan is for ``terraform apply``."""
+    import json
+    from pathlib import Path
+
+    from greentic_iac.errors import ConflictError
+
+    path = Path(ctx.args.plan).expanduser()
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidInputError(f"--plan {path}: file not found") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidInputError(f"--plan {path}: not a JSON plan or preview ({exc})") from None
+    if not isinstance(document, dict):
+        raise InvalidInputError(f"--plan {path}: not a JSON plan or preview")
+    environment_id = state.environment.environment_id
+    schema = document.get("schema_version")
+    if schema == "greentic.preview.v1":
+        reviewed_hash = document.get("plan_hash")
+        generation = document.get("generation")
+    elif schema == "greentic.plan.v1":
+        from greentic_iac.plan.io import load_plan
+
+        reviewed_hash = load_plan(path).content_hash()
+        generation = None
+    else:
+        raise InvalidInputError(
+            f"--plan {path}: schema_version {schema!r} is neither a preview "
+            "(`preview --out plan.json`) nor a plan (`plan --out plan.json`)"
+        )
+    if document.get("environment_id") != environment_id:
+        raise InvalidInputError(
+            f"--plan {path}: the plan is for environment {document.get('environment_id')!r}, "
+            f"not {environment_id!r}"
+        )
+    current = plan.content_hash()
+    moved = isinstance(generation, int) and generation != state.generation
+    if moved or reviewed_hash != current:
+        made = f"generation {generation}" if isinstance(generation, int) else "another state"
+        raise ConflictError(
+            f"--plan {path}: the plan was made at {made} of {environment_id}, which is at "
+            f"generation {state.generation} now (plan {current[:19]}…, reviewed "
+            f"{str(reviewed_hash)[:19]}…); preview again and review the new plan"
+        )
+
+
 def up(ctx: Context, _: None) -> dict[str, Any]:
-    return up_state(ctx, ctx.environment_state())
+    return up_state(ctx, ctx.environment_state(), ask=True)
 
 
-def up_state(ctx: Context, state: EnvironmentState) -> dict[str, Any]:
-    """``up`` of a state already loaded (``revisions warm --apply`` applies through it)."""
+def up_state(ctx: Context, state: EnvironmentState, *, ask: bool = False) -> dict[str, Any]:
+    """``up`` of a state already loaded (``revisions warm --apply`` applies through it; its
+    ``--apply`` is the approval, so only ``up`` itself asks: ``ask``)."""
+    from greentic_iac.cli.confirm import require_approval
     from greentic_iac.operations.baseline import baseline_path, save_baseline
 
     # The grant gate of `up` itself, before any pulumi call (warm --apply comes here too).
     ctx.grant = ctx.store.require_grant(state.environment.environment_id, "up").grant
     refuse_local(state, "up")
     plan = _compile(state)
+    reviewed = getattr(ctx.args, "plan", None) is not None
+    if reviewed:
+        _check_reviewed_plan(ctx, state, plan)
+    document = _review_document(ctx, state, plan, "up")
     preflight = preflight_gate(ctx, state, "up")
+    environment_id = state.environment.environment_id
+    if ask:
+        require_approval("up", environment_id, document, yes=bool(ctx.args.yes) or reviewed)
 
     def run() -> dict[str, Any]:
         result: dict[str, Any] = _run(ctx, state, "up").to_dict()
@@ -179,12 +276,45 @@ def up_state(ctx: Context, state: EnvironmentState) -> dict[str, Any]:
     return result
 
 
+def _destroy_document(ctx: Context, state: EnvironmentState) -> dict[str, Any]:
+    """What ``destroy`` removes: the applied baseline's resources, as a preview to nothing."""
+    from greentic_iac.operations.baseline import baseline_path, load_baseline
+    from greentic_iac.plan.model import Plan
+    from greentic_iac.preview import Baseline, build_preview
+
+    environment_id = state.environment.environment_id
+    applied = load_baseline(ctx.greentic_home, environment_id)
+    nothing = Plan(
+        environment_id=environment_id,
+        target=applied.target if applied is not None else _target_path(state),
+    )
+    baseline = (
+        Baseline.empty()
+        if applied is None
+        else Baseline(
+            plan=applied,
+            source="applied",
+            path=str(baseline_path(ctx.greentic_home, environment_id)),
+        )
+    )
+    return build_preview(state, nothing, baseline, override_policy=True)
+
+
+def _target_path(state: EnvironmentState) -> str:
+    deployer = state.environment.deployer()
+    return str(deployer.kind.path) if deployer is not None else "unknown"
+
+
 def destroy(ctx: Context, _: None) -> dict[str, Any]:
+    from greentic_iac.cli.confirm import require_approval
     from greentic_iac.operations.baseline import baseline_path
 
     state = grant_gate(ctx, "destroy")
     refuse_local(state, "destroy")
     preflight = preflight_gate(ctx, state, "destroy")
+    environment_id = state.environment.environment_id
+    if not ctx.args.yes:
+        require_approval("destroy", environment_id, _destroy_document(ctx, state), yes=False)
 
     def run() -> dict[str, Any]:
         result: dict[str, Any] = _run(ctx, state, "destroy").to_dict()

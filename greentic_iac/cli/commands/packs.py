@@ -113,8 +113,30 @@ def doctor(ctx: Context, _: None) -> dict[str, Any]:
     return doctor_report(_environment(ctx), ctx.registry)
 
 
-def tool_check_report(ctx: Context, environment: Environment, timeout: float | None) -> Any:
-    """Run every binding's preflight; shared by ``env tool-check`` and the apply gate."""
+GATED_VERBS = ("preview --engine pulumi", "up", "destroy", "drift")
+
+
+def needed_by(requirement: Any) -> list[str]:
+    """The verbs a check is for (``verbs`` in the manifest; absent: every gated verb)."""
+    verbs = getattr(requirement, "verbs", None)
+    return list(verbs) if verbs else list(GATED_VERBS)
+
+
+def checks_for(rows: list[Any], verb: str | None) -> list[tuple[str, str, list[Any]]]:
+    """``(slot, kind, requirements)`` per binding, keeping what ``verb`` needs (all: None)."""
+    return [
+        (r.slot, r.kind, [q for q in r.requirements if verb is None or verb in needed_by(q)])
+        for r in rows
+    ]
+
+
+def tool_check_report(
+    ctx: Context, environment: Environment, timeout: float | None, verb: str | None = None
+) -> Any:
+    """Run every binding's preflight; shared by ``env tool-check`` and the apply gate.
+
+    With ``verb``, only the checks that verb needs run (the aws CLI is for ``credentials
+    validate``, not for ``up``)."""
     from greentic_iac.errors import InvalidInputError
     from greentic_iac.preflight.report import build_tool_check_report
 
@@ -122,16 +144,22 @@ def tool_check_report(ctx: Context, environment: Environment, timeout: float | N
     broken = [r for r in rows if r.problem]
     if broken:
         raise InvalidInputError(f"{broken[0].kind}: {broken[0].problem} (see `env doctor`)")
-    checks = [(r.slot, r.kind, r.requirements) for r in rows]
+    checks = checks_for(rows, verb)
     if timeout is None:
         return build_tool_check_report(checks)
     return build_tool_check_report(checks, timeout=timeout)
 
 
 def tool_check(ctx: Context, _: None) -> Rendered:
-    """The whole report on stdout either way; exit 3 (preflight failed) when a check failed."""
+    """The whole report on stdout either way; exit 3 (preflight failed) when a check failed.
+    Each check says which verbs need it (outcomes come in requirement order per binding)."""
     from greentic_iac.errors import PreflightError
 
-    report = tool_check_report(ctx, _environment(ctx), ctx.args.timeout)
+    environment = _environment(ctx)
+    report = tool_check_report(ctx, environment, ctx.args.timeout)
     data: dict[str, Any] = report.model_dump(mode="json")
+    rows = binding_requirements(environment, ctx.registry)
+    for binding, row in zip(data["per_binding"], rows, strict=False):
+        for outcome, requirement in zip(binding["outcomes"], row.requirements, strict=False):
+            outcome["needed_by"] = needed_by(requirement)
     return Rendered(exit_code=PreflightError.exit_code if report.failed_checks else 0, result=data)

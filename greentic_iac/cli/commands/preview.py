@@ -69,9 +69,17 @@ def preview_document(ctx: Context) -> dict[str, Any]:
     return document
 
 
+_FORMAT_OF_SUFFIX = {".json": "json", ".md": "markdown", ".html": "html", ".txt": "text"}
+
+
 def _format(ctx: Context) -> str:
     if ctx.args.format:
         return str(ctx.args.format)
+    if ctx.args.out:
+        # `preview --out plan.json` writes the document `up --plan plan.json` applies.
+        suffix = Path(ctx.args.out).suffix.lower()
+        if suffix in _FORMAT_OF_SUFFIX:
+            return _FORMAT_OF_SUFFIX[suffix]
     # Piped, the preview stays the text a person reads: JSON only when --output json asks.
     return "json" if ctx.args.output == "json" else "text"
 

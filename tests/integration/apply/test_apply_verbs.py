@@ -36,7 +36,7 @@ def _audit(home: Path, environment: str) -> list[dict]:
 def test_up_drives_the_automation_api_and_records_the_baseline(
     k8s_env: str, cli, fake: FakePulumi, home: Path
 ) -> None:
-    outcome = cli("up", k8s_env)
+    outcome = cli("up", k8s_env, "--yes")
     assert outcome.code == 0, outcome.stderr
 
     # The commands, in order, against the stack named after the environment.
@@ -114,10 +114,10 @@ def test_up_drives_the_automation_api_and_records_the_baseline(
 def test_a_second_up_selects_the_existing_stack_and_reuses_the_passphrase(
     k8s_env: str, cli, fake: FakePulumi, home: Path
 ) -> None:
-    assert cli("up", k8s_env).code == 0
+    assert cli("up", k8s_env, "--yes").code == 0
     first = (home / "secrets" / "pulumi-passphrase").read_text()
     fake.log.unlink()
-    assert cli("up", k8s_env).code == 0
+    assert cli("up", k8s_env, "--yes").code == 0
     commands = [a[:2] for a in fake.argvs() if a != ["version"]]
     assert ["stack", "init"] not in commands
     # The stack config already says what the run needs: the stack file is not rewritten.
@@ -149,7 +149,7 @@ def test_up_drops_the_absolute_home_older_versions_wrote_and_refuses_another_sto
 
 def test_secret_outputs_are_masked(k8s_env: str, cli, fake: FakePulumi) -> None:
     fake.scenario(outputs={"url": "http://lb", "token": "s3cr3t-value"}, secret_outputs=["token"])
-    outcome = cli("up", k8s_env)
+    outcome = cli("up", k8s_env, "--yes")
     assert outcome.code == 0, outcome.stderr
     assert outcome.json["result"]["outputs"] == {"token": "[secret]", "url": "http://lb"}
     assert "s3cr3t-value" not in outcome.stdout + outcome.stderr
@@ -165,7 +165,7 @@ def test_a_failed_up_is_one_line_and_keeps_the_previous_baseline(
             "exit": 255,
         }
     )
-    outcome = cli("up", k8s_env)
+    outcome = cli("up", k8s_env, "--yes")
     assert outcome.code == 1
     first = outcome.stderr.splitlines()
     message = "pulumi up failed for zain-prod: kubernetes:apps/v1:Deployment resource 'web'"
@@ -181,7 +181,7 @@ def test_a_failed_up_is_one_line_and_keeps_the_previous_baseline(
 
 def test_the_cli_error_line_is_used_without_an_error_event(k8s_env: str, cli, fake) -> None:
     fake.scenario(up={"events": [], "stderr": "error: the stack is locked by someone", "exit": 255})
-    outcome = cli("up", k8s_env)
+    outcome = cli("up", k8s_env, "--yes")
     assert outcome.code == 1
     assert outcome.json["error"]["message"] == (
         "pulumi up failed for zain-prod: the stack is locked by someone"
@@ -189,12 +189,12 @@ def test_the_cli_error_line_is_used_without_an_error_event(k8s_env: str, cli, fa
 
 
 def test_destroy_removes_the_baseline(k8s_env: str, cli, fake: FakePulumi, home: Path) -> None:
-    assert cli("up", k8s_env).code == 0
+    assert cli("up", k8s_env, "--yes").code == 0
     assert baseline_path(home, k8s_env).is_file()
     fake.scenario(
         destroy={"events": [{"summaryEvent": {"resourceChanges": {"delete": 3}}}]},
     )
-    outcome = cli("destroy", k8s_env)
+    outcome = cli("destroy", k8s_env, "--yes")
     assert outcome.code == 0, outcome.stderr
     assert outcome.json["result"]["changes"] == {"delete": 3}
     assert outcome.json["result"]["baseline_removed"] is True
@@ -282,7 +282,7 @@ def test_the_gate_stops_everything_when_pulumi_is_missing(
 
 
 def test_skip_preflight_is_audited(k8s_env: str, cli, fake: FakePulumi, home: Path) -> None:
-    outcome = cli("up", k8s_env, "--skip-preflight")
+    outcome = cli("up", k8s_env, "--yes", "--skip-preflight")
     assert outcome.code == 0, outcome.stderr
     assert outcome.json["result"]["preflight"] is None
     assert not fake.kubectl_log.exists()  # no preflight ran
@@ -296,7 +296,7 @@ def test_skip_preflight_without_pulumi_fails_in_one_line(
     empty = tmp_path / "empty"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
-    outcome = cli("up", k8s_env, "--skip-preflight")
+    outcome = cli("up", k8s_env, "--yes", "--skip-preflight")
     assert outcome.code == 1
     assert outcome.json["error"]["message"].startswith("pulumi up: the pulumi CLI is not on PATH")
     assert "Traceback" not in outcome.stderr

@@ -71,7 +71,7 @@ def test_status_follows_up_state_changes_and_drift(
         ("shop@2", "staged", 0),
     ]
 
-    assert cli("up", k8s_env).code == 0
+    assert cli("up", k8s_env, "--yes").code == 0
     [environment] = _status(cli, k8s_env)["environments"]
     applied = environment["applied"]
     assert applied["state"] == "up to date" and applied["behind"] == 0
@@ -87,7 +87,7 @@ def test_status_follows_up_state_changes_and_drift(
     drift = _status(cli, k8s_env)["environments"][0]["drift"]
     assert drift is not None and drift["drift"] in (True, False) and drift["at"]
 
-    assert cli("destroy", k8s_env).code == 0
+    assert cli("destroy", k8s_env, "--yes").code == 0
     assert _status(cli, k8s_env)["environments"][0]["applied"]["state"] == "destroyed"
 
 

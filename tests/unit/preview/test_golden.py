@@ -49,4 +49,5 @@ def test_json_format_is_exactly_the_document(case: str) -> None:
     assert set(document) == {
         "schema_version", "environment_id", "target", "baseline", "plan_hash", "changed",
         "refused", "summary", "resources", "traffic", "limits", "policy", "warnings", "names",
+        "generation",
     }  # fmt: skip

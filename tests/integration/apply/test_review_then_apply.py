@@ -1,0 +1,183 @@
+"""Review, then apply: ``up``/``destroy`` ask on a terminal, need ``--yes`` without one,
+``up --plan FILE`` applies exactly the reviewed plan, and ``up`` re-checks the policy.
+
+Against the fake pulumi; the prompt is answered through a real pseudo-terminal by a
+console-script subprocess (the fixture's PATH and fake-pulumi variables are inherited).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from greentic_iac.operations.baseline import baseline_path
+
+from .conftest import FakePulumi
+
+pytestmark = pytest.mark.integration
+
+SCRIPT = Path(sys.executable).parent / "greentic-iac"
+
+
+def _answers(tmp_path: Path, payload: dict[str, Any]) -> str:
+    path = tmp_path / f"answers-{len(list(tmp_path.glob('answers-*')))}.json"
+    path.write_text(json.dumps(payload))
+    return str(path)
+
+
+def _ran_up(fake: FakePulumi) -> bool:
+    return any(argv[:1] == ["up"] for argv in fake.argvs())
+
+
+def converse(argv: list[str], answer: str, prompt: str = "Enter a value:") -> tuple[int, str]:
+    """Run ``argv`` on a pseudo-terminal; type ``answer`` once ``prompt`` is on screen."""
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    process = subprocess.Popen(
+        argv, stdin=follower, stdout=follower, stderr=follower, env=env, start_new_session=True
+    )
+    os.close(follower)
+    screen = b""
+    answered = False
+    deadline = time.monotonic() + 90
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([leader], [], [], 0.5)
+            if ready:
+                try:
+                    data = os.read(leader, 65536)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not data:
+                    break
+                screen += data
+            if not answered and prompt.encode() in screen:
+                os.write(leader, answer.encode() + b"\r")
+                answered = True
+            if process.poll() is not None and not ready:
+                break
+        code = process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(leader)
+    assert answered, screen.decode("utf-8", "replace")[-2000:]
+    return code, screen.decode("utf-8", "replace")
+
+
+def test_without_a_terminal_up_and_destroy_need_yes(
+    k8s_env: str, cli: Any, fake: FakePulumi, home: Path
+) -> None:
+    for verb in ("up", "destroy"):
+        outcome = cli(verb, k8s_env)
+        assert outcome.code == 2, outcome.stderr
+        [line] = outcome.stderr.splitlines()
+        assert line.startswith("error: --yes:") and "not" in line and "terminal" in line
+    assert not _ran_up(fake)
+    assert not any(argv[:1] == ["destroy"] for argv in fake.argvs())
+    assert not baseline_path(home, k8s_env).exists()
+
+
+@pytest.mark.parametrize(("answer", "applied"), [("no", False), ("yes", True)])
+def test_on_a_terminal_up_shows_the_preview_and_asks(
+    k8s_env: str, fake: FakePulumi, home: Path, answer: str, applied: bool
+) -> None:
+    code, screen = converse([str(SCRIPT), "--home", str(home), "up", k8s_env], answer)
+
+    assert "Preview of zain-prod" in screen and "Resources" in screen
+    assert "Do you want to up zain-prod?" in screen
+    assert _ran_up(fake) is applied
+    assert baseline_path(home, k8s_env).exists() is applied
+    if applied:
+        assert code == 0, screen[-2000:]
+    else:
+        assert code == 1 and "up cancelled: nothing was applied to zain-prod" in screen
+
+
+def test_on_a_terminal_destroy_lists_what_goes_and_asks(
+    k8s_env: str, cli: Any, fake: FakePulumi, home: Path
+) -> None:
+    assert cli("up", k8s_env, "--yes").code == 0
+    code, screen = converse([str(SCRIPT), "--home", str(home), "destroy", k8s_env], "nope")
+    assert code == 1 and "destroy cancelled" in screen
+    assert "to delete" in screen and "k8s-namespace" in screen  # the applied plan's resources
+    assert not any(argv[:1] == ["destroy"] for argv in fake.argvs())
+    assert baseline_path(home, k8s_env).exists()
+
+
+def test_up_plan_applies_the_reviewed_plan_and_refuses_a_moved_state(
+    k8s_env: str, cli: Any, fake: FakePulumi, home: Path, tmp_path: Path
+) -> None:
+    reviewed = tmp_path / "plan.json"
+    outcome = cli("preview", k8s_env, "--out", str(reviewed))
+    assert outcome.code == 0, outcome.stderr
+    document = json.loads(reviewed.read_text())
+    assert document["schema_version"] == "greentic.preview.v1"  # .json -> the JSON document
+
+    # The state moves after the review: the reviewed plan is no longer what would apply.
+    config = {"environment_id": k8s_env, "key": "LOG_LEVEL", "value": "debug"}
+    assert cli("config", "set", "--answers", _answers(tmp_path, config)).code == 0
+    outcome = cli("up", k8s_env, "--plan", str(reviewed))
+    assert outcome.code == 4, outcome.stderr
+    [line] = outcome.stderr.splitlines()
+    assert f"made at generation {document['generation']} of {k8s_env}" in line
+    assert f"at generation {document['generation'] + 1} now" in line
+    assert not _ran_up(fake)
+
+    # Reviewed again: exactly that plan is applied, without a question (no --yes needed).
+    assert cli("preview", k8s_env, "--out", str(reviewed)).code == 0
+    outcome = cli("up", k8s_env, "--plan", str(reviewed))
+    assert outcome.code == 0, outcome.stderr
+    assert (
+        outcome.result["baseline"]["content_hash"] == json.loads(reviewed.read_text())["plan_hash"]
+    )
+
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"schema_version": "nope"}))
+    outcome = cli("up", k8s_env, "--plan", str(other))
+    assert outcome.code == 2 and "--plan" in outcome.stderr
+
+
+def test_up_rechecks_the_traffic_policy_against_the_applied_baseline(
+    k8s_env: str, cli: Any, fake: FakePulumi, tmp_path: Path
+) -> None:
+    env = k8s_env
+    policy = {"environment_id": env, "policy": {"max_step_bps": 1000}}
+    assert cli("env", "policy", "--answers", _answers(tmp_path, policy)).code == 0
+    add = {"environment_id": env, "bundle_id": "shop",
+           "route_binding": {"host": "shop.example.com"}}  # fmt: skip
+    assert cli("bundles", "add", "--answers", _answers(tmp_path, add)).code == 0
+    for digit in "12":
+        stage = {"environment_id": env, "deployment_id": "shop",
+                 "bundle_digest": "sha256:" + digit * 64}  # fmt: skip
+        assert cli("revisions", "stage", "--answers", _answers(tmp_path, stage)).code == 0
+        warm = {"environment_id": env, "revision_id": f"shop@{digit}"}
+        assert cli("revisions", "warm", "--answers", _answers(tmp_path, warm)).code == 0
+    first = {"environment_id": env, "deployment_id": "shop", "override_policy": True,
+             "entries": [{"revision_id": "shop@1", "weight_percent": 100}]}  # fmt: skip
+    assert cli("traffic", "set", "--answers", _answers(tmp_path, first)).code == 0
+    assert cli("up", env, "--yes").code == 0
+
+    # `traffic set` lets an audited override through; the applied baseline is still 100/0.
+    jump = {"environment_id": env, "deployment_id": "shop", "override_policy": True,
+            "entries": [{"revision_id": "shop@1", "weight_percent": 50},
+                        {"revision_id": "shop@2", "weight_percent": 50}]}  # fmt: skip
+    assert cli("traffic", "set", "--answers", _answers(tmp_path, jump)).code == 0
+    ups = sum(argv[:1] == ["up"] for argv in fake.argvs())
+    outcome = cli("up", env, "--yes")
+    assert outcome.code == 2, outcome.stderr
+    assert outcome.stderr.startswith("error: up refused: policy max-step")
+    assert sum(argv[:1] == ["up"] for argv in fake.argvs()) == ups
+
+    assert cli("up", env, "--yes", "--override-policy").code == 0
+    assert sum(argv[:1] == ["up"] for argv in fake.argvs()) == ups + 1
