@@ -65,6 +65,7 @@ def revision_view(state: EnvironmentState, revision: Revision) -> dict[str, Any]
     deployment = state.deployments[revision.deployment_id]
     view = revision.to_json_dict()
     view["bundle_id"] = deployment.bundle_id
+    view["name"] = f"{deployment.bundle_id}@{revision.sequence}"  # what answers files may say
     view["weight_bps"] = state.weight_of(revision)
     return view
 

@@ -248,7 +248,19 @@ def traffic_rollback(ctx: Context, payload: TrafficRollbackPayload) -> dict[str,
 
 def traffic_show(ctx: Context, _: None) -> dict[str, Any]:
     state = ctx.environment_state()
-    return {"deployments": [ops.split_view(state.traffic[k]) for k in sorted(state.traffic)]}
+    return {"deployments": [_named_split(state, state.traffic[k]) for k in sorted(state.traffic)]}
+
+
+def _named_split(state: EnvironmentState, split: Any) -> dict[str, Any]:
+    """The split with the bundle id and each entry's ``shop@3`` beside the ids."""
+    view = ops.split_view(split)
+    deployment = state.deployments[split.deployment_id]
+    view["bundle_id"] = deployment.bundle_id
+    for entry in view["entries"]:
+        revision = state.revisions.get(entry["revision_id"])
+        if revision is not None:
+            entry["name"] = f"{deployment.bundle_id}@{revision.sequence}"
+    return view
 
 
 def traffic_history(ctx: Context, _: None) -> dict[str, Any]:

@@ -128,11 +128,11 @@ def test_a_second_up_selects_the_existing_stack_and_reuses_the_passphrase(
 def test_up_drops_the_absolute_home_older_versions_wrote_and_refuses_another_store(
     k8s_env: str, cli, fake: FakePulumi, home: Path, tmp_path: Path
 ) -> None:
-    assert cli("up", k8s_env).code == 0
+    assert cli("up", k8s_env, "--yes").code == 0
     state = json.loads(fake.state.read_text())
     state["stacks"][k8s_env]["config"]["greentic:home"] = str(home.resolve())
     fake.state.write_text(json.dumps(state))
-    assert cli("up", k8s_env).code == 0
+    assert cli("up", k8s_env, "--yes").code == 0
     assert "greentic:home" not in fake.stacks()[k8s_env]["config"]
     assert ["config", "rm", "greentic:home"] in [a[:3] for a in fake.argvs()]
 
@@ -141,7 +141,7 @@ def test_up_drops_the_absolute_home_older_versions_wrote_and_refuses_another_sto
     state["stacks"][k8s_env]["config"]["greentic:home"] = str(elsewhere)
     fake.state.write_text(json.dumps(state))
     fake.log.unlink()
-    refused = cli("up", k8s_env)
+    refused = cli("up", k8s_env, "--yes")
     assert refused.code == 2
     assert "greentic:home" in refused.stderr and str(elsewhere) in refused.stderr
     assert not any(a[:1] == ["up"] for a in fake.argvs())

@@ -83,6 +83,15 @@ def test_bundle_ids_and_sequences_name_deployments_and_revisions(env: Env) -> No
     split = env.ok("traffic", "show", ENV)
     text = json.dumps(split)
     assert shop in text and shop1 in text and shop2 in text
+    # The read verbs print the names beside the ids, as an answers file may use them.
+    [shown] = [d for d in split["deployments"] if d["deployment_id"] == shop]
+    assert shown["bundle_id"] == "shop"
+    assert [(e["name"], e["revision_id"]) for e in shown["entries"]] == [
+        ("shop@1", shop1),
+        ("shop@2", shop2),
+    ]
+    listed = env.ok("revisions", "list", ENV)["revisions"]
+    assert {(r["name"], r["revision_id"]) for r in listed} >= {("shop@1", shop1), ("shop@2", shop2)}
     # The audit event holds the ids the verb acted on, never the names it was given.
     [event] = env.ok("audit", "list", ENV, "--limit", "1")["events"]
     recorded = json.dumps(event)
