@@ -24,10 +24,20 @@ def interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def require_approval(verb: str, environment_id: str, document: dict[str, Any], yes: bool) -> None:
-    """Return when ``verb`` may go on; print the preview and ask on a terminal."""
+def require_approval(
+    verb: str, environment_id: str, document: dict[str, Any], yes: bool, *, json_output: bool
+) -> None:
+    """Return when ``verb`` may go on; print the preview and ask on a terminal.
+
+    ``--output json`` never asks (as ``terraform apply -json`` needs ``-auto-approve``): a
+    question would break the document a program reads."""
     if yes:
         return
+    if json_output:
+        raise InvalidInputError(
+            f"--yes: `{verb} {environment_id}` with JSON output does not ask for "
+            "confirmation; pass --yes to apply without asking"
+        )
     if not interactive():
         raise InvalidInputError(
             f"--yes: `{verb} {environment_id}` asks for confirmation on a terminal, and "

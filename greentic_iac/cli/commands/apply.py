@@ -260,7 +260,13 @@ def up_state(ctx: Context, state: EnvironmentState, *, ask: bool = False) -> dic
     preflight = preflight_gate(ctx, state, "up")
     environment_id = state.environment.environment_id
     if ask:
-        require_approval("up", environment_id, document, yes=bool(ctx.args.yes) or reviewed)
+        require_approval(
+            "up",
+            environment_id,
+            document,
+            yes=bool(getattr(ctx.args, "yes", False)) or reviewed,
+            json_output=getattr(ctx.args, "output", None) == "json",
+        )
 
     def run() -> dict[str, Any]:
         result: dict[str, Any] = _run(ctx, state, "up").to_dict()
@@ -314,7 +320,13 @@ def destroy(ctx: Context, _: None) -> dict[str, Any]:
     preflight = preflight_gate(ctx, state, "destroy")
     environment_id = state.environment.environment_id
     if not ctx.args.yes:
-        require_approval("destroy", environment_id, _destroy_document(ctx, state), yes=False)
+        require_approval(
+            "destroy",
+            environment_id,
+            _destroy_document(ctx, state),
+            yes=False,
+            json_output=getattr(ctx.args, "output", None) == "json",
+        )
 
     def run() -> dict[str, Any]:
         result: dict[str, Any] = _run(ctx, state, "destroy").to_dict()

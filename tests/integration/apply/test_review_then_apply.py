@@ -82,7 +82,15 @@ def test_without_a_terminal_up_and_destroy_need_yes(
         outcome = cli(verb, k8s_env)
         assert outcome.code == 2, outcome.stderr
         [line] = outcome.stderr.splitlines()
-        assert line.startswith("error: --yes:") and "not" in line and "terminal" in line
+        assert line.startswith("error: --yes:") and "pass --yes" in line
+    # Piped (no --output): the reason is that nothing can answer.
+    for verb in ("up", "destroy"):
+        proc = subprocess.run(
+            [str(SCRIPT), "--home", str(home), verb, k8s_env],
+            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 2, proc.stderr
+        assert "stdin/stdout is not one" in proc.stderr.splitlines()[0]
     assert not _ran_up(fake)
     assert not any(argv[:1] == ["destroy"] for argv in fake.argvs())
     assert not baseline_path(home, k8s_env).exists()
