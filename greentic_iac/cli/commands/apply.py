@@ -185,6 +185,7 @@ def _review_document(ctx: Context, state: EnvironmentState, plan: Any, verb: str
                 "violations": document["policy"]["violations"],
                 "plan_hash": document["plan_hash"],
             },
+            grant=ctx.grant,
         )
     return document
 

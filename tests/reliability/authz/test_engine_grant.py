@@ -60,8 +60,10 @@ def test_a_granted_engine_verb_is_audited_with_its_grant(
     k8s_env: str, cli: Any, fake: FakePulumi, home: Path, verb: tuple[str, ...]
 ) -> None:
     events_before = len(_events(home, k8s_env))
+    # up and destroy ask on a terminal; this run has none, so it says yes up front.
+    yes = ("--yes",) if verb[0] in ("up", "destroy") else ()
 
-    outcome = cli(verb[0], k8s_env, *verb[1:], "--skip-preflight")
+    outcome = cli(verb[0], k8s_env, *verb[1:], *yes, "--skip-preflight")
 
     assert outcome.code in (0, 5), outcome.stderr
     assert any(argv[:1] in (["up"], ["destroy"], ["preview"], ["refresh"]) for argv in fake.argvs())
