@@ -320,7 +320,7 @@ def destroy(ctx: Context, _: None) -> dict[str, Any]:
     refuse_local(state, "destroy")
     preflight = preflight_gate(ctx, state, "destroy")
     environment_id = state.environment.environment_id
-    if not ctx.args.yes:
+    if not getattr(ctx.args, "yes", False):
         require_approval(
             "destroy",
             environment_id,

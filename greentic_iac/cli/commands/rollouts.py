@@ -109,6 +109,9 @@ def _command_applier(ctx: Context, command: str) -> Any:
 def _up_applier(ctx: Context) -> Any:
     from greentic_iac.cli.commands import apply as apply_verbs
 
+    # Starting `rollout run` approved its steps: `up` asks nobody for each one.
+    ctx.args.yes = True
+
     def apply(_: EnvironmentState) -> None:
         apply_verbs.up(ctx, None)
 
