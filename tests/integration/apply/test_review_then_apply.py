@@ -170,7 +170,12 @@ def test_up_rechecks_the_traffic_policy_against_the_applied_baseline(
                  "bundle_digest": "sha256:" + digit * 64}  # fmt: skip
         assert cli("revisions", "stage", "--answers", _answers(tmp_path, stage)).code == 0
         warm = {"environment_id": env, "revision_id": f"shop@{digit}"}
-        assert cli("revisions", "warm", "--answers", _answers(tmp_path, warm)).code == 0
+        assert (
+            cli(
+                "revisions", "warm", "--skip-health-check", "--answers", _answers(tmp_path, warm)
+            ).code
+            == 0
+        )
     first = {"environment_id": env, "deployment_id": "shop", "override_policy": True,
              "entries": [{"revision_id": "shop@1", "weight_percent": 100}]}  # fmt: skip
     assert cli("traffic", "set", "--answers", _answers(tmp_path, first)).code == 0

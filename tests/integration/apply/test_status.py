@@ -43,7 +43,10 @@ def _with_shop(cli: Any, environment: str, tmp_path: Path) -> None:
                  "bundle_digest": "sha256:" + digit * 64}  # fmt: skip
         assert cli("revisions", "stage", "--answers", _answers(tmp_path, stage)).code == 0
     warm = {"environment_id": environment, "revision_id": "shop@1"}
-    assert cli("revisions", "warm", "--answers", _answers(tmp_path, warm)).code == 0
+    assert (
+        cli("revisions", "warm", "--skip-health-check", "--answers", _answers(tmp_path, warm)).code
+        == 0
+    )
     split = {"environment_id": environment, "deployment_id": "shop",
              "entries": [{"revision_id": "shop@1", "weight_percent": 100}]}  # fmt: skip
     outcome = cli("traffic", "set", "--answers", _answers(tmp_path, split))
