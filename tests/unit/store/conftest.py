@@ -37,9 +37,14 @@ _FAKE_AWS = {
 }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def s3_client() -> Iterator[Any]:
-    """One in-process moto S3 for the session (starting one costs ~0.7 s); tests use prefixes."""
+    """One in-process moto S3 per module (starting one costs ~0.7 s); tests use prefixes.
+
+    Not per session: moto resets its backends only when the outermost mock starts, so a
+    session-long mock would leak this module's objects into every later in-process moto
+    test (the AWS Secrets Manager tests saw them).
+    """
     import os
 
     import boto3

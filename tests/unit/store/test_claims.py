@@ -90,11 +90,33 @@ def test_quotas_count_every_environment(make_claims: MakeClaims) -> None:
     assert claims.hold(_request("c", {"c1": _band()})) == {"c1": 13}
 
 
-def test_concurrent_holders_get_distinct_values(make_claims: MakeClaims) -> None:
+@pytest.fixture(params=["local", "s3-server"])
+def make_threaded_claims(request: pytest.FixtureRequest, tmp_path: Path) -> MakeClaims:
+    """As ``make_claims``, but S3 through a moto_server process: moto's in-process mock is
+    not thread-safe (its fake HTTP bodies close under concurrent requests)."""
+    if request.param == "local":
+        return lambda applied: LocalClaims(tmp_path, 5.0, applied)
+    import boto3
+
+    endpoint = request.getfixturevalue("moto_endpoint")
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    bucket = f"claims-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=bucket)
+    prefix = f"team/{uuid.uuid4().hex}/"
+    return lambda applied: S3Claims(client, bucket, prefix, applied)
+
+
+def test_concurrent_holders_get_distinct_values(make_threaded_claims: MakeClaims) -> None:
     results: dict[str, dict[str, int]] = {}
 
     def hold(env: str) -> None:
-        claims = make_claims({}.get)
+        claims = make_threaded_claims({}.get)
         wanted = {f"{env}-{n}": WantedValue(1, 500) for n in range(10)}
         results[env] = claims.hold(_request(env, wanted))
 
