@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from greentic_iac.errors import InvalidInputError
 from greentic_iac.plan.io import load_plan, write_plan
 from greentic_iac.plan.model import Plan
 from greentic_iac.spec.ids import validate_environment_id
 from greentic_iac.store.atomic import write_atomic
+
+if TYPE_CHECKING:
+    from greentic_iac.preview import Baseline
 
 BASELINE_FILE = "applied-plan.json"
 # The state generation the applied plan was compiled from: a value an allocation hook
@@ -39,6 +43,16 @@ def load_baseline(home: Path, environment_id: str) -> Plan | None:
             f"not {environment_id!r}"
         )
     return plan
+
+
+def applied_baseline(home: Path, environment_id: str) -> Baseline:
+    """The last applied plan as the preview's baseline (empty when never applied)."""
+    from greentic_iac.preview import Baseline
+
+    applied = load_baseline(home, environment_id)
+    if applied is None:
+        return Baseline.empty()
+    return Baseline(plan=applied, source="applied", path=str(baseline_path(home, environment_id)))
 
 
 def save_baseline(home: Path, plan: Plan, generation: int | None = None) -> Path:

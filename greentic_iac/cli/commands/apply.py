@@ -157,20 +157,11 @@ def _audited(ctx: Context, state: EnvironmentState, verb: str, run: Any) -> dict
 def _review_document(ctx: Context, state: EnvironmentState, plan: Any, verb: str) -> dict[str, Any]:
     """The offline preview of ``plan`` against the applied baseline, with the traffic
     policy re-checked as ``preview`` does (a refusal is exit 2 before anything runs)."""
-    from greentic_iac.operations.baseline import baseline_path, load_baseline
-    from greentic_iac.preview import Baseline, build_preview, first_refusal
+    from greentic_iac.operations.baseline import applied_baseline
+    from greentic_iac.preview import build_preview, first_refusal
 
     environment_id = state.environment.environment_id
-    applied = load_baseline(ctx.greentic_home, environment_id)
-    baseline = (
-        Baseline.empty()
-        if applied is None
-        else Baseline(
-            plan=applied,
-            source="applied",
-            path=str(baseline_path(ctx.greentic_home, environment_id)),
-        )
-    )
+    baseline = applied_baseline(ctx.greentic_home, environment_id)
     override = bool(getattr(ctx.args, "override_policy", False))
     document = build_preview(state, plan, baseline, override_policy=override)
     refusal = first_refusal(document)
@@ -285,24 +276,16 @@ def up_state(ctx: Context, state: EnvironmentState, *, ask: bool = False) -> dic
 
 def _destroy_document(ctx: Context, state: EnvironmentState) -> dict[str, Any]:
     """What ``destroy`` removes: the applied baseline's resources, as a preview to nothing."""
-    from greentic_iac.operations.baseline import baseline_path, load_baseline
+    from greentic_iac.operations.baseline import applied_baseline
     from greentic_iac.plan.model import Plan
-    from greentic_iac.preview import Baseline, build_preview
+    from greentic_iac.preview import build_preview
 
     environment_id = state.environment.environment_id
-    applied = load_baseline(ctx.greentic_home, environment_id)
+    baseline = applied_baseline(ctx.greentic_home, environment_id)
+    applied = baseline.plan
     nothing = Plan(
         environment_id=environment_id,
         target=applied.target if applied is not None else _target_path(state),
-    )
-    baseline = (
-        Baseline.empty()
-        if applied is None
-        else Baseline(
-            plan=applied,
-            source="applied",
-            path=str(baseline_path(ctx.greentic_home, environment_id)),
-        )
     )
     return build_preview(state, nothing, baseline, override_policy=True)
 

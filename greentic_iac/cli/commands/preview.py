@@ -23,7 +23,7 @@ REFUSED_EXIT_CODE = InvalidInputError.exit_code
 
 
 def _baseline(ctx: Context, environment_id: str) -> Any:
-    from greentic_iac.operations.baseline import baseline_path, load_baseline
+    from greentic_iac.operations.baseline import applied_baseline
     from greentic_iac.plan.io import load_plan
     from greentic_iac.preview import Baseline
 
@@ -36,12 +36,7 @@ def _baseline(ctx: Context, environment_id: str) -> Any:
                 f"not {environment_id!r}"
             )
         return Baseline(plan=plan, source="file", path=str(path))
-    applied = load_baseline(ctx.greentic_home, environment_id)
-    if applied is None:
-        return Baseline.empty()
-    return Baseline(
-        plan=applied, source="applied", path=str(baseline_path(ctx.greentic_home, environment_id))
-    )
+    return applied_baseline(ctx.greentic_home, environment_id)
 
 
 def preview_document(ctx: Context) -> dict[str, Any]:
