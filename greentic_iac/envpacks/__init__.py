@@ -44,6 +44,7 @@ from greentic_iac.envpacks.handler import (
     import_object,
     manifest_of,
     preflight_for_settings,
+    target_path_of,
 )
 from greentic_iac.envpacks.manifest import (
     EnvPackManifest,
@@ -107,6 +108,7 @@ __all__ = [
     "resolve_extension",
     "rollback_env_pack",
     "rollback_extension",
+    "target_path_of",
     "update_env_pack",
     "update_extension",
 ]

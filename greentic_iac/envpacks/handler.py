@@ -92,6 +92,16 @@ def manifest_of(handler: EnvPackHandler) -> EnvPackManifest | None:
     return manifest if isinstance(manifest, EnvPackManifest) else None
 
 
+def target_path_of(handler: EnvPackHandler) -> str | None:
+    """The deployer's ``target`` import path (a plug-in handler may declare
+    ``target_path``; a manifest's ``target`` otherwise), or None."""
+    path = getattr(handler, "target_path", None)
+    if path is None:
+        manifest = manifest_of(handler)
+        path = manifest.target if manifest is not None else None
+    return path if isinstance(path, str) and re.fullmatch(IMPORT_PATH_PATTERN, path) else None
+
+
 def compiler_path_of(handler: EnvPackHandler) -> str | None:
     """The deployer's compiler import path, or None (not a deployer, or not declared)."""
     path = getattr(handler, "compiler_path", None)

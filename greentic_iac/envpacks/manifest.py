@@ -58,6 +58,9 @@ class EnvPackManifest(SpecModel):
     # Deployers only, optional: ``module:function`` building the target's health source
     # (``greentic_iac.health.sources.HealthSourceFactory``); a string, never imported here.
     health: str | None = Field(default=None, pattern=IMPORT_PATH_PATTERN)
+    # Deployers: ``module:attribute`` of the target (``greentic_iac.plan.target.Target``),
+    # every per-target behaviour in one object; supersedes ``compiler`` and ``health``.
+    target: str | None = Field(default=None, pattern=IMPORT_PATH_PATTERN)
 
     @field_validator("supported_versions")
     @classmethod
@@ -73,8 +76,9 @@ class EnvPackManifest(SpecModel):
                 f"descriptor path {self.descriptor_path!r} must name its slot "
                 f"{self.slot.value!r} as second segment (<namespace>.<slot>.<impl>)"
             )
-        if (self.slot == CapabilitySlot.DEPLOYER) != (self.compiler is not None):
-            raise ValueError("a deployer names its compiler; other slots must not")
+        names_target = self.compiler is not None or self.target is not None
+        if (self.slot == CapabilitySlot.DEPLOYER) != names_target:
+            raise ValueError("a deployer names its target (or compiler); other slots must not")
         if self.health is not None and self.slot != CapabilitySlot.DEPLOYER:
             raise ValueError("health: only a deployer names a health source")
         return self

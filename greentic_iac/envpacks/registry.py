@@ -32,6 +32,7 @@ from greentic_iac.envpacks.handler import (
     compiler_path_of,
     import_object,
     manifest_of,
+    target_path_of,
 )
 from greentic_iac.envpacks.jsonschema_errors import problems_text
 from greentic_iac.envpacks.manifest import EnvPackManifest, load_builtin_manifests
@@ -83,8 +84,14 @@ def _check_handler(candidate: object, expected_path: str) -> EnvPackHandler:
         raise ValueError(
             f"handler serves {candidate.descriptor_path!r} but is registered as {expected_path!r}"
         )
-    if candidate.slot == CapabilitySlot.DEPLOYER and compiler_path_of(candidate) is None:
-        raise TypeError("a deployer handler must name its compiler_path (module:function)")
+    if (
+        candidate.slot == CapabilitySlot.DEPLOYER
+        and compiler_path_of(candidate) is None
+        and target_path_of(candidate) is None
+    ):
+        raise TypeError(
+            "a deployer handler must name its target_path (module:attribute) or compiler_path"
+        )
     manifest = manifest_of(candidate)
     if manifest is not None and (
         manifest.descriptor_path != candidate.descriptor_path or manifest.slot != candidate.slot

@@ -1,23 +1,12 @@
 """The health interface every target's source answers (issue 19, part 1).
 
-Defined here by the rollouts work because the per-target sources (ECS, Kubernetes) were
-not on main yet; the local source wraps the supervisor's health checks.
+The types belong to the target protocol (``greentic_iac.plan.target``), so a target
+package implements a source without importing this layer; they are re-exported here for
+the health waits and the rollout runner.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from greentic_iac.plan.target import HealthSource, RevisionHealth
 
-
-@dataclass(frozen=True)
-class RevisionHealth:
-    revision_id: str
-    healthy: bool
-    ready_replicas: int
-    desired_replicas: int
-    message: str = ""
-
-
-class HealthSource(Protocol):
-    def revision_health(self, revision_id: str) -> RevisionHealth: ...
+__all__ = ["HealthSource", "RevisionHealth"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final, Protocol
 
-from greentic_iac.errors import InvalidInputError
 from greentic_iac.health.local import LocalHealthSource
 from greentic_iac.health.model import HealthSource
 from greentic_iac.spec.state import EnvironmentState
@@ -27,40 +26,20 @@ class HealthSourceFactory(Protocol):
     ) -> HealthSource: ...
 
 
-def health_path_of(state: EnvironmentState) -> str | None:
-    """The deployer manifest's ``health`` import path, or None (no deployer, or none declared)."""
-    from greentic_iac.envpacks import EnvPackRegistry, manifest_of
-
-    deployer = state.environment.deployer()
-    if deployer is None:
-        return None
-    handler = EnvPackRegistry.discover().resolve(deployer.kind)
-    declared = getattr(handler, "health_path", None)
-    if isinstance(declared, str):
-        return declared
-    manifest = manifest_of(handler)
-    return None if manifest is None else manifest.health
-
-
 def health_source_for(
     state: EnvironmentState,
     *,
     greentic_home: Path,
     timeout: float = DEFAULT_CHECK_TIMEOUT_SECONDS,
 ) -> HealthSource | None:
-    """The environment's health source, or None when its deployer declares none."""
-    from greentic_iac.envpacks import import_object
+    """The environment's health source, or None when its deployer target offers none."""
+    from greentic_iac.plan.target import TargetContext
+    from greentic_iac.targets import target_for
 
-    path = health_path_of(state)
-    if path is None:
+    factory = target_for(state).health
+    if factory is None:
         return None
-    try:
-        factory: HealthSourceFactory = import_object(path)
-    except (ImportError, AttributeError, ValueError) as exc:
-        raise InvalidInputError(
-            f"health: {path!r} can't be loaded ({exc.__class__.__name__}: {exc})"
-        ) from None
-    return factory(state, greentic_home=greentic_home, timeout=timeout)
+    return factory(state, TargetContext(greentic_home=greentic_home, timeout=timeout))
 
 
 def local_health_source(

@@ -1,16 +1,15 @@
 """Run the deployer's allocation hook after every state change (names no target).
 
-A target that must choose values once per owner (listener-rule priorities) exposes
-``reconcile_allocations(before, after, context) -> state`` in the module its deployer pack
-names as compiler. Every mutation the CLI makes passes through ``with_allocations``: the
-hook sees the state before and after the change, the generation of the last applied plan
-(a freed value is reused only after that plan deleted its old owner) and the store's
-shared claims. A target without the hook allocates nothing.
+A target that must choose values once per owner (listener-rule priorities) offers
+``Target.reconcile_allocations(before, after, context) -> state``. Every mutation the CLI
+makes passes through ``with_allocations``: the hook sees the state before and after the
+change, the generation of the last applied plan (a freed value is reused only after that
+plan deleted its old owner) and the store's shared claims. A target without the hook
+allocates nothing.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -22,8 +21,6 @@ from greentic_iac.store.model import Change
 if TYPE_CHECKING:
     from greentic_iac.envpacks import EnvPackRegistry
 
-HOOK_NAME = "reconcile_allocations"
-
 
 class AllocationHook(Protocol):
     def __call__(
@@ -34,33 +31,19 @@ class AllocationHook(Protocol):
     ) -> EnvironmentState: ...
 
 
-_HOOKS: dict[str, AllocationHook | None] = {}
-
-
 def allocation_hook(
     state: EnvironmentState, registry: Callable[[], EnvPackRegistry] | None = None
 ) -> AllocationHook | None:
-    """The hook of the state's deployer, or None (no deployer, or it allocates nothing).
+    """The hook of the state's deployer target, or None (no deployer, or it allocates
+    nothing). ``registry`` gives the caller's registry (the CLI's, already discovered)."""
+    from greentic_iac.targets import target_for
 
-    ``registry`` gives the caller's registry (the CLI's, already discovered); a fresh one
-    is discovered otherwise. The answer is cached per deployer descriptor.
-    """
-    deployer = state.environment.deployer()
-    if deployer is None:
+    if state.environment.deployer() is None:
         return None
-    key = str(deployer.kind)
-    if key not in _HOOKS:
-        from greentic_iac.envpacks import EnvPackRegistry, compiler_path_of
-
-        try:
-            found = registry() if registry is not None else EnvPackRegistry.discover()
-            handler = found.resolve(deployer.kind)
-        except InvalidInputError:
-            return None  # an unresolvable deployer is refused where it is compiled
-        path = compiler_path_of(handler)
-        module = importlib.import_module(path.split(":")[0]) if path else None
-        _HOOKS[key] = getattr(module, HOOK_NAME, None) if module is not None else None
-    return _HOOKS[key]
+    try:
+        return target_for(state, registry).reconcile_allocations
+    except InvalidInputError:
+        return None  # an unresolvable deployer is refused where it is compiled
 
 
 def with_allocations(

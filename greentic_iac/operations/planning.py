@@ -12,23 +12,10 @@ from greentic_iac.spec.state import EnvironmentState
 
 
 def compiler_for(state: EnvironmentState) -> Compiler:
-    """The deployer pack's compiler: registry -> handler -> ``compiler_path`` -> function."""
-    from greentic_iac.envpacks import EnvPackRegistry, compiler_path_of
-    from greentic_iac.targets import load_compiler
+    """The deployer pack's compiler: registry -> handler -> target -> ``compile``."""
+    from greentic_iac.targets import target_for
 
-    deployer = state.environment.deployer()
-    if deployer is None:
-        raise InvalidInputError(
-            f"environment {state.environment.environment_id}: no deployer pack is bound"
-        )
-    handler = EnvPackRegistry.discover().resolve(deployer.kind)
-    path = compiler_path_of(handler)
-    if path is None:
-        raise InvalidInputError(
-            f"environment {state.environment.environment_id}: deployer {deployer.kind} "
-            "declares no compiler"
-        )
-    return load_compiler(path)
+    return target_for(state).compile
 
 
 def compile_environment(state: EnvironmentState, compiler: Compiler | None = None) -> Plan:

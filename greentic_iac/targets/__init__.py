@@ -1,47 +1,144 @@
-"""Target compilers: pure functions from an environment state to a Plan.
+"""Targets, and the one loader that finds an environment's target through its deployer pack.
 
-A deployer env-pack names its compiler by import path (``"module:function"``) in its
-manifest, so ``envpacks`` never imports ``targets``; ``load_compiler`` turns that path into
-the function. ``context_tags`` is the tenant/deployment context every target copies onto
-its resources as tags or labels (seed 004 §3).
+A deployer env-pack names its target by import path (``target: "module:attribute"``, a
+``greentic_iac.plan.target.Target``) in its manifest, so ``envpacks`` never imports
+``targets``; ``target_for`` resolves the environment's deployer through the registry and
+imports that object. Built-in targets and plug-ins are found the same way. A pack that
+still names only a ``compiler`` (and maybe ``health``) gets a Target with just those.
+``context_tags`` is the tenant/deployment context every target copies onto its resources
+as tags or labels (seed 004 §3).
 """
 
 from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Callable
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from greentic_iac.errors import InvalidInputError
 from greentic_iac.plan.model import Compiler
+from greentic_iac.plan.target import Target
 from greentic_iac.spec.state import EnvironmentState
 
-_IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+if TYPE_CHECKING:
+    from greentic_iac.envpacks import EnvPackHandler, EnvPackRegistry
+
 _LABEL_VALUE_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+ALLOCATION_HOOK = "reconcile_allocations"
+
+
+def load_object(import_path: str, field: str) -> Any:
+    """``"package.module:attribute"`` -> the object; ``InvalidInputError`` naming ``field``
+    and the path when it is malformed, can't be imported or lacks the attribute."""
+    from greentic_iac.envpacks import import_object
+
+    try:
+        return import_object(import_path)
+    except ValueError:
+        raise InvalidInputError(
+            f"{field}: {import_path!r} is not an import path of the form 'module:attribute'"
+        ) from None
+    except ImportError as exc:
+        raise InvalidInputError(
+            f"{field}: {import_path!r} can't be imported ({exc.__class__.__name__}: {exc})"
+        ) from None
+    except AttributeError:
+        module_name = import_path.split(":", maxsplit=1)[0]
+        raise InvalidInputError(
+            f"{field}: {import_path!r} is not defined in {module_name}"
+        ) from None
 
 
 def load_compiler(import_path: str) -> Compiler:
-    """``load_compiler("greentic_iac.targets.example:compile_plan")`` -> the function.
-
-    Raises ``InvalidInputError`` naming the path when it is malformed, its module can't be
-    imported or the attribute is missing or not callable.
-    """
-    if not _IMPORT_PATH.fullmatch(import_path):
-        raise InvalidInputError(
-            f"compiler: {import_path!r} is not an import path of the form 'module:function'"
-        )
-    module_name, attribute = import_path.split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise InvalidInputError(
-            f"compiler: {import_path!r} can't be imported ({exc.__class__.__name__}: {exc})"
-        ) from None
-    compiler = getattr(module, attribute, None)
+    """``load_compiler("greentic_iac.targets.example:compile_plan")`` -> the function."""
+    compiler = load_object(import_path, "compiler")
     if not callable(compiler):
+        module_name = import_path.split(":", maxsplit=1)[0]
         raise InvalidInputError(f"compiler: {import_path!r} is not a callable in {module_name}")
     loaded: Compiler = compiler
     return loaded
+
+
+def _legacy_target(handler: EnvPackHandler, compiler_path: str) -> Target:
+    # A pack from before the protocol: its compiler, and the allocation hook and health
+    # factory it could already name.
+    from greentic_iac.envpacks import manifest_of
+
+    compiler = load_compiler(compiler_path)
+    module = importlib.import_module(compiler_path.split(":", maxsplit=1)[0])
+    manifest = manifest_of(handler)
+    health_path = getattr(handler, "health_path", None) or (
+        manifest.health if manifest is not None else None
+    )
+    health: Any = None
+    if isinstance(health_path, str):
+        factory: Callable[..., Any] = load_object(health_path, "health")
+
+        def health(state: EnvironmentState, context: Any) -> Any:
+            return factory(state, greentic_home=context.greentic_home, timeout=context.timeout)
+
+    return Target(
+        descriptor=handler.descriptor_path,
+        compile=compiler,
+        reconcile_allocations=getattr(module, ALLOCATION_HOOK, None),
+        health=health,
+    )
+
+
+_TARGETS: dict[tuple[str, str], Target] = {}
+
+
+def target_of(handler: EnvPackHandler) -> Target:
+    """The deployer handler's target (cached per descriptor path and import path)."""
+    from greentic_iac.envpacks import compiler_path_of, target_path_of
+
+    path = target_path_of(handler)
+    key = (handler.descriptor_path, path or compiler_path_of(handler) or "")
+    found = _TARGETS.get(key)
+    if found is not None:
+        return found
+    if path is not None:
+        loaded = load_object(path, "target")
+        if not isinstance(loaded, Target):
+            raise InvalidInputError(
+                f"target: {path!r} is a {type(loaded).__name__}, not a "
+                "greentic_iac.plan.target.Target"
+            )
+        if loaded.descriptor != handler.descriptor_path:
+            raise InvalidInputError(
+                f"target: {path!r} serves {loaded.descriptor}, not {handler.descriptor_path}"
+            )
+        found = loaded
+    else:
+        compiler_path = compiler_path_of(handler)
+        if compiler_path is None:
+            raise InvalidInputError(
+                f"deployer {handler.descriptor_path} declares no target (or compiler)"
+            )
+        found = _legacy_target(handler, compiler_path)
+    _TARGETS[key] = found
+    return found
+
+
+def target_for(
+    state: EnvironmentState, registry: Callable[[], EnvPackRegistry] | None = None
+) -> Target:
+    """The environment's target: its deployer binding -> registry -> handler -> Target.
+
+    ``registry`` gives the caller's registry (the CLI's, already discovered); a fresh one
+    is discovered otherwise. No deployer bound is ``InvalidInputError``.
+    """
+    from greentic_iac.envpacks import EnvPackRegistry
+
+    deployer = state.environment.deployer()
+    if deployer is None:
+        raise InvalidInputError(
+            f"environment {state.environment.environment_id}: no deployer pack is bound"
+        )
+    found = registry() if registry is not None else EnvPackRegistry.discover()
+    return target_of(found.resolve(deployer.kind))
 
 
 @lru_cache(maxsize=4096)
