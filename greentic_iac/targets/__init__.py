@@ -11,6 +11,7 @@ as tags or labels (seed 004 §3).
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import re
 from collections.abc import Callable
@@ -61,13 +62,10 @@ def load_compiler(import_path: str) -> Compiler:
     return loaded
 
 
-def _legacy_target(handler: EnvPackHandler, compiler_path: str) -> Target:
-    # A pack from before the protocol: its compiler, and the allocation hook and health
-    # factory it could already name.
+def _manifest_health(handler: EnvPackHandler) -> Any:
+    # A manifest's separate ``health:`` factory (the form before ``Target.health``).
     from greentic_iac.envpacks import manifest_of
 
-    compiler = load_compiler(compiler_path)
-    module = importlib.import_module(compiler_path.split(":", maxsplit=1)[0])
     manifest = manifest_of(handler)
     health_path = getattr(handler, "health_path", None) or (
         manifest.health if manifest is not None else None
@@ -79,11 +77,19 @@ def _legacy_target(handler: EnvPackHandler, compiler_path: str) -> Target:
         def health(state: EnvironmentState, context: Any) -> Any:
             return factory(state, greentic_home=context.greentic_home, timeout=context.timeout)
 
+    return health
+
+
+def _legacy_target(handler: EnvPackHandler, compiler_path: str) -> Target:
+    # A pack from before the protocol: its compiler, and the allocation hook and health
+    # factory it could already name.
+    compiler = load_compiler(compiler_path)
+    module = importlib.import_module(compiler_path.split(":", maxsplit=1)[0])
     return Target(
         descriptor=handler.descriptor_path,
         compile=compiler,
         reconcile_allocations=getattr(module, ALLOCATION_HOOK, None),
-        health=health,
+        health=_manifest_health(handler),
     )
 
 
@@ -110,7 +116,8 @@ def target_of(handler: EnvPackHandler) -> Target:
             raise InvalidInputError(
                 f"target: {path!r} serves {loaded.descriptor}, not {handler.descriptor_path}"
             )
-        found = loaded
+        health = _manifest_health(handler) if loaded.health is None else None
+        found = loaded if health is None else dataclasses.replace(loaded, health=health)
     else:
         compiler_path = compiler_path_of(handler)
         if compiler_path is None:

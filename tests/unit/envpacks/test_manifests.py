@@ -38,10 +38,10 @@ CLOUD = {
     "greentic.secrets.aws-sm",
     "greentic.secrets.k8s",
 }
-COMPILERS = {
-    "greentic.deployer.aws-ecs": "greentic_iac.targets.aws_ecs:compile_plan",
-    "greentic.deployer.k8s": "greentic_iac.targets.k8s:compile_plan",
-    "greentic.deployer.local-process": "greentic_iac.targets.local:compile_plan",
+TARGETS = {
+    "greentic.deployer.aws-ecs": "greentic_iac.targets.aws_ecs.target:TARGET",
+    "greentic.deployer.k8s": "greentic_iac.targets.k8s.target:TARGET",
+    "greentic.deployer.local-process": "greentic_iac.targets.local.target:TARGET",
 }
 PLUGIN_MANIFEST = (
     Path(__file__).parents[2] / "fixtures/acme_vault_plugin/acme_vault/acme.secrets.vault.yaml"
@@ -92,12 +92,12 @@ def test_plugin_handler_import_path_resolves() -> None:
     assert handler.manifest == manifest
 
 
-def test_deployers_name_their_compiler_without_importing_it() -> None:
+def test_deployers_name_their_target_without_importing_it() -> None:
     manifests = {m.descriptor_path: m for m in load_builtin_manifests()}
-    compilers = {p: m.compiler for p, m in manifests.items() if m.compiler is not None}
-    assert compilers == COMPILERS
-    assert all(re.fullmatch(IMPORT_PATH_PATTERN, c) for c in compilers.values())
-    assert all(m.compiler is None for m in manifests.values() if m.slot != "deployer")
+    targets = {p: m.target for p, m in manifests.items() if m.target is not None}
+    assert targets == TARGETS
+    assert all(re.fullmatch(IMPORT_PATH_PATTERN, c) for c in targets.values())
+    assert all(m.target is None for m in manifests.values() if m.slot != "deployer")
 
 
 def test_local_defaults_are_built_in_and_accept_their_default_versions(

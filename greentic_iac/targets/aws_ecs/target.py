@@ -1,0 +1,18 @@
+"""The ``greentic.deployer.aws-ecs`` target, as its pack's manifest names it (``target:``).
+
+Every per-target behaviour the core reaches goes through this one object
+(``greentic_iac.plan.target.Target``); see docs/envpacks.md, "writing a deployer plug-in".
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from greentic_iac.plan.target import Target
+from greentic_iac.targets.aws_ecs import compile_plan, reconcile_allocations
+
+TARGET: Final = Target(
+    descriptor="greentic.deployer.aws-ecs",
+    compile=compile_plan,
+    reconcile_allocations=reconcile_allocations,
+)
