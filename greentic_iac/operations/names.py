@@ -1,9 +1,12 @@
 """Names an answers file may use instead of ULIDs, resolved once when the payload is read.
 
 A revision may be named ``<bundle_id>@<sequence>`` (``shop@3``) or by a unique prefix of its
-id; a deployment by its bundle id when exactly one active deployment has it. The raw answers
-document is rewritten to the full ids before it is validated, so every verb, its audit event
-(which keeps the payload) and its idempotency hash see exactly what an id-only file gives.
+id; a deployment by its bundle id when exactly one active deployment has it. This is the one
+resolver: every payload field that takes a deployment or revision id (a rollout's
+``targets`` included) and the quick forms' flags (cli/quick_forms.py) go through it. The raw
+answers document is rewritten to the full ids before it is validated, so every verb, its
+audit event (which keeps the payload), its stored records and its idempotency hash see
+exactly what an id-only file gives.
 An ambiguous or unknown name is invalid input naming the field. A value that already has the
 shape of a ULID is left alone: the operation reports an unknown id as it always has.
 """
@@ -37,33 +40,39 @@ def needs_resolving(document: dict[str, Any]) -> bool:
     return any(not is_ulid(value) for _, value in _id_fields(document))
 
 
-def _id_fields(document: dict[str, Any]) -> list[tuple[str, Any]]:
-    found: list[tuple[str, Any]] = []
-    for key in ("deployment_id", "revision_id"):
-        if isinstance(document.get(key), str):
-            found.append((key, document[key]))
-    for path, entries in _entry_lists(document):
-        for index, entry in enumerate(entries):
-            if isinstance(entry, dict) and isinstance(entry.get("revision_id"), str):
-                found.append((f"{path}[{index}].revision_id", entry["revision_id"]))
-    deployments = document.get("deployments")
-    if isinstance(deployments, list):
-        for index, item in enumerate(deployments):
-            if isinstance(item, dict) and isinstance(item.get("deployment_id"), str):
-                found.append((f"deployments[{index}].deployment_id", item["deployment_id"]))
+# The fields of an object that name a revision; ``deployment_id`` beside them scopes them.
+_REVISION_FIELDS: Final = ("revision_id", "stable_revision_id", "canary_revision_id")
+# The lists whose items are objects of their own deployment: a split per deployment of
+# ``traffic set`` and a rollout's targets (``rollout start``).
+_ITEM_LISTS: Final = ("deployments", "targets")
+
+
+def _objects(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The document and each item of its per-deployment lists, with the field prefix of each."""
+    found: list[tuple[str, dict[str, Any]]] = [("", document)]
+    for key in _ITEM_LISTS:
+        items = document.get(key)
+        if isinstance(items, list):
+            found.extend(
+                (f"{key}[{index}].", item)
+                for index, item in enumerate(items)
+                if isinstance(item, dict)
+            )
     return found
 
 
-def _entry_lists(document: dict[str, Any]) -> list[tuple[str, list[Any]]]:
-    lists: list[tuple[str, list[Any]]] = []
-    if isinstance(document.get("entries"), list):
-        lists.append(("entries", document["entries"]))
-    deployments = document.get("deployments")
-    if isinstance(deployments, list):
-        for index, item in enumerate(deployments):
-            if isinstance(item, dict) and isinstance(item.get("entries"), list):
-                lists.append((f"deployments[{index}].entries", item["entries"]))
-    return lists
+def _id_fields(document: dict[str, Any]) -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
+    for where, item in _objects(document):
+        for key in ("deployment_id", *_REVISION_FIELDS):
+            if isinstance(item.get(key), str):
+                found.append((f"{where}{key}", item[key]))
+        entries = item.get("entries")
+        if isinstance(entries, list):
+            for index, entry in enumerate(entries):
+                if isinstance(entry, dict) and isinstance(entry.get("revision_id"), str):
+                    found.append((f"{where}entries[{index}].revision_id", entry["revision_id"]))
+    return found
 
 
 def resolve_deployment(state: EnvironmentState, value: str, field: str) -> str:
@@ -144,39 +153,35 @@ def resolve_revision(
 def resolve_names(document: dict[str, Any], state: EnvironmentState) -> dict[str, Any]:
     """A copy of the answers ``document`` with every named deployment and revision replaced
     by its full id (see the module docstring). Raises InvalidInputError naming the field."""
-    resolved = dict(document)
-    top_deployment = None
-    if isinstance(resolved.get("deployment_id"), str):
-        top_deployment = resolve_deployment(state, resolved["deployment_id"], "deployment_id")
-        resolved["deployment_id"] = top_deployment
-    if isinstance(resolved.get("revision_id"), str):
-        resolved["revision_id"] = resolve_revision(
-            state, resolved["revision_id"], "revision_id", top_deployment
-        )
-    if isinstance(resolved.get("entries"), list):
-        resolved["entries"] = _resolved_entries(
-            state, resolved["entries"], "entries", top_deployment
-        )
-    deployments = resolved.get("deployments")
-    if isinstance(deployments, list):
-        items = []
-        for index, original in enumerate(deployments):
-            if not isinstance(original, dict):
-                items.append(original)
-                continue
-            item = dict(original)
-            where = f"deployments[{index}]"
-            owner = None
-            if isinstance(item.get("deployment_id"), str):
-                owner = resolve_deployment(state, item["deployment_id"], f"{where}.deployment_id")
-                item["deployment_id"] = owner
-            if isinstance(item.get("entries"), list):
-                item["entries"] = _resolved_entries(
-                    state, item["entries"], f"{where}.entries", owner
-                )
-            items.append(item)
-        resolved["deployments"] = items
+    resolved = _resolved_object(state, document, "")
+    for key in _ITEM_LISTS:
+        items = resolved.get(key)
+        if isinstance(items, list):
+            resolved[key] = [
+                _resolved_object(state, item, f"{key}[{index}].")
+                if isinstance(item, dict)
+                else item
+                for index, item in enumerate(items)
+            ]
     return resolved
+
+
+def _resolved_object(
+    state: EnvironmentState, original: dict[str, Any], where: str
+) -> dict[str, Any]:
+    """``original`` with its own deployment and revision fields resolved; its revisions are
+    looked up among its deployment's first (``shop@2`` of the deployment it names)."""
+    item = dict(original)
+    owner = None
+    if isinstance(item.get("deployment_id"), str):
+        owner = resolve_deployment(state, item["deployment_id"], f"{where}deployment_id")
+        item["deployment_id"] = owner
+    for key in _REVISION_FIELDS:
+        if isinstance(item.get(key), str):
+            item[key] = resolve_revision(state, item[key], f"{where}{key}", owner)
+    if isinstance(item.get("entries"), list):
+        item["entries"] = _resolved_entries(state, item["entries"], f"{where}entries", owner)
+    return item
 
 
 def _resolved_entries(

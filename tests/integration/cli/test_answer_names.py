@@ -159,3 +159,66 @@ def test_a_name_inside_deployments_is_resolved_per_deployment(env: Env) -> None:
     ]})  # fmt: skip
     assert outcome.code == 2
     assert "deployments[0].entries[0].revision_id:" in outcome.stderr
+
+
+def _serving(env: Env, bundle: str, host: str) -> tuple[str, list[str]]:
+    deployment, revisions = env.deployment(bundle, host)
+    for sequence in (1, 2):
+        env.ok("revisions", "warm", payload={"revision_id": f"{bundle}@{sequence}"})
+    entries = [{"revision_id": f"{bundle}@1", "weight_percent": 100}]
+    env.ok("traffic", "set", payload={"deployment_id": bundle, "entries": entries})
+    return deployment, revisions
+
+
+STEPS = {"steps": [{"kind": "set_weight", "weight_bps": 1000}]}
+
+
+def test_a_rollout_definition_takes_names_and_stores_full_ids(env: Env) -> None:
+    shop, (shop1, shop2) = _serving(env, "shop", "shop.localhost")
+    started = env.ok("rollout", "start", payload={
+        "targets": [{"deployment_id": "shop", "stable_revision_id": "shop@1",
+                     "canary_revision_id": shop2[:12].lower()}],
+        "definition": STEPS,
+    })  # fmt: skip
+    assert started["targets"] == [
+        {"deployment_id": shop, "stable_revision_id": shop1, "canary_revision_id": shop2}
+    ]
+    state = json.loads(env.state_bytes())["state"]  # the state file's envelope
+    [stored] = state["rollouts"].values()
+    assert stored["targets"] == started["targets"]
+    [event] = env.ok("audit", "list", ENV, "--limit", "1")["events"]
+    recorded = json.dumps(event)
+    assert event["verb"] == "rollout start" and shop1 in recorded and shop2 in recorded
+    assert "shop@1" not in recorded and shop2[:12].lower() not in recorded
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        (
+            {"deployment_id": "shop", "stable_revision_id": "shop@1",
+             "canary_revision_id": "shop@9"},
+            "targets[0].canary_revision_id: local has no revision 'shop@9'",
+        ),
+        (
+            {"deployment_id": "nope", "stable_revision_id": "shop@1",
+             "canary_revision_id": "shop@2"},
+            "targets[0].deployment_id: no active deployment of local has the id or bundle id",
+        ),
+        (
+            {"deployment_id": "shop", "stable_revision_id": "01",
+             "canary_revision_id": "shop@2"},
+            "targets[0].stable_revision_id: the id prefix '01' is shorter than 6",
+        ),
+    ],
+)  # fmt: skip
+def test_a_bad_name_in_a_rollout_definition_is_exit_2_naming_the_field(
+    env: Env, target: dict[str, str], message: str
+) -> None:
+    _serving(env, "shop", "shop.localhost")
+    before = env.state_bytes()
+    outcome = env.call("rollout", "start", payload={"targets": [target], "definition": STEPS})
+    assert outcome.code == 2
+    [line] = outcome.stderr.splitlines()
+    assert message in line, line
+    assert env.state_bytes() == before

@@ -107,8 +107,14 @@ def test_names_resolve_to_the_full_ids_of_the_answers_form(
 @pytest.mark.parametrize(
     ("argv", "fragment"),
     [
-        (("--deployment", "nope", "--weight", "x=100"), "--deployment: no deployment 'nope'"),
-        (("--deployment", "shop", "--weight", "shop@3=100"), "--weight shop@3: no revision"),
+        (
+            ("--deployment", "nope", "--weight", "x=100"),
+            "--deployment: no active deployment of local has the id or bundle id 'nope'",
+        ),
+        (
+            ("--deployment", "shop", "--weight", "shop@3=100"),
+            "--weight shop@3: local has no revision 'shop@3'",
+        ),
         (("--deployment", "shop", "--weight", "shop@1"), "expected REVISION=PERCENT"),
         (("--deployment", "shop", "--weight", "shop@1=60"), "weights sum to 60"),
         (
@@ -129,3 +135,24 @@ def test_bad_quick_forms_exit_2_naming_the_flag(
     assert outcome.code == 2
     assert fragment in outcome.stderr.splitlines()[0]
     assert cli("traffic", "show", "local").result == before
+
+
+def test_the_quick_form_refuses_names_as_an_answers_file_does(
+    shop: tuple[Env, str, list[str]],
+) -> None:
+    """One resolver: a prefix too short to keep its meaning, or one two revisions share, is
+    refused by the flags as by an answers file, naming the flag."""
+    cli, _, revisions = shop
+    short = cli("traffic", "set", "local", "--deployment", "shop", "--weight", "01=100")
+    assert short.code == 2
+    assert "--weight 01: the id prefix '01' is shorter than 6 characters" in short.stderr
+    # Revisions staged in the same millisecond share their first 10 characters.
+    common = next(n for n in range(10, 0, -1) if revisions[0][:n] == revisions[1][:n])
+    if common >= 6:
+        shared = revisions[0][:common]
+        ambiguous = cli(
+            "traffic", "set", "local", "--deployment", "shop", "--weight", f"{shared}=100"
+        )
+        assert ambiguous.code == 2
+        assert f"--weight {shared}: the id prefix" in ambiguous.stderr
+        assert "matches 2 revisions" in ambiguous.stderr
