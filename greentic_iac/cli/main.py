@@ -72,7 +72,16 @@ def _suggestion(message: str) -> str:
 
 
 def _known_flags(verbs: Iterable[Verb]) -> frozenset[str]:
-    flags = {"--home", "--store", "--output", "--debug", "--help", "--version", "--schema"}
+    flags = {
+        "--home",
+        "--store",
+        "--output",
+        "--wide",
+        "--debug",
+        "--help",
+        "--version",
+        "--schema",
+    }
     for verb in verbs:
         if verb.mutating:
             flags.add("--answers")
@@ -114,6 +123,12 @@ def _global_flags(suppress: bool) -> _Parser:
         choices=("json", "table"),
         default=default,
         help="json (the envelope; default when piped for result verbs) or table",
+    )
+    flags.add_argument(
+        "--wide",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="tables: extra columns (every id, generations, host/path), as kubectl's -o wide",
     )
     flags.add_argument(
         "--debug",
@@ -233,14 +248,16 @@ def _wants_json(ctx_output: str | None) -> bool:
     return not sys.stdout.isatty()
 
 
-def _print_result(noun: str, op: str, result: dict[str, Any], as_json: bool) -> None:
+def _print_result(
+    noun: str, op: str, result: dict[str, Any], as_json: bool, *, wide: bool = False
+) -> None:
     if as_json:
         envelope = {"noun": noun, "op": op, "result": result}
         sys.stdout.write(json.dumps(envelope, indent=2, sort_keys=False, default=str) + "\n")
         return
     from greentic_iac.cli.tables import print_table
 
-    print_table(noun, op, result)
+    print_table(noun, op, result, wide=wide)
 
 
 def _debug_log(exc: BaseException, home: str | None) -> str:
@@ -357,7 +374,7 @@ def run(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 (one return 
             f"the traceback is in {path}; please attach it to a bug report\n"
         )
         return 1
-    return _emit(verb, result, as_json, asked_json=args.output == "json")
+    return _emit(verb, result, as_json, asked_json=args.output == "json", wide=bool(args.wide))
 
 
 def _answers(verb: Verb, ctx: Context, args: argparse.Namespace) -> tuple[str, Any]:
@@ -382,15 +399,22 @@ def _run_handler(verb: Verb, ctx: Context, payload: Any) -> dict[str, Any] | Ren
         raise missing_extra_error(verb.command, exc.name) from None
 
 
-def _emit(verb: Verb, result: dict[str, Any] | Rendered, as_json: bool, asked_json: bool) -> int:
+def _emit(
+    verb: Verb,
+    result: dict[str, Any] | Rendered,
+    as_json: bool,
+    asked_json: bool,
+    *,
+    wide: bool = False,
+) -> int:
     """Results print as the envelope when piped; a document with its own text for a person
     (``doctor secrets``' findings, ``credentials validate``) only when JSON was asked for."""
     op = verb.name or verb.noun
     if not isinstance(result, Rendered):
-        _print_result(verb.noun, op, result, as_json)
+        _print_result(verb.noun, op, result, as_json, wide=wide)
         return 0
     if result.result is not None and (asked_json or not result.text):
-        _print_result(verb.noun, op, result.result, as_json)
+        _print_result(verb.noun, op, result.result, as_json, wide=wide)
     elif result.text:
         sys.stdout.write(result.text if result.text.endswith("\n") else result.text + "\n")
     return result.exit_code

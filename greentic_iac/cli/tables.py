@@ -39,14 +39,43 @@ def _explode(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return exploded
 
 
-def print_table(noun: str, op: str, result: dict[str, Any]) -> None:
-    from rich.console import Console
+def _table(title: str | None, columns: list[str], **options: Any) -> Any:
     from rich.table import Table
 
+    table = Table(title=title, **options)
+    for column in columns:
+        right = column.startswith(">")
+        # Fold, never cut: rich shrinks a table to the terminal, and an id that wraps in its
+        # cell is still whole on the screen, where an ellipsis would lose what to copy.
+        table.add_column(
+            column[1:] if right else column,
+            justify="right" if right else "left",
+            overflow="fold",
+        )
+    return table
+
+
+def print_table(noun: str, op: str, result: dict[str, Any], *, wide: bool = False) -> None:
+    """``result`` as tables: the verb's curated view (cli/table_views.py; ``wide`` adds its
+    extra columns) or, for any other verb, a field/value table and a table of its rows."""
+    from rich.console import Console
+
+    from greentic_iac.cli.table_views import views_of
     from greentic_iac.cli.terminal import colour_allowed
 
     # No styling at all off a terminal or under NO_COLOR (rich alone would keep bold).
     console = Console(color_system="auto" if colour_allowed(sys.stdout) else None)
+    views = views_of(noun, op, result, wide)
+    if views is not None:
+        for view in views:
+            if not view.rows:
+                console.print(f"no {view.title}")
+                continue
+            table = _table(view.title, view.columns)
+            for cells in view.rows:
+                table.add_row(*(escape(cell) for cell in cells))
+            console.print(table)
+        return
     rows_key = next(
         (
             k
@@ -57,18 +86,20 @@ def print_table(noun: str, op: str, result: dict[str, Any]) -> None:
     )
     scalars = {k: v for k, v in result.items() if k != rows_key}
     if scalars:
-        table = Table(title=f"{noun} {op}", show_header=False)
-        table.add_column("field", style="bold")
-        table.add_column("value")
+        table = _table(f"{noun} {op}", ["field", "value"], show_header=False)
         for key, value in scalars.items():
-            table.add_row(key, _cell(value))
+            table.add_row(f"[bold]{escape(key)}[/bold]", escape(_cell(value)))
         console.print(table)
     if rows_key is not None:
         rows = _explode(result[rows_key])
         columns = list(dict.fromkeys(k for row in rows for k in row))
-        table = Table(title=rows_key)
-        for column in columns:
-            table.add_column(column)
+        table = _table(rows_key, columns)
         for row in rows:
-            table.add_row(*(_cell(row.get(c)) for c in columns))
+            table.add_row(*(escape(_cell(row.get(c))) for c in columns))
         console.print(table)
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)

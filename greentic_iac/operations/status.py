@@ -4,13 +4,16 @@ A pure function of the state, the environment's audit events and whether an appl
 baseline exists: ``up`` records the generation it applied in its audit event, ``drift``
 records its result, so the status of an environment reads the same from any machine
 sharing the store. Event results written before those fields existed show as unknown.
+Active rollouts are summarised by operations/rollout_view.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
+from greentic_iac.operations.rollout_view import rollout_summary
 from greentic_iac.preview.names import revision_name
 from greentic_iac.spec.state import EnvironmentState
 from greentic_iac.store.model import AuditEvent
@@ -62,25 +65,15 @@ def _drift(events: list[AuditEvent]) -> dict[str, Any] | None:
     return {"drift": result.get("drift"), "at": last.time.isoformat()}
 
 
-def _rollouts(state: EnvironmentState) -> Any:
-    # Rollout records arrive with another change; shown when the state has them.
-    rollouts = getattr(state, "rollouts", None)
-    if not rollouts:
-        return None
-    if isinstance(rollouts, dict):
-        return {key: _plain(value) for key, value in rollouts.items()}
-    return _plain(rollouts)
-
-
-def _plain(value: Any) -> Any:
-    dump = getattr(value, "model_dump", None)
-    return dump(mode="json") if callable(dump) else value
-
-
 def environment_status(
-    state: EnvironmentState, events: list[AuditEvent], *, baseline: bool
+    state: EnvironmentState,
+    events: list[AuditEvent],
+    *,
+    baseline: bool,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """One environment's status (see the module docstring and docs/cli.md#status)."""
+    """One environment's status (see the module docstring and docs/cli.md#status); ``now``
+    (default: the clock) is what a rollout's time to its next step counts from."""
     deployer = state.environment.deployer()
     deployments = []
     for deployment in state.active_deployments():
@@ -110,8 +103,10 @@ def environment_status(
         "applied": _applied(state, events, baseline),
         "drift": _drift(events),
         "deployments": deployments,
+        # Each active rollout's step, weights, last analysis and time to its next step.
+        "rollouts": [
+            rollout_summary(rollout, state, now or datetime.now(UTC))
+            for rollout in state.active_rollouts()
+        ],
     }
-    rollouts = _rollouts(state)
-    if rollouts is not None:
-        status["rollouts"] = rollouts
     return status

@@ -19,7 +19,7 @@ from greentic_iac.errors import InvalidInputError
 
 PROGRAM = "greentic-iac"
 SHELLS = ("bash", "zsh", "fish")
-GLOBAL_FLAGS = ("--home", "--store", "-o", "--output", "--debug", "--help")
+GLOBAL_FLAGS = ("--home", "--store", "-o", "--output", "--wide", "--debug", "--help")
 # Flags whose value is a path: the shell completes file names after them.
 _PATH_FLAGS = ("--answers", "--out", "--dir", "--home", "--against")
 

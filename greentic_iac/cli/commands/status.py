@@ -8,7 +8,6 @@ screen is one a person copies.
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import sys
 from typing import Any
@@ -35,7 +34,8 @@ def status(ctx: Context, _: None) -> Rendered:
     result = {"environments": environments}
     if ctx.output == "json":
         return Rendered(result=result)
-    return Rendered(text=render_status(environments), result=result)
+    wide = bool(getattr(ctx.args, "wide", False))
+    return Rendered(text=render_status(environments, wide=wide), result=result)
 
 
 def _applied_line(environment: dict[str, Any]) -> str:
@@ -54,16 +54,90 @@ def _applied_line(environment: dict[str, Any]) -> str:
     return line
 
 
-def render_status(environments: list[dict[str, Any]]) -> str:
-    """The terminal view: styled only on a terminal without ``NO_COLOR`` (no-color.org)."""
-    from rich.console import Console
+def _deployments_table(environment: dict[str, Any], wide: bool) -> Any:
     from rich.markup import escape
     from rich.table import Table
+
+    table = Table(show_lines=False)
+    # Every column folds (wraps mid-word) rather than cuts: rich shrinks the table to the
+    # terminal, and an id that wraps is still whole on the screen.
+    table.add_column("deployment", overflow="fold")
+    if wide:
+        table.add_column("host/path", overflow="fold")
+    table.add_column("revision", overflow="fold")
+    table.add_column("lifecycle", overflow="fold")
+    table.add_column("weight", justify="right", overflow="fold")
+    if wide:
+        table.add_column("split gen", justify="right", overflow="fold")
+    table.add_column("id", overflow="fold")
+    for deployment in environment["deployments"]:
+        bundle = f"[bold]{escape(deployment['bundle_id'])}[/bold]"
+        route = escape(deployment["route"])
+        if wide:
+            generation = deployment["split_generation"]
+            table.add_row(bundle, route, "", "", "", "" if generation is None else str(generation),
+                          deployment["deployment_id"])  # fmt: skip
+        else:
+            table.add_row(f"{bundle}\n{route}", "", "", "", deployment["deployment_id"])
+        for revision in deployment["revisions"]:
+            weight = f"{revision['weight_bps'] / 100:.2f}%"
+            cells = [escape(revision["name"]), revision["lifecycle"], weight]
+            if wide:
+                table.add_row("", "", *cells, "", revision["revision_id"])
+            else:
+                table.add_row("", *cells, revision["revision_id"])
+    return table
+
+
+def _rollouts_table(rollouts: list[dict[str, Any]], wide: bool) -> Any:
+    """One row per active rollout: step, weights by name, last analysis, next step."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from greentic_iac.operations.rollout_view import figure_text
+
+    table = Table(title="rollouts", show_lines=True)
+    for name in ("rollout", "step", "weights", "last analysis", "next step"):
+        table.add_column(name, overflow="fold")
+    if wide:
+        table.add_column("targets", overflow="fold")
+        table.add_column("reason", overflow="fold")
+    for rollout in rollouts:
+        analysis = rollout["last_analysis"]
+        if analysis is None:
+            checked = "-"
+        else:
+            verdict = "[green]passed[/green]" if analysis["passed"] else "[red]failed[/red]"
+            figures = [escape(figure_text(f)) for f in analysis["figures"]]
+            checked = "\n".join([f"{verdict} (step {analysis['step']})", *figures])
+        step = f"{rollout['step']} {rollout['step_kind']}"
+        if rollout["status"] != "running":
+            step += f" ({rollout['status']})"
+        row = [rollout["rollout_id"], step, escape(rollout["weights"]), checked,
+               escape(rollout["next_step"])]  # fmt: skip
+        if wide:
+            targets = "\n".join(
+                f"{t['deployment_id']}\n stable {t['stable']['revision_id']}"
+                f"\n canary {t['canary']['revision_id']}"
+                for t in rollout["targets"]
+            )
+            row += [targets, escape(rollout["reason"] or "")]
+        table.add_row(*row)
+    return table
+
+
+def render_status(environments: list[dict[str, Any]], *, wide: bool = False) -> str:
+    """The terminal view: styled only on a terminal without ``NO_COLOR`` (no-color.org);
+    ``wide`` adds the host/path and split generation columns and the rollouts' targets."""
+    from rich.console import Console
+
+    from greentic_iac.cli.terminal import colour_allowed
 
     buffer = io.StringIO()
     console = Console(
         file=buffer,
-        force_terminal=sys.stdout.isatty() and not os.environ.get("NO_COLOR"),
+        force_terminal=colour_allowed(sys.stdout),
+        no_color=not colour_allowed(sys.stdout),
         width=shutil.get_terminal_size((100, 24)).columns,
         highlight=False,
     )
@@ -75,26 +149,11 @@ def render_status(environments: list[dict[str, Any]]) -> str:
             title += f" · {environment['target']}"
         console.print(title)
         console.print(_applied_line(environment))
-        if not environment["deployments"]:
-            console.print("  no deployments\n")
-            continue
-        table = Table(show_lines=False)
-        # Every column folds (wraps mid-word) rather than cuts: rich shrinks the table to
-        # the terminal, and an id that wraps is still whole on the screen.
-        table.add_column("deployment", overflow="fold")
-        table.add_column("revision", overflow="fold")
-        table.add_column("lifecycle", overflow="fold")
-        table.add_column("weight", justify="right", overflow="fold")
-        table.add_column("id", overflow="fold")
-        for deployment in environment["deployments"]:
-            name = f"[bold]{escape(deployment['bundle_id'])}[/bold]\n{escape(deployment['route'])}"
-            table.add_row(name, "", "", "", deployment["deployment_id"])
-            for revision in deployment["revisions"]:
-                weight = f"{revision['weight_bps'] / 100:.2f}%"
-                table.add_row("", escape(revision["name"]), revision["lifecycle"], weight,
-                              revision["revision_id"])  # fmt: skip
-        console.print(table)
-        if "rollouts" in environment:
-            console.print("rollouts:", environment["rollouts"])
+        if environment["deployments"]:
+            console.print(_deployments_table(environment, wide))
+        else:
+            console.print("  no deployments")
+        if environment.get("rollouts"):
+            console.print(_rollouts_table(environment["rollouts"], wide))
         console.print()
     return buffer.getvalue()
