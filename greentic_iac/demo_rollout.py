@@ -115,7 +115,7 @@ def _run(home: Path, port: int, rollout_id: str) -> str:
     store = open_store(None, home=home)
     shown: list[tuple[int, str]] = []
 
-    def show(_: str) -> None:
+    def show(_: object) -> None:
         state = store.load("local")
         rollout = state.rollouts[rollout_id]
         key = (rollout.step_index, rollout.status.value)

@@ -39,6 +39,26 @@ class _Store(Protocol):
 DEFAULT_POLL_SECONDS = 1.0
 
 
+@dataclass(frozen=True)
+class RolloutEvent:
+    """What the runner reports to ``progress``: a decision applied (``applied``, with the
+    ``decision`` that led to it), an analysis recorded (``analysis``), a wait going on
+    (``waiting``: ``remaining`` seconds, None until ``rollout promote``), a rollout held by
+    ``rollout pause`` (``paused``) or a decision someone else made first (``conflict``).
+    ``str()`` is the one-line status, for a sink that only prints."""
+
+    kind: str
+    rollout: Rollout
+    state: EnvironmentState | None
+    at: datetime
+    message: str
+    decision: str | None = None
+    remaining: float | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+
 @dataclass
 class RolloutRunner:
     store: _Store
@@ -48,7 +68,8 @@ class RolloutRunner:
     metrics: MetricSource | None
     clock: Callable[[], datetime]
     sleep: Callable[[float], None]
-    progress: Callable[[str], None]
+    # Receives every RolloutEvent (cli/rollout_progress.py formats them for a person).
+    progress: Callable[[RolloutEvent], None]
     # Whether a revision is serving healthily (None: no health source on this target).
     healthy: Callable[[str], bool] | None = None
     queries: QuerySource | None = None
@@ -75,9 +96,27 @@ class RolloutRunner:
         )
         return state
 
-    def _apply(self, state: EnvironmentState, rollout_id: str) -> None:
+    def _apply(self, state: EnvironmentState, rollout_id: str, decision: str) -> None:
         self.apply(state)
-        self.progress(status_line(state.rollouts[rollout_id], state, self.clock()))
+        self._report("applied", state.rollouts[rollout_id], state, decision=decision)
+
+    def _report(
+        self,
+        kind: str,
+        rollout: Rollout,
+        state: EnvironmentState | None,
+        *,
+        decision: str | None = None,
+        remaining: float | None = None,
+        message: str | None = None,
+    ) -> None:
+        now = self.clock()
+        if message is None and state is not None:
+            message = status_line(rollout, state, now)
+        elif message is None:
+            left = "" if remaining is None else f", {remaining:.0f}s left"
+            message = f"rollout {rollout.rollout_id}: {kind} at step {rollout.step_index + 1}{left}"
+        self.progress(RolloutEvent(kind, rollout, state, now, message, decision, remaining))
 
     @staticmethod
     def _canaries(rollout: Rollout) -> list[str]:
@@ -97,7 +136,7 @@ class RolloutRunner:
         if not rollout.status.finished:
             state = self._decide(rollout, "run", lambda s: steps.claim(s, rid))
         # Resume: the target serves whatever the last recorded decision set.
-        self._apply(state, rid)
+        self._apply(state, rid, "run")
         rollout_id = rid
         while True:
             state = self.store.load(self.environment_id)
@@ -105,6 +144,7 @@ class RolloutRunner:
             if rollout.status.finished:
                 return rollout
             if rollout.status == RolloutStatus.PAUSED:
+                self._report("paused", rollout, state)
                 self.sleep(self.poll_seconds)
                 continue
             try:
@@ -112,7 +152,8 @@ class RolloutRunner:
             except ConflictError as exc:
                 # Someone moved it between our read and our decision (`rollout promote`,
                 # `abort`, another runner): their decision stands; read it and go on.
-                self.progress(f"rollout {rollout_id}: {exc}; reading it again")
+                message = f"rollout {rollout_id}: {exc}; reading it again"
+                self._report("conflict", rollout, None, message=message)
 
     def _step(self, rollout: Rollout) -> None:
         rid, index = rollout.rollout_id, rollout.step_index
@@ -124,18 +165,18 @@ class RolloutRunner:
                 "rollback",
                 lambda s: steps.roll_back_unhealthy(s, rid, index, reason),
             )
-            self._apply(state, rid)
+            self._apply(state, rid, "rollback")
             return
         step = rollout.current_step
         if step is None:
             state = self._decide(rollout, "promote", lambda s: steps.complete(s, rid, index))
-            self._apply(state, rid)
+            self._apply(state, rid, "promote")
             return
         if isinstance(step, (AnalysisStep, PauseStep)):
             self._wait_step(rollout, step)
             return
         state = self._decide(rollout, "step", lambda s: steps.apply_weight_step(s, rid, index))
-        self._apply(state, rid)
+        self._apply(state, rid, "step")
 
     def _wait_step(self, rollout: Rollout, step: AnalysisStep | PauseStep) -> None:
         rid, index = rollout.rollout_id, rollout.step_index
@@ -146,18 +187,29 @@ class RolloutRunner:
                 if isinstance(step, AnalysisStep) and self.metrics is not None
                 else None
             )
-            self._decide(rollout, "wait", lambda s: steps.begin_wait(s, rid, index, now, baseline))
+            state = self._decide(
+                rollout, "wait", lambda s: steps.begin_wait(s, rid, index, now, baseline)
+            )
+            seconds = step.seconds if isinstance(step, PauseStep) else step.window_seconds
+            self._report(
+                "waiting",
+                state.rollouts[rid],
+                state,
+                remaining=None if seconds is None else seconds,
+            )
             return
         if isinstance(step, PauseStep) and step.seconds is None:
             if rollout.released_step == index:
                 self._decide(rollout, "step", lambda s: steps.end_pause(s, rid, index))
             else:
+                self._report("waiting", rollout, None)
                 self.sleep(self.poll_seconds)
             return
         seconds = step.seconds if isinstance(step, PauseStep) else step.window_seconds
         assert seconds is not None
         remaining = (rollout.step_started_at + timedelta(seconds=seconds) - now).total_seconds()
         if remaining > 0:
+            self._report("waiting", rollout, None, remaining=remaining)
             self.sleep(min(self.poll_seconds, remaining))
             return
         if isinstance(step, PauseStep):
@@ -173,9 +225,9 @@ class RolloutRunner:
             rollout, "analysis", lambda s: steps.record_analysis(s, rid, index, result)
         )
         if state.rollouts[rid].status.finished:
-            self._apply(state, rid)  # rolled back: the stable revisions serve again
+            self._apply(state, rid, "analysis")  # rolled back: the stable revisions serve again
         else:
-            self.progress(status_line(state.rollouts[rid], state, self.clock()))
+            self._report("analysis", state.rollouts[rid], state)
 
 
 def time_to_next_step(rollout: Rollout, now: datetime) -> float | None:

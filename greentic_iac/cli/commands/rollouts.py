@@ -26,10 +26,6 @@ from greentic_iac.spec.answers import RolloutActionPayload, RolloutStartPayload
 APPLY_COMMAND_TIMEOUT_SECONDS = 1800.0
 
 
-def _progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -119,6 +115,7 @@ def _up_applier(ctx: Context) -> Any:
 
 
 def rollout_run(ctx: Context, _: None) -> dict[str, Any]:
+    from greentic_iac.cli.rollout_progress import rollout_progress
     from greentic_iac.local.sync import environment_dir, uses_local_runtime
     from greentic_iac.operations.analysis import PrometheusQuerySource, RouterMetricSource
     from greentic_iac.operations.rollout_runner import RolloutRunner, status_row
@@ -150,7 +147,7 @@ def rollout_run(ctx: Context, _: None) -> dict[str, Any]:
         metrics=metrics,
         clock=_now,
         sleep=time.sleep,
-        progress=_progress,
+        progress=rollout_progress(ctx),
         healthy=healthy,
         queries=PrometheusQuerySource(url) if url else None,
         poll_seconds=float(getattr(ctx.args, "poll", None) or 1.0),
