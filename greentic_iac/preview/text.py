@@ -1,36 +1,65 @@
 """The terminal report: what changes, the traffic split before and after, and the gates.
 
-Coloured with ANSI escapes when asked (the CLI asks when stdout is a terminal), plain
-otherwise. Creates and deletes are one line each; updates and replaces list their changed
+Each line is a rich ``Text`` whose spans carry the styles (adds green, changes yellow,
+replaces magenta, deletes red, refusals bold red). Coloured, rich renders them for a
+terminal (the CLI asks when stdout is one and ``NO_COLOR`` is unset: cli/terminal.py);
+plain, the text is the lines' characters alone, exactly as a pipe or a golden file has it.
+Creates and deletes are one line each; updates and replaces list their changed
 properties, marking the ones that force the replacement.
 """
 
 from __future__ import annotations
 
+import io
 from typing import Any, Final
+
+from rich.text import Text
 
 from greentic_iac.preview.values import percent, show_value
 
 _SYMBOL: Final = {"create": "+", "update": "~", "replace": "-/+", "delete": "-"}
-_COLOUR: Final = {
-    "create": "32",
-    "update": "33",
-    "replace": "35",
-    "delete": "31",
-    "bad": "1;31",
-    "dim": "2",
-    "bold": "1",
+_STYLE: Final = {
+    "create": "green",
+    "update": "yellow",
+    "replace": "magenta",
+    "delete": "red",
+    "bad": "bold red",
+    "dim": "dim",
+    "bold": "bold",
 }
 
 
 class _Painter:
-    def __init__(self, colour: bool) -> None:
-        self.colour = colour
+    """``paint(text, style)``: a styled span; lines are ``Text`` built from spans and str."""
 
-    def __call__(self, text: str, style: str) -> str:
-        if not self.colour:
-            return text
-        return f"\x1b[{_COLOUR[style]}m{text}\x1b[0m"
+    def __call__(self, text: str, style: str) -> Text:
+        return Text(text, style=_STYLE[style])
+
+
+def _line(*parts: str | Text) -> Text:
+    return Text.assemble(*parts)
+
+
+def _rendered(lines: list[Text | str], colour: bool) -> str:
+    if not colour:
+        return "".join(f"{line if isinstance(line, str) else line.plain}\n" for line in lines)
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    # soft_wrap: the terminal wraps a long line itself, rich inserts no line breaks, so the
+    # characters are the plain text's; only the styles are added.
+    console = Console(
+        file=buffer,
+        force_terminal=True,
+        color_system="standard",
+        soft_wrap=True,
+        highlight=False,
+        markup=False,
+        emoji=False,
+    )
+    for line in lines:
+        console.print(line)
+    return buffer.getvalue()
 
 
 def summary_line(document: dict[str, Any]) -> str:
@@ -50,8 +79,8 @@ def baseline_line(document: dict[str, Any]) -> str:
     return f"against {what} {baseline['path']} ({baseline['content_hash'][:19]}…)"
 
 
-def _resources(document: dict[str, Any], paint: _Painter) -> list[str]:
-    lines = [paint("Resources", "bold")]
+def _resources(document: dict[str, Any], paint: _Painter) -> list[Text | str]:
+    lines: list[Text | str] = [paint("Resources", "bold")]
     if not document["resources"]:
         return [*lines, "  no changes"]
     for resource in document["resources"]:
@@ -59,27 +88,32 @@ def _resources(document: dict[str, Any], paint: _Painter) -> list[str]:
         head = f"  {_SYMBOL[action]:>3} {resource['name']} ({resource['type']})"
         head += " replace" if action == "replace" else ""
         subject = resource.get("subject")
-        lines.append(paint(head, action) + (paint(f"  [{subject}]", "dim") if subject else ""))
+        lines.append(_line(paint(head, action), paint(f"  [{subject}]", "dim") if subject else ""))
         if action in ("create", "delete"):
             continue
         for change in resource["changes"]:
             note = paint("  # forces replacement", "replace") if change["forces_replace"] else ""
             lines.append(
-                f"        {change['path']}: {show_value(change['before'], 60)} -> "
-                f"{show_value(change['after'], 60)}{note}"
+                _line(
+                    f"        {change['path']}: {show_value(change['before'], 60)} -> "
+                    f"{show_value(change['after'], 60)}",
+                    note,
+                )
             )
     return lines
 
 
-def _traffic(document: dict[str, Any], paint: _Painter) -> list[str]:
-    lines = [paint("Traffic", "bold")]
+def _traffic(document: dict[str, Any], paint: _Painter) -> list[Text | str]:
+    lines: list[Text | str] = [paint("Traffic", "bold")]
     if not document["traffic"]:
         return [*lines, "  no traffic splits"]
     for deployment in document["traffic"]:
         mark = paint("changed", "update") if deployment["changed"] else paint("unchanged", "dim")
         name = deployment.get("bundle_id") or deployment["deployment_id"]
         route = f" {deployment['route']}" if deployment.get("route") else ""
-        lines.append(f"  deployment {paint(name, 'bold')}{route} ({deployment['method']}): {mark}")
+        lines.append(
+            _line("  deployment ", paint(name, "bold"), f"{route} ({deployment['method']}): ", mark)
+        )
         lines.append(paint(f"    id {deployment['deployment_id']}", "dim"))
         width = max((len(r.get("name") or "") for r in deployment["revisions"]), default=0)
         for revision in deployment["revisions"]:
@@ -97,8 +131,8 @@ def _traffic(document: dict[str, Any], paint: _Painter) -> list[str]:
     return lines
 
 
-def _gates(document: dict[str, Any], paint: _Painter) -> list[str]:
-    lines: list[str] = []
+def _gates(document: dict[str, Any], paint: _Painter) -> list[Text | str]:
+    lines: list[Text | str] = []
     if document["limits"]:
         lines.append(paint("Limits (the target can't realise this plan)", "bad"))
         for item in document["limits"]:
@@ -117,10 +151,10 @@ def _gates(document: dict[str, Any], paint: _Painter) -> list[str]:
 
 
 def render_text(document: dict[str, Any], *, colour: bool = False) -> str:
-    """The report as terminal text (ANSI colours when ``colour``)."""
-    paint = _Painter(colour)
+    """The report as terminal text (styled through rich when ``colour``)."""
+    paint = _Painter()
     header = paint(f"Preview of {document['environment_id']} ({document['target']})", "bold")
-    lines = [header, baseline_line(document), ""]
+    lines: list[Text | str] = [header, baseline_line(document), ""]
     lines += _resources(document, paint)
     lines += ["", *_traffic(document, paint)]
     gates = _gates(document, paint)
@@ -131,4 +165,4 @@ def render_text(document: dict[str, Any], *, colour: bool = False) -> str:
         lines.append(paint("REFUSED: fix the limits/policy above before applying", "bad"))
     elif not document["changed"]:
         lines.append("No changes: the environment matches its baseline.")
-    return "\n".join(lines) + "\n"
+    return _rendered(lines, colour)
