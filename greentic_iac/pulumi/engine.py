@@ -69,6 +69,9 @@ class EngineResult:
     changes: dict[str, int]
     outputs: dict[str, Any]
     duration_s: float
+    # The resource steps as the engine reported them ({"op", "type", "name"}); not part of
+    # to_dict (the verbs' results keep their shape).
+    resources: tuple[dict[str, str], ...] = ()
 
     @property
     def has_changes(self) -> bool:
@@ -294,6 +297,7 @@ def run_operation(
         changes=_changes(collector, fallback),
         outputs=outputs,
         duration_s=round(time.monotonic() - started, 3),
+        resources=tuple(collector.resources),
     )
 
 

@@ -61,6 +61,9 @@ class EventCollector:
         self.changes: dict[str, int] | None = None
         self.first_error: str | None = None
         self.steps = 0
+        # Each resource step worth a line, as {"op", "type", "name"} (what `up`'s
+        # confirmation lists from Pulumi's preview).
+        self.resources: list[dict[str, str]] = []
         self.started = time.monotonic()
         self._lock = threading.Lock()
 
@@ -79,6 +82,13 @@ class EventCollector:
             op = _value(pre.metadata.op)
             if op not in _QUIET_OPS:
                 self.steps += 1
+                self.resources.append(
+                    {
+                        "op": op,
+                        "type": str(pre.metadata.type),
+                        "name": resource_name(pre.metadata.urn),
+                    }
+                )
                 symbol = _SYMBOLS.get(op, "*")
                 # The running count and the elapsed time: a long apply shows it is moving.
                 self.progress(

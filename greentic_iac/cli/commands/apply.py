@@ -258,6 +258,7 @@ def up_state(ctx: Context, state: EnvironmentState, *, ask: bool = False) -> dic
             document,
             yes=bool(getattr(ctx.args, "yes", False)) or reviewed,
             json_output=getattr(ctx.args, "output", None) == "json",
+            engine=lambda: _engine_review(ctx, state),
         )
 
     def run() -> dict[str, Any]:
@@ -272,6 +273,29 @@ def up_state(ctx: Context, state: EnvironmentState, *, ask: bool = False) -> dic
     result = _audited(ctx, state, "up", run)
     result["preflight"] = preflight
     return result
+
+
+def _engine_review(ctx: Context, state: EnvironmentState) -> dict[str, Any]:
+    """Pulumi's preview of ``up`` for its confirmation (the Automation API path of
+    ``preview --engine pulumi``), quiet but for one line on stderr. Raises GreenticError
+    when the engine can't run (no pulumi CLI, a failing preview): the confirmation then
+    falls back to the offline preview."""
+    import shutil
+    import sys
+
+    from greentic_iac.pulumi.engine import EngineError, run_operation
+
+    if shutil.which("pulumi") is None:
+        raise EngineError("the pulumi CLI is not on PATH")
+    environment_id = state.environment.environment_id
+    sys.stderr.write(f"asking pulumi what `up {environment_id}` would change...\n")
+    sys.stderr.flush()
+    engine_result = run_operation(_target(ctx, state), "preview", lambda _: None)
+    return {
+        "environment_id": environment_id,
+        "changes": engine_result.changes,
+        "resources": list(engine_result.resources),
+    }
 
 
 def _destroy_document(ctx: Context, state: EnvironmentState) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -38,10 +39,15 @@ def _ran_up(fake: FakePulumi) -> bool:
     return any(argv[:1] == ["up"] for argv in fake.argvs())
 
 
-def converse(argv: list[str], answer: str, prompt: str = "Enter a value:") -> tuple[int, str]:
+def converse(
+    argv: list[str],
+    answer: str,
+    prompt: str = "Enter a value:",
+    env: dict[str, str] | None = None,
+) -> tuple[int, str]:
     """Run ``argv`` on a pseudo-terminal; type ``answer`` once ``prompt`` is on screen."""
     leader, follower = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env = {**{k: v for k, v in os.environ.items() if k != "NO_COLOR"}, **(env or {})}
     process = subprocess.Popen(
         argv, stdin=follower, stdout=follower, stderr=follower, env=env, start_new_session=True
     )
@@ -102,14 +108,77 @@ def test_on_a_terminal_up_shows_the_preview_and_asks(
 ) -> None:
     code, screen = converse([str(SCRIPT), "--home", str(home), "up", k8s_env], answer)
 
-    assert "Preview of zain-prod" in screen and "Resources" in screen
+    # The pulumi CLI is on PATH: the confirmation shows the engine's own preview.
+    assert "Pulumi preview of zain-prod" in screen and "Resources" in screen
     assert "Do you want to up zain-prod?" in screen
+    assert screen.index("Pulumi preview") < screen.index("Do you want to up")
+    assert any(argv[:1] == ["preview"] for argv in fake.argvs())
     assert _ran_up(fake) is applied
     assert baseline_path(home, k8s_env).exists() is applied
     if applied:
         assert code == 0, screen[-2000:]
     else:
         assert code == 1 and "up cancelled: nothing was applied to zain-prod" in screen
+
+
+def _step(op: str, token: str, name: str) -> dict[str, Any]:
+    urn = f"urn:pulumi:zain-prod::greentic-iac::{token}::{name}"
+    return {"resourcePreEvent": {"metadata": {"op": op, "urn": urn, "type": token, "provider": ""}}}
+
+
+def test_up_confirmation_lists_pulumis_steps_and_counts(
+    k8s_env: str, fake: FakePulumi, home: Path
+) -> None:
+    fake.scenario(preview={"events": [
+        {"preludeEvent": {"config": {}}},
+        _step("create", "kubernetes:core/v1:ConfigMap", "config-shop"),
+        _step("update", "kubernetes:apps/v1:Deployment", "rev-shop-1"),
+        _step("replace", "kubernetes:core/v1:Service", "svc-shop"),
+        _step("create-replacement", "kubernetes:core/v1:Service", "svc-shop"),
+        _step("delete", "kubernetes:apps/v1:Deployment", "rev-shop-0"),
+        {"summaryEvent": {"resourceChanges": {"create": 1, "update": 1, "replace": 1,
+                                              "delete": 1, "same": 4}}},
+    ]})  # fmt: skip
+    code, screen = converse([str(SCRIPT), "--home", str(home), "up", k8s_env], "no")
+    assert code == 1 and not _ran_up(fake)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", screen).replace("\r\n", "\n")
+    assert "+ create   kubernetes:core/v1:ConfigMap  config-shop" in text
+    assert "~ update   kubernetes:apps/v1:Deployment  rev-shop-1" in text
+    assert "+- replace  kubernetes:core/v1:Service  svc-shop" in text
+    assert "- delete   kubernetes:apps/v1:Deployment  rev-shop-0" in text
+    assert "create-replacement" not in text  # one line per replaced resource
+    assert "Summary: 1 to create, 1 to update, 1 to replace, 1 to delete, 4 unchanged" in text
+    # Coloured on the terminal, through rich: the create green, the delete red.
+    assert "\x1b[32m" in screen and "\x1b[31m" in screen
+
+
+def test_up_confirmation_falls_back_to_the_offline_preview_with_a_note(
+    k8s_env: str, fake: FakePulumi, home: Path
+) -> None:
+    fake.scenario(preview={"events": [], "stderr": "error: the cluster is unreachable",
+                           "exit": 255})  # fmt: skip
+    code, screen = converse([str(SCRIPT), "--home", str(home), "up", k8s_env], "no")
+    assert code == 1 and not _ran_up(fake)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", screen)
+    assert "note: Pulumi's preview could not run (pulumi preview failed for zain-prod" in text
+    assert "the cluster is unreachable" in text
+    assert "Preview of zain-prod" in text and "Do you want to up zain-prod?" in text
+
+
+def test_up_confirmation_without_the_pulumi_cli_shows_the_offline_preview(
+    k8s_env: str, fake: FakePulumi, home: Path
+) -> None:
+    # No pulumi on PATH (--skip-preflight lets up reach the question without it).
+    env_path = os.pathsep.join(
+        d for d in os.environ["PATH"].split(os.pathsep) if d != str(fake.bin_dir)
+    )
+    code, screen = converse(
+        [str(SCRIPT), "--home", str(home), "up", k8s_env, "--skip-preflight"], "no",
+        env={"PATH": env_path},
+    )  # fmt: skip
+    assert code == 1
+    assert "note: Pulumi's preview could not run (the pulumi CLI is not on PATH)" in screen
+    assert "Preview of zain-prod" in screen and not fake.argvs()
 
 
 def test_on_a_terminal_destroy_lists_what_goes_and_asks(
