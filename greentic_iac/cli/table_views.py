@@ -74,6 +74,26 @@ def _packs(result: dict[str, Any], wide: bool) -> list[View]:
     return [view]
 
 
+def _deployments(result: dict[str, Any], wide: bool) -> list[View]:
+    columns = ["deployment", "host/path", "lifecycle", ">revisions", "id"]
+    if wide:
+        columns += ["customer", "created"]
+    view = View("deployments", columns)
+    for item in result["deployments"]:
+        route = item.get("route_binding") or {}
+        row = [
+            _text(item.get("bundle_id")),
+            f"{_text(route.get('host'))}{_text(route.get('path_prefix'))}",
+            _text(item.get("lifecycle")),
+            _text(item.get("revision_count")),
+            _text(item.get("deployment_id")),
+        ]
+        if wide:
+            row += [_text(item.get("customer_id")), _text(item.get("created_at"))]
+        view.rows.append(row)
+    return [view]
+
+
 def _revisions(result: dict[str, Any], wide: bool) -> list[View]:
     columns = ["revision", "lifecycle", ">weight", "id"]
     if wide:
@@ -194,6 +214,7 @@ def _rollouts(result: dict[str, Any], wide: bool) -> list[View]:
 _VIEWS: dict[tuple[str, str], tuple[str, Callable[[dict[str, Any], bool], list[View]]]] = {
     ("env", "list"): ("environments", _environments),
     ("env-packs", "list"): ("packs", _packs),
+    ("bundles", "list"): ("deployments", _deployments),
     ("revisions", "list"): ("revisions", _revisions),
     ("traffic", "show"): ("deployments", _splits),
     ("traffic", "history"): ("changes", _history),

@@ -39,19 +39,15 @@ def _explode(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return exploded
 
 
-def _table(title: str | None, columns: list[str], **options: Any) -> Any:
+def _table(title: str | None, columns: list[tuple[str, bool]], **options: Any) -> Any:
+    """A rich table of ``columns`` (name, right-aligned) whose cells fold, never cut: rich
+    shrinks a table to the terminal, and an id that wraps in its cell is still whole on the
+    screen, where an ellipsis would lose what a person copies."""
     from rich.table import Table
 
     table = Table(title=title, **options)
-    for column in columns:
-        right = column.startswith(">")
-        # Fold, never cut: rich shrinks a table to the terminal, and an id that wraps in its
-        # cell is still whole on the screen, where an ellipsis would lose what to copy.
-        table.add_column(
-            column[1:] if right else column,
-            justify="right" if right else "left",
-            overflow="fold",
-        )
+    for name, right in columns:
+        table.add_column(name, justify="right" if right else "left", overflow="fold")
     return table
 
 
@@ -71,7 +67,9 @@ def print_table(noun: str, op: str, result: dict[str, Any], *, wide: bool = Fals
             if not view.rows:
                 console.print(f"no {view.title}")
                 continue
-            table = _table(view.title, view.columns)
+            table = _table(
+                view.title, [(c.removeprefix(">"), c.startswith(">")) for c in view.columns]
+            )
             for cells in view.rows:
                 table.add_row(*(escape(cell) for cell in cells))
             console.print(table)
@@ -86,16 +84,16 @@ def print_table(noun: str, op: str, result: dict[str, Any], *, wide: bool = Fals
     )
     scalars = {k: v for k, v in result.items() if k != rows_key}
     if scalars:
-        table = _table(f"{noun} {op}", ["field", "value"], show_header=False)
+        table = _table(f"{noun} {op}", [("field", False), ("value", False)], show_header=False)
         for key, value in scalars.items():
             table.add_row(f"[bold]{escape(key)}[/bold]", escape(_cell(value)))
         console.print(table)
     if rows_key is not None:
         rows = _explode(result[rows_key])
-        columns = list(dict.fromkeys(k for row in rows for k in row))
-        table = _table(rows_key, columns)
+        names = list(dict.fromkeys(k for row in rows for k in row))
+        table = _table(rows_key, [(name, False) for name in names])
         for row in rows:
-            table.add_row(*(escape(_cell(row.get(c))) for c in columns))
+            table.add_row(*(escape(_cell(row.get(name))) for name in names))
         console.print(table)
 
 

@@ -142,6 +142,7 @@ def test_status_on_a_terminal_shows_rollout_rows_not_raw_records(
         (["traffic", "show", "local"], ["deployment", "shop@1", "90.00%"], ["generation"]),
         (["traffic", "history", "local"], ["traffic set", "100.00%"], ["principal"]),
         (["env", "list"], ["environment", "local"], ["tenant"]),
+        (["bundles", "list", "local"], ["shop.localhost", "active"], ["customer"]),
         (["rollout", "status", "local"], ["3/4 pause", "10.00%"], ["canary weight"]),
         (["status", "local"], ["shop@2", "shop.localhost/"], ["host/path", "split gen"]),
     ],
@@ -160,6 +161,7 @@ def test_list_tables_never_cut_ids_and_wide_adds_columns(
     # Every id on the narrow screen is whole, read down its column.
     columns = _columns(normal)
     # (`traffic history` lists `traffic set` calls: the stable revision's 100 %.)
-    expected = {"rollout": ids["rollout_id"], "traffic": ids["stable"]}.get(argv[0], ids["canary"])
+    expected = {"rollout": ids["rollout_id"], "traffic": ids["stable"],
+                "bundles": ids["deployment"]}.get(argv[0], ids["canary"])  # fmt: skip
     if argv[0] != "env":
         assert any(expected in column for column in columns), normal
