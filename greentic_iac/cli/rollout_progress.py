@@ -18,7 +18,12 @@ import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
-from greentic_iac.operations.rollout_view import figure_text, rollout_summary, short_percent
+from greentic_iac.operations.rollout_view import (
+    duration_text,
+    figure_text,
+    rollout_summary,
+    short_percent,
+)
 from greentic_iac.spec.rollout import AnalysisStep, PauseStep, SetWeightStep
 
 if TYPE_CHECKING:
@@ -37,12 +42,6 @@ def clock_text(seconds: float) -> str:
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
-
-
-def _duration(seconds: float) -> str:
-    whole = int(seconds + 0.999)
-    minutes, secs = divmod(whole, 60)
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
 class RolloutProgress:
@@ -141,7 +140,7 @@ class RolloutProgress:
         left = event.remaining if event.remaining is not None else total
         if left is None or total is None:
             return f"{where}: waiting"
-        return f"{where}: {_duration(left)} left of {_duration(total)}"
+        return f"{where}: {duration_text(left)} left of {duration_text(total)}"
 
     def _summary(self, event: RolloutEvent, rollout: Rollout, state: EnvironmentState) -> str:
         assert self.started is not None

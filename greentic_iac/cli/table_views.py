@@ -165,24 +165,22 @@ def _history(result: dict[str, Any], wide: bool) -> list[View]:
 
 
 def analysis_text(analysis: dict[str, Any] | None) -> str:
-    """``passed: error_rate=0.01 (120 req) pass, …`` from a rollout's last analysis."""
+    """``passed: error_rate 0.01 (120 req) pass, …`` from a rollout's last analysis."""
+    from greentic_iac.operations.rollout_view import figure_text
+
     if not analysis:
         return "-"
-    figures = ", ".join(
-        f"{f['metric']}={'no data' if f.get('value') is None else format(f['value'], '.4g')}"
-        f" ({f.get('requests', 0)} req) {'pass' if f.get('passed') else 'FAIL'}"
-        for f in analysis.get("figures") or []
-    )
+    figures = ", ".join(figure_text(f) for f in analysis.get("figures") or [])
     verdict = "passed" if analysis.get("passed") else "failed"
     return f"{verdict}: {figures}" if figures else verdict
 
 
 def next_step_text(seconds: Any) -> str:
+    from greentic_iac.operations.rollout_view import duration_text
+
     if not isinstance(seconds, (int, float)):
         return "-"
-    whole = int(seconds + 0.999)
-    minutes, rest = divmod(whole, 60)
-    return f"in {minutes}m{rest:02d}s" if minutes else f"in {rest}s"
+    return f"in {duration_text(seconds)}"
 
 
 def _rollouts(result: dict[str, Any], wide: bool) -> list[View]:

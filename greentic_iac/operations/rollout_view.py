@@ -122,9 +122,14 @@ def next_step_text(rollout: Rollout, seconds: float | None) -> str:
         return "on rollout promote"
     if seconds is None:
         return "now"
+    return f"in {duration_text(seconds)}"
+
+
+def duration_text(seconds: float) -> str:
+    """``100`` -> ``1m40s``, ``40`` -> ``40s`` (a part second counts as a whole one)."""
     whole = int(seconds + 0.999)
     minutes, rest = divmod(whole, 60)
-    return f"in {minutes}m{rest:02d}s" if minutes else f"in {rest}s"
+    return f"{minutes}m{rest:02d}s" if minutes else f"{rest}s"
 
 
 def rollout_summary(rollout: Rollout, state: EnvironmentState, now: datetime) -> dict[str, Any]:
