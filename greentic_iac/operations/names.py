@@ -24,7 +24,8 @@ _ULID: Final = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
 _SEQUENCE_NAME: Final = re.compile(
     r"^(?P<bundle>[a-z0-9](?:[a-z0-9._-]{0,126}[a-z0-9])?)@(?P<n>\d+)$"
 )
-_PREFIX: Final = re.compile(r"^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{1,25}$")
+# Up to the whole id: a full id in lower case is a prefix of itself.
+_PREFIX: Final = re.compile(r"^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{1,26}$")
 # Below this many characters an id prefix is too likely to match a revision created later
 # (an answers file kept in a repository must keep meaning the same thing).
 MIN_PREFIX: Final = 6
