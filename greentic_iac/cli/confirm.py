@@ -3,7 +3,8 @@
 On a terminal the verb shows what will change and goes on only when the person types
 ``yes`` (as ``terraform apply`` asks). ``up`` shows Pulumi's own preview of the stack when
 the engine can run it (its creates/updates/deletes/replaces and each resource), else the
-offline preview with a note saying why; ``destroy`` lists the applied plan's resources.
+offline preview with a note saying why; ``destroy`` likewise shows Pulumi's preview of the
+destroy, else the applied plan's resources.
 ``--yes`` skips the question; without a terminal there is no one to ask, so ``--yes`` (or
 ``up --plan FILE``, a plan already reviewed) is required and its absence is invalid input,
 never a silent apply.
@@ -45,10 +46,12 @@ def engine_review_text(review: dict[str, Any], *, colour: bool) -> str:
     from rich.console import Console
     from rich.text import Text
 
+    environment_id = review["environment_id"]
+    what = f"destroying {environment_id}" if review.get("verb") == "destroy" else environment_id
     styles = {op: style for op, _, style in _ENGINE_OPS}
     symbols = {op: symbol for op, symbol, _ in _ENGINE_OPS}
     lines: list[Text] = [
-        Text(f"Pulumi preview of {review['environment_id']} (the engine's own diff)", "bold"),
+        Text(f"Pulumi preview of {what} (the engine's own diff)", "bold"),
         Text(""),
         Text("Resources", "bold"),
     ]
@@ -68,12 +71,10 @@ def engine_review_text(review: dict[str, Any], *, colour: bool) -> str:
     lines += [
         Text(""),
         Text(f"Summary: {counts}, {changes.get('same', 0)} unchanged"),
-        Text(
-            f"(`greentic-iac preview {review['environment_id']}` shows the traffic split "
-            "and the checks of the plan)",
-            "dim",
-        ),
     ]
+    if review.get("verb") != "destroy":
+        hint = f"(`greentic-iac preview {environment_id}` shows the traffic split and the checks)"
+        lines.append(Text(hint, "dim"))
     buffer = io.StringIO()
     console = Console(
         file=buffer,
@@ -120,7 +121,7 @@ def require_approval(
 ) -> None:
     """Return when ``verb`` may go on; show what changes and ask on a terminal.
 
-    ``engine`` (``up``) returns Pulumi's preview ``{"environment_id", "changes",
+    ``engine`` returns Pulumi's preview ``{"environment_id", "verb", "changes",
     "resources"}`` or raises a GreenticError; it runs only when there is someone to ask.
     ``--output json`` never asks (as ``terraform apply -json`` needs ``-auto-approve``): a
     question would break the document a program reads."""

@@ -33,8 +33,10 @@ from greentic_iac.pulumi.events import EventCollector, Progress, first_line
 from greentic_iac.pulumi.stack_config import provider_config, stack_config_path
 from greentic_iac.spec.state import EnvironmentState
 
-Operation = Literal["preview", "up", "destroy", "drift"]
-OPERATIONS: tuple[Operation, ...] = ("preview", "up", "destroy", "drift")
+# ``preview-destroy``: what ``destroy`` would delete (``pulumi destroy --preview-only``),
+# for destroy's confirmation.
+Operation = Literal["preview", "up", "destroy", "drift", "preview-destroy"]
+OPERATIONS: tuple[Operation, ...] = ("preview", "up", "destroy", "drift", "preview-destroy")
 
 SECRET_MASK = "[secret]"  # noqa: S105 (the mask, not a secret)
 # Steps that change nothing; every other count in a summary is a change.
@@ -261,6 +263,9 @@ def run_operation(
         fallback: Mapping[Any, int] | None = None
         if operation == "preview":
             fallback = stack.preview(on_output=on_output, on_event=collector).change_summary
+        elif operation == "preview-destroy":
+            destroying = stack.preview_destroy(on_output=on_output, on_event=collector)
+            fallback = destroying.change_summary
         elif operation == "drift":
             refreshed = stack.preview_refresh(on_output=on_output, on_event=collector)
             fallback = refreshed.change_summary

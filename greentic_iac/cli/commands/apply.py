@@ -258,7 +258,7 @@ def up_state(ctx: Context, state: EnvironmentState, *, ask: bool = False) -> dic
             document,
             yes=bool(getattr(ctx.args, "yes", False)) or reviewed,
             json_output=getattr(ctx.args, "output", None) == "json",
-            engine=lambda: _engine_review(ctx, state),
+            engine=lambda: _engine_review(ctx, state, "up"),
         )
 
     def run() -> dict[str, Any]:
@@ -275,11 +275,11 @@ def up_state(ctx: Context, state: EnvironmentState, *, ask: bool = False) -> dic
     return result
 
 
-def _engine_review(ctx: Context, state: EnvironmentState) -> dict[str, Any]:
-    """Pulumi's preview of ``up`` for its confirmation (the Automation API path of
-    ``preview --engine pulumi``), quiet but for one line on stderr. Raises GreenticError
-    when the engine can't run (no pulumi CLI, a failing preview): the confirmation then
-    falls back to the offline preview."""
+def _engine_review(ctx: Context, state: EnvironmentState, verb: str) -> dict[str, Any]:
+    """Pulumi's preview of ``up`` (or ``destroy``) for its confirmation, through the
+    Automation API path of ``preview --engine pulumi``, quiet but for one line on stderr.
+    Raises GreenticError when the engine can't run (no pulumi CLI, a failing preview): the
+    confirmation then falls back to the offline preview."""
     import shutil
     import sys
 
@@ -288,11 +288,13 @@ def _engine_review(ctx: Context, state: EnvironmentState) -> dict[str, Any]:
     if shutil.which("pulumi") is None:
         raise EngineError("the pulumi CLI is not on PATH")
     environment_id = state.environment.environment_id
-    sys.stderr.write(f"asking pulumi what `up {environment_id}` would change...\n")
+    sys.stderr.write(f"asking pulumi what `{verb} {environment_id}` would change...\n")
     sys.stderr.flush()
-    engine_result = run_operation(_target(ctx, state), "preview", lambda _: None)
+    operation: Operation = "preview-destroy" if verb == "destroy" else "preview"
+    engine_result = run_operation(_target(ctx, state), operation, lambda _: None)
     return {
         "environment_id": environment_id,
+        "verb": verb,
         "changes": engine_result.changes,
         "resources": list(engine_result.resources),
     }
@@ -334,6 +336,7 @@ def destroy(ctx: Context, _: None) -> dict[str, Any]:
             _destroy_document(ctx, state),
             yes=False,
             json_output=getattr(ctx.args, "output", None) == "json",
+            engine=lambda: _engine_review(ctx, state, "destroy"),
         )
 
     def run() -> dict[str, Any]:

@@ -5,8 +5,9 @@ Every call appends one JSON line to ``$FAKE_PULUMI_LOG``: its argv (without
 ``--non-interactive``) and the environment variables that matter; the passphrase is
 recorded only as *whether* it was set, never its value. Stacks and their config live in
 ``$FAKE_PULUMI_STATE``. ``$FAKE_PULUMI_SCENARIO`` (JSON) says, per operation (``preview``,
-``up``, ``destroy``, ``refresh``), which engine events to write to ``--event-log``, what
-to print and the exit code; ``outputs`` and ``secret_outputs`` answer ``stack output``.
+``up``, ``destroy``, ``preview-destroy`` for ``destroy --preview-only``, ``refresh``), which
+engine events to write to ``--event-log``, what to print and the exit code; ``outputs`` and
+``secret_outputs`` answer ``stack output``.
 """
 
 import json
@@ -43,6 +44,21 @@ def load(path, default):
 
 def default_events(operation, stack):
     urn = f"urn:pulumi:{stack}::greentic-iac::kubernetes:apps/v1:Deployment::web"
+    if operation == "preview-destroy":
+        return [
+            {"preludeEvent": {"config": {}}},
+            {
+                "resourcePreEvent": {
+                    "metadata": {
+                        "op": "delete",
+                        "urn": urn,
+                        "type": "kubernetes:apps/v1:Deployment",
+                        "provider": "",
+                    }
+                }
+            },
+            {"summaryEvent": {"durationSeconds": 1, "resourceChanges": {"delete": 1}}},
+        ]
     return [
         {"preludeEvent": {"config": {}}},
         {
@@ -132,8 +148,10 @@ def main():
         print(json.dumps([entry]))
         return 0
     if argv and argv[0] in ("preview", "up", "destroy", "refresh"):
-        behaviour = scenario.get(argv[0], {})
-        events = behaviour.get("events", default_events(argv[0], stack))
+        # `destroy --preview-only` (Automation API preview_destroy) is its own scenario.
+        operation = "preview-destroy" if argv[:2] == ["destroy", "--preview-only"] else argv[0]
+        behaviour = scenario.get(operation, {})
+        events = behaviour.get("events", default_events(operation, stack))
         event_log = option(argv, "--event-log")
         if event_log:
             with open(event_log, "a", encoding="utf-8") as handle:

@@ -181,14 +181,34 @@ def test_up_confirmation_without_the_pulumi_cli_shows_the_offline_preview(
     assert "Preview of zain-prod" in screen and not fake.argvs()
 
 
-def test_on_a_terminal_destroy_lists_what_goes_and_asks(
+def _destroyed(fake: FakePulumi) -> bool:
+    return any(argv[:1] == ["destroy"] and "--preview-only" not in argv for argv in fake.argvs())
+
+
+def test_on_a_terminal_destroy_shows_pulumis_preview_of_it_and_asks(
     k8s_env: str, cli: Any, fake: FakePulumi, home: Path
 ) -> None:
     assert cli("up", k8s_env, "--yes").code == 0
     code, screen = converse([str(SCRIPT), "--home", str(home), "destroy", k8s_env], "nope")
     assert code == 1 and "destroy cancelled" in screen
+    text = re.sub(r"\x1b\[[0-9;]*m", "", screen)
+    assert "Pulumi preview of destroying zain-prod" in text
+    assert "- delete   kubernetes:apps/v1:Deployment  web" in text and "1 to delete" in text
+    assert any(argv[:2] == ["destroy", "--preview-only"] for argv in fake.argvs())
+    assert not _destroyed(fake)
+    assert baseline_path(home, k8s_env).exists()
+
+
+def test_on_a_terminal_destroy_falls_back_to_the_applied_plans_resources(
+    k8s_env: str, cli: Any, fake: FakePulumi, home: Path
+) -> None:
+    assert cli("up", k8s_env, "--yes").code == 0
+    fake.scenario(**{"preview-destroy": {"events": [], "stderr": "error: no access", "exit": 255}})
+    code, screen = converse([str(SCRIPT), "--home", str(home), "destroy", k8s_env], "nope")
+    assert code == 1 and "destroy cancelled" in screen
+    assert "note: Pulumi's preview could not run" in screen and "no access" in screen
     assert "to delete" in screen and "k8s-namespace" in screen  # the applied plan's resources
-    assert not any(argv[:1] == ["destroy"] for argv in fake.argvs())
+    assert not _destroyed(fake)
     assert baseline_path(home, k8s_env).exists()
 
 
