@@ -7,9 +7,12 @@ answer). Elapsed time and countdowns come from the runner's clock, the one tests
 
     [00:00] rollout 01J… started: step 1/5 set_weight; shop@1 100% / shop@2 0%
     [00:00] step 1/5 set_weight shop@2=10% applied
-    [00:10] step 2/5 analysis: 50s left of 60s
+    [00:10] step 2/5 analysis: 50s left of 1m00s
     [01:00] step 2/5 analysis passed: error_rate 0.0125 <= 0.05 (120 req) pass
     [11:00] rollout 01J… promoted after 11:00: shop@1 0% / shop@2 100%
+
+A runner that takes over a rollout another one left mid-way says ``resumed`` instead of
+``started``; its clock starts at ``[00:00]`` again.
 """
 
 from __future__ import annotations
@@ -94,9 +97,10 @@ class RolloutProgress:
 
     def _applied(self, event: RolloutEvent, rollout: Rollout, summary: dict[str, Any]) -> str:
         if event.decision == "run":
+            fresh = rollout.step_index == 0 and rollout.step_started_at is None
             return (
-                f"rollout {rollout.rollout_id} started: {self._step(rollout, rollout.step_index)}"
-                f"; {summary['weights']}"
+                f"rollout {rollout.rollout_id} {'started' if fresh else 'resumed'}: "
+                f"{self._step(rollout, rollout.step_index)}; {summary['weights']}"
             )
         applied = rollout.step_index - 1
         step = rollout.definition.steps[applied] if applied >= 0 else None

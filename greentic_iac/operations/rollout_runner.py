@@ -190,13 +190,9 @@ class RolloutRunner:
             state = self._decide(
                 rollout, "wait", lambda s: steps.begin_wait(s, rid, index, now, baseline)
             )
+            # The whole wait is ahead (None: a pause until `rollout promote`).
             seconds = step.seconds if isinstance(step, PauseStep) else step.window_seconds
-            self._report(
-                "waiting",
-                state.rollouts[rid],
-                state,
-                remaining=None if seconds is None else seconds,
-            )
+            self._report("waiting", state.rollouts[rid], state, remaining=seconds)
             return
         if isinstance(step, PauseStep) and step.seconds is None:
             if rollout.released_step == index:

@@ -182,3 +182,41 @@ def test_rollout_run_prints_progress_on_stderr_and_nothing_under_output_json(
     assert "step 1/1 set_weight shop@2=10% applied" in lines[1]
     assert "rolled back after" in lines[-1] and "shop@1 100% / shop@2 0%" in lines[-1]
     assert "[00:" not in shown.stdout  # stdout is the result, not progress
+
+
+class Killed(Exception):
+    """The runner's process dying in a wait."""
+
+
+def test_a_resumed_runner_says_it_resumed_where_the_last_one_stopped(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    canary = _shop(home)
+    rollout_id = _start(home, [
+        {"kind": "set_weight", "weight_bps": 1000}, {"kind": "pause", "seconds": 30},
+    ])  # fmt: skip
+    clock = Clock()
+
+    def die(_: float) -> None:
+        raise Killed
+
+    first = io.StringIO()
+    with pytest.raises(Killed):
+        RolloutRunner(
+            store=open_store(None, home=home), environment_id="local", apply=lambda _: None,
+            metrics=Steady(clock, canary), clock=clock, sleep=die,
+            progress=RolloutProgress(first), poll_seconds=5.0,
+        ).run()  # fmt: skip
+    assert first.getvalue().splitlines()[-1] == "[00:00] step 2/2 pause: 30s left of 30s"
+    clock.sleep(12)
+    second = io.StringIO()
+    RolloutRunner(
+        store=open_store(None, home=home), environment_id="local", apply=lambda _: None,
+        metrics=Steady(clock, canary), clock=clock, sleep=clock.sleep,
+        progress=RolloutProgress(second), poll_seconds=5.0,
+    ).run()  # fmt: skip
+    lines = second.getvalue().splitlines()
+    assert lines[0] == (
+        f"[00:00] rollout {rollout_id} resumed: step 2/2 pause; shop@1 90% / shop@2 10%"
+    )
+    assert lines[1] == "[00:00] step 2/2 pause: 18s left of 30s"
+    assert lines[-1].startswith(f"[00:18] rollout {rollout_id} promoted after 00:18")
