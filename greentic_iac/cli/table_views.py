@@ -184,7 +184,7 @@ def next_step_text(seconds: Any) -> str:
 
 
 def _rollouts(result: dict[str, Any], wide: bool) -> list[View]:
-    columns = ["rollout", "status", "step", ">canary", "last analysis", "next step"]
+    columns = ["rollout", "status", "step", "weights", "last analysis", "next step"]
     if wide:
         columns += ["deployment id", ">stable weight", ">canary weight", "reason"]
     view = View("rollouts", columns)
@@ -193,7 +193,7 @@ def _rollouts(result: dict[str, Any], wide: bool) -> list[View]:
             _text(item.get("rollout_id")),
             _text(item.get("status")),
             f"{item.get('step')} {item.get('step_kind')}",
-            _percent(item.get("canary_bps")),
+            _text(item.get("weights_by_name")) or _percent(item.get("canary_bps")),
             analysis_text(item.get("last_analysis")),
             next_step_text(item.get("next_step_in_seconds")),
         ]

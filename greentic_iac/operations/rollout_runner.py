@@ -239,6 +239,9 @@ def time_to_next_step(rollout: Rollout, now: datetime) -> float | None:
 
 
 def status_row(rollout: Rollout, state: EnvironmentState, now: datetime) -> dict[str, Any]:
+    # Imported here: rollout_view reads time_to_next_step from this module.
+    from greentic_iac.operations.rollout_view import rollout_targets, weights_text
+
     step = rollout.current_step
     weights = {
         t.deployment_id: {
@@ -261,6 +264,8 @@ def status_row(rollout: Rollout, state: EnvironmentState, now: datetime) -> dict
         "step_kind": step.kind if step is not None else "done",
         "canary_bps": sum(w["canary"] for w in weights.values()) // max(1, len(weights)),
         "weights": weights,
+        # The same weights by revision name: ``shop@1 90% / shop@2 10%``.
+        "weights_by_name": weights_text(rollout_targets(rollout, state)),
         "next_step_in_seconds": time_to_next_step(rollout, now),
         "last_analysis": None
         if analysis is None

@@ -37,7 +37,9 @@ def _side(state: EnvironmentState, bundle_id: str | None, revision_id: str) -> d
     }
 
 
-def _targets(rollout: Rollout, state: EnvironmentState) -> list[dict[str, Any]]:
+def rollout_targets(rollout: Rollout, state: EnvironmentState) -> list[dict[str, Any]]:
+    """Per target: its deployment (id, bundle id, route) and its stable and canary
+    revisions, each with its name and current weight."""
     targets = []
     for target in rollout.targets:
         deployment = state.deployments.get(target.deployment_id)
@@ -87,7 +89,7 @@ def _analysis(rollout: Rollout, state: EnvironmentState) -> dict[str, Any] | Non
         return None
     names = {
         side["revision_id"]: side["name"]
-        for t in _targets(rollout, state)
+        for t in rollout_targets(rollout, state)
         for side in (t["stable"], t["canary"])
     }
     return {
@@ -136,7 +138,7 @@ def rollout_summary(rollout: Rollout, state: EnvironmentState, now: datetime) ->
     """One rollout for ``status`` (see the module docstring)."""
     total = len(rollout.definition.steps)
     step = rollout.current_step
-    targets = _targets(rollout, state)
+    targets = rollout_targets(rollout, state)
     seconds = time_to_next_step(rollout, now)
     return {
         "rollout_id": rollout.rollout_id,
