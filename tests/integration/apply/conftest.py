@@ -4,9 +4,6 @@ a Kubernetes environment whose preflight those fakes satisfy."""
 from __future__ import annotations
 
 import json
-import os
-import stat
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +12,7 @@ import pytest
 
 from greentic_iac.cli.main import run
 from tests.support.cli_runner import Outcome
+from tests.support.fake_kubectl import install_fake_kubectl, install_script
 
 HERE = Path(__file__).resolve().parent
 EXAMPLE = HERE.parents[2] / "examples" / "k8s" / "environment.json"
@@ -34,13 +32,6 @@ elif sys.argv[1:3] == ["get", "namespace"]:
 else:
     sys.exit(2)
 """
-
-
-def install_script(directory: Path, name: str, source: str) -> Path:
-    path = directory / name
-    path.write_text(f"#!{sys.executable}\n{source}")
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return path
 
 
 @dataclass
@@ -82,23 +73,19 @@ def home(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakePulumi:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    install_script(bin_dir, "pulumi", (HERE / "fake_pulumi.py").read_text())
-    install_script(bin_dir, "kubectl", FAKE_KUBECTL)
     world = FakePulumi(
-        bin_dir=bin_dir,
+        bin_dir=tmp_path / "bin",
         log=tmp_path / "pulumi-calls.jsonl",
         state=tmp_path / "pulumi-state.json",
         scenario_path=tmp_path / "scenario.json",
         kubectl_log=tmp_path / "kubectl-calls.jsonl",
     )
+    install_fake_kubectl(monkeypatch, world.bin_dir, FAKE_KUBECTL, log=world.kubectl_log)
+    install_script(world.bin_dir, "pulumi", (HERE / "fake_pulumi.py").read_text())
     world.scenario()
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
     monkeypatch.setenv("FAKE_PULUMI_LOG", str(world.log))
     monkeypatch.setenv("FAKE_PULUMI_STATE", str(world.state))
     monkeypatch.setenv("FAKE_PULUMI_SCENARIO", str(world.scenario_path))
-    monkeypatch.setenv("FAKE_KUBECTL_LOG", str(world.kubectl_log))
     for name in (
         "PULUMI_BACKEND_URL",
         "PULUMI_CONFIG_PASSPHRASE",

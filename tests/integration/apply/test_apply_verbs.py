@@ -14,8 +14,9 @@ from greentic_iac.cli.context import Context, Rendered
 from greentic_iac.operations.baseline import baseline_path, load_baseline
 from greentic_iac.operations.planning import compile_environment
 from greentic_iac.store import open_store
+from tests.support.fake_kubectl import install_script
 
-from .conftest import FakePulumi, install_script
+from .conftest import FakePulumi
 
 pytestmark = pytest.mark.integration
 

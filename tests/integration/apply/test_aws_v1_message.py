@@ -8,8 +8,7 @@ import pytest
 
 from greentic_iac.preflight import CheckStatus, run_requirements
 from greentic_iac.spec.checks import ToolRequirement
-
-from .conftest import install_script
+from tests.support.fake_kubectl import install_script
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,6 @@ Kubernetes environment with one staged revision."""
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,8 +12,9 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.integration.apply.conftest import FakePulumi, install_script
+from tests.integration.apply.conftest import FakePulumi
 from tests.support.cli_runner import Outcome, run_cli
+from tests.support.fake_kubectl import install_fake_kubectl, install_script
 
 HERE = Path(__file__).resolve().parent
 APPLY = HERE.parent / "apply"
@@ -46,25 +46,23 @@ class Cluster:
 
 @pytest.fixture
 def cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cluster:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    install_script(bin_dir, "pulumi", (APPLY / "fake_pulumi.py").read_text())
-    install_script(bin_dir, "kubectl", (HERE / "fake_kubectl.py").read_text())
     pulumi = FakePulumi(
-        bin_dir=bin_dir,
+        bin_dir=tmp_path / "bin",
         log=tmp_path / "pulumi-calls.jsonl",
         state=tmp_path / "pulumi-state.json",
         scenario_path=tmp_path / "scenario.json",
         kubectl_log=tmp_path / "kubectl-calls.jsonl",
     )
+    install_fake_kubectl(
+        monkeypatch, pulumi.bin_dir, HERE / "fake_kubectl.py", log=pulumi.kubectl_log
+    )
+    install_script(pulumi.bin_dir, "pulumi", (APPLY / "fake_pulumi.py").read_text())
     pulumi.scenario()
     world = Cluster(tmp_path / "playback.json", pulumi.kubectl_log, pulumi)
     world.play()
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
     monkeypatch.setenv("FAKE_PULUMI_LOG", str(pulumi.log))
     monkeypatch.setenv("FAKE_PULUMI_STATE", str(pulumi.state))
     monkeypatch.setenv("FAKE_PULUMI_SCENARIO", str(pulumi.scenario_path))
-    monkeypatch.setenv("FAKE_KUBECTL_LOG", str(pulumi.kubectl_log))
     monkeypatch.setenv("FAKE_KUBECTL_PLAYBACK", str(world.playback_path))
     monkeypatch.setenv("FAKE_KUBECTL_RECORDED", str(HERE / "recorded"))
     for name in (

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.cli_runner import Outcome, run_cli
+from tests.support.fake_kubectl import FakeKubectl as KubectlFake
+from tests.support.fake_kubectl import install_fake_kubectl
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 AWS_ANSWERS = REPO_ROOT / "examples" / "aws-ecs" / "environment.json"
@@ -80,36 +79,23 @@ def aws_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return moto_endpoint
 
 
-@dataclass
-class FakeKubectl:
-    bin_dir: Path
-    store: Path
-    log: Path
-
-    def calls(self) -> list[list[str]]:
-        if not self.log.exists():
-            return []
-        return [json.loads(line) for line in self.log.read_text(encoding="utf-8").splitlines()]
-
+class FakeKubectl(KubectlFake):
     def objects(self, namespace: str) -> dict[str, Any]:
-        data = json.loads(self.store.read_text(encoding="utf-8")) if self.store.exists() else {}
-        return dict(data.get(namespace, {}))
+        """The Secrets the fake keeps in ``namespace``, by name."""
+        return dict(self.stored().get(namespace, {}))
 
 
 @pytest.fixture
 def fake_kubectl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeKubectl:
     """``kubectl`` first on PATH: the fake above, run by this interpreter."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    script = bin_dir / "kubectl"
-    script.write_text(
-        f"#!{sys.executable}\n" + FAKE_KUBECTL.read_text(encoding="utf-8"), encoding="utf-8"
+    installed = install_fake_kubectl(
+        monkeypatch,
+        tmp_path / "bin",
+        FAKE_KUBECTL,
+        log=tmp_path / "kubectl-argv.log",
+        store=tmp_path / "kubectl-store.json",
     )
-    script.chmod(0o755)
-    fake = FakeKubectl(bin_dir, tmp_path / "kubectl-store.json", tmp_path / "kubectl-argv.log")
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
-    monkeypatch.setenv("FAKE_KUBECTL_STORE", str(fake.store))
-    monkeypatch.setenv("FAKE_KUBECTL_LOG", str(fake.log))
+    fake = FakeKubectl(installed.bin_dir, installed.log, installed.store)
     monkeypatch.delenv("FAKE_KUBECTL_MODE", raising=False)
     monkeypatch.setenv("GREENTIC_GRANT", "zain-prod")
     return fake

@@ -4,9 +4,7 @@ rules pack it exports, and ``credentials validate --rules-pack`` reading it back
 from __future__ import annotations
 
 import json
-import os
 import stat
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ import yaml
 
 from tests.integration.verbs.conftest import Outcome, Seeded
 from tests.integration.verbs.fake_kubectl_rbac import TOKEN
+from tests.support.fake_kubectl import FakeKubectl, install_fake_kubectl
 
 pytestmark = pytest.mark.integration
 
@@ -200,28 +199,18 @@ def test_aws_bootstrap_needs_the_grant_and_refuses_a_foreign_role(
 
 
 @pytest.fixture
-def kubectl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    script = bin_dir / "kubectl"
-    script.write_text(
-        f"#!{sys.executable}\n" + FAKE_KUBECTL.read_text(encoding="utf-8"), encoding="utf-8"
+def kubectl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeKubectl:
+    return install_fake_kubectl(
+        monkeypatch,
+        tmp_path / "bin",
+        FAKE_KUBECTL,
+        log=tmp_path / "kubectl.log",
+        store=tmp_path / "cluster.json",
     )
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    store, log = tmp_path / "cluster.json", tmp_path / "kubectl.log"
-    log.touch()
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("FAKE_KUBECTL_STORE", str(store))
-    monkeypatch.setenv("FAKE_KUBECTL_LOG", str(log))
-    return {"store": store, "log": log}
-
-
-def _calls(log: Path) -> list[list[str]]:
-    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
 
 
 def test_k8s_bootstrap_makes_the_account_its_rbac_and_a_private_kubeconfig(
-    cli: Cli, kubectl: dict[str, Path], tmp_path: Path, seeded: Seeded
+    cli: Cli, kubectl: FakeKubectl, tmp_path: Path, seeded: Seeded
 ) -> None:
     pack, config = tmp_path / "pack", tmp_path / "private" / "deployer.kubeconfig"
     argv = ("credentials", "bootstrap", "zain-prod", "--rules-pack", str(pack),
@@ -230,7 +219,7 @@ def test_k8s_bootstrap_makes_the_account_its_rbac_and_a_private_kubeconfig(
     assert first.code == 0, first.stderr
     namespace = "greentic-acme-zain-prod"
     assert first.result["service_account"] == f"{namespace}/greentic-iac-deployer"
-    cluster = json.loads(kubectl["store"].read_text(encoding="utf-8"))
+    cluster = json.loads(kubectl.store.read_text(encoding="utf-8"))
     role = cluster[f"{namespace}/role/greentic-iac-deployer"]
     printed = list(yaml.safe_load_all(cli("credentials", "policy", "zain-prod").stdout))
     assert role["rules"] == printed[0]["rules"]
@@ -254,11 +243,11 @@ def test_k8s_bootstrap_makes_the_account_its_rbac_and_a_private_kubeconfig(
     manifest = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["identity"]["kubeconfig"] == str(config)
     assert {d["path"] for d in manifest["documents"]} == {"rbac.yaml", "identity.yaml"}
-    applied = len([c for c in _calls(kubectl["log"]) if "apply" in c])
+    applied = len([c for c in kubectl.calls() if "apply" in c])
     second = cli(*argv)
     assert second.code == 0, second.stderr
     assert second.result["changes"] == [] and second.result["rules_pack"]["written"] == []
-    assert len([c for c in _calls(kubectl["log"]) if "apply" in c]) == applied
+    assert len([c for c in kubectl.calls() if "apply" in c]) == applied
     validated = cli("credentials", "validate", "zain-prod", "--rules-pack", str(pack))
     assert validated.code == 0, validated.stderr
     assert validated.result["rules_pack"]["ok"] is True
@@ -266,7 +255,7 @@ def test_k8s_bootstrap_makes_the_account_its_rbac_and_a_private_kubeconfig(
 
 
 def test_k8s_bootstrap_without_a_token_fails_in_time_and_writes_no_kubeconfig(
-    cli: Cli, kubectl: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, kubectl: FakeKubectl, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FAKE_KUBECTL_NO_TOKEN", "1")
     config = tmp_path / "kubeconfig"
@@ -278,7 +267,7 @@ def test_k8s_bootstrap_without_a_token_fails_in_time_and_writes_no_kubeconfig(
 
 
 def test_k8s_bootstrap_refuses_aws_flags_a_kubeconfig_in_the_pack_and_failed_preflight(
-    cli: Cli, kubectl: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, kubectl: FakeKubectl, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     aws_flag = cli("credentials", "bootstrap", "zain-prod", "--principal", PRINCIPAL)
     assert aws_flag.code == 2 and "--principal" in aws_flag.stderr
@@ -289,12 +278,12 @@ def test_k8s_bootstrap_refuses_aws_flags_a_kubeconfig_in_the_pack_and_failed_pre
     monkeypatch.setenv("FAKE_KUBECTL_DENY", "create")
     refused = cli("credentials", "bootstrap", "zain-prod", "--timeout", "5")
     assert refused.code == 3 and "preflight failed" in refused.stderr
-    assert not [c for c in _calls(kubectl["log"]) if "apply" in c]
+    assert not [c for c in kubectl.calls() if "apply" in c]
     assert not _audit(cli, "zain-prod")
 
 
 def test_k8s_bootstrap_defaults_keep_the_kubeconfig_under_the_ignored_secrets_dir(
-    cli: Cli, kubectl: dict[str, Path], seeded: Seeded
+    cli: Cli, kubectl: FakeKubectl, seeded: Seeded
 ) -> None:
     outcome = cli("credentials", "bootstrap", "zain-prod", "--timeout", "5")
     assert outcome.code == 0, outcome.stderr
