@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.cli_runner import Outcome, run_cli
+from tests.support.seeding import AnswersCli
 
 pytestmark = pytest.mark.integration
 
@@ -17,31 +16,9 @@ SLACK_2 = "acme.messaging.slack@2.0.0"
 TEAMS = "acme.messaging.teams@1.0.0"
 
 
-class Home:
-    def __init__(self, tmp_path: Path) -> None:
-        self.home = tmp_path / "home"
-        self.answers = tmp_path / "answers"
-        self.answers.mkdir()
-
-    def __call__(self, *argv: str, payload: dict[str, Any] | None = None) -> Outcome:
-        extra: list[str] = []
-        if payload is not None:
-            path = self.answers / f"{len(list(self.answers.iterdir()))}.json"
-            path.write_text(json.dumps(payload), encoding="utf-8")
-            extra = ["--answers", str(path)]
-        return run_cli(self.home, *argv, *extra)
-
-    def tree(self) -> dict[str, bytes]:
-        return {
-            str(p.relative_to(self.home)): p.read_bytes()
-            for p in sorted(self.home.rglob("*"))
-            if p.is_file()
-        }
-
-
 @pytest.fixture
-def cli(tmp_path: Path) -> Home:
-    home = Home(tmp_path)
+def cli(tmp_path: Path) -> AnswersCli:
+    home = AnswersCli(tmp_path / "home", tmp_path / "answers")
     assert home("env", "init").code == 0
     return home
 
@@ -50,7 +27,7 @@ def _endpoint(endpoint_id: str = "support", kind: str = SLACK, **extra: Any) -> 
     return {"environment_id": "local", "endpoint_id": endpoint_id, "kind": kind, **extra}
 
 
-def test_add_update_rollback_remove_walks_one_endpoint(cli: Home) -> None:
+def test_add_update_rollback_remove_walks_one_endpoint(cli: AnswersCli) -> None:
     added = cli("messaging", "add", payload=_endpoint(settings={"channel": "#help"}))
     assert added.code == 0, added.stderr
     assert added.result["generation"] == 0
@@ -117,7 +94,7 @@ def _endpoint_key(endpoint_id: str = "support") -> dict[str, Any]:
     ],
 )
 def test_bad_input_is_exit_2_naming_the_field_and_changes_nothing(
-    cli: Home, verb: str, payload: dict[str, Any], field: str
+    cli: AnswersCli, verb: str, payload: dict[str, Any], field: str
 ) -> None:
     before = cli.tree()
     outcome = cli("messaging", verb, payload=payload)
@@ -129,7 +106,7 @@ def test_bad_input_is_exit_2_naming_the_field_and_changes_nothing(
 
 
 def test_env_create_takes_endpoints_and_doctor_reports_them(
-    cli: Home, monkeypatch: pytest.MonkeyPatch
+    cli: AnswersCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GREENTIC_GRANT", "chat,chat2")
     document = {
@@ -181,13 +158,13 @@ def test_doctor_flags_an_endpoint_bound_to_a_non_messaging_pack() -> None:
     assert not is_healthy(report)
 
 
-def test_schema_names_the_identity(cli: Home) -> None:
+def test_schema_names_the_identity(cli: AnswersCli) -> None:
     schema = cli("messaging", "add", "--schema").json
     assert "endpoint_id" in schema["required"] and "kind" in schema["required"]
     assert schema["additionalProperties"] is False
 
 
-def test_a_keyed_retry_replays_and_a_stale_generation_conflicts(cli: Home) -> None:
+def test_a_keyed_retry_replays_and_a_stale_generation_conflicts(cli: AnswersCli) -> None:
     first = cli("messaging", "add", payload=_endpoint(idempotency_key="add-support"))
     assert first.code == 0, first.stderr
     retry = cli("messaging", "add", payload=_endpoint(idempotency_key="add-support"))

@@ -2,47 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.support.cli_runner import Outcome, run_cli
+from tests.support.cli_runner import run_cli
+from tests.support.seeding import AnswersCli
 
 pytestmark = pytest.mark.integration
 
 VALUE = "dev-secret-9e1f"
 
 
-class Home:
-    def __init__(self, tmp_path: Path) -> None:
-        self.home = tmp_path / "home"
-        self.answers = tmp_path / "answers"
-        self.answers.mkdir()
-
-    def __call__(self, *argv: str, payload: dict[str, Any] | None = None) -> Outcome:
-        extra: list[str] = []
-        if payload is not None:
-            path = self.answers / f"{len(list(self.answers.iterdir()))}.json"
-            path.write_text(json.dumps(payload), encoding="utf-8")
-            extra = ["--answers", str(path)]
-        return run_cli(self.home, *argv, *extra)
-
-    def tree(self) -> dict[str, bytes]:
-        return {
-            str(p.relative_to(self.home)): p.read_bytes()
-            for p in sorted(self.home.rglob("*"))
-            if p.is_file()
-        }
-
-
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AnswersCli:
     """A home whose only environment is the legacy ``dev``, with a secret and config."""
     monkeypatch.setenv("GREENTIC_GRANT", "dev")
     monkeypatch.delenv("GREENTIC_DEV_ALIAS", raising=False)
-    home = Home(tmp_path)
+    home = AnswersCli(tmp_path / "home", tmp_path / "answers")
     assert home("env", "init", "dev").code == 0
     put = home("secrets", "put", payload={"environment_id": "dev", "name": "k", "value": VALUE})
     assert put.code == 0, put.stderr
@@ -51,7 +28,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
     return home
 
 
-def test_check_reports_and_changes_nothing(cli: Home) -> None:
+def test_check_reports_and_changes_nothing(cli: AnswersCli) -> None:
     before = cli.tree()
     check = cli("env", "migrate-dev", "local", "--check")
     assert check.code == 0, check.stderr
@@ -68,7 +45,7 @@ def test_check_reports_and_changes_nothing(cli: Home) -> None:
 
 
 def test_migrate_renames_dev_to_local_and_keeps_a_warning_alias(
-    cli: Home, monkeypatch: pytest.MonkeyPatch
+    cli: AnswersCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     done = cli("env", "migrate-dev")
     assert done.code == 0, done.stderr
@@ -102,7 +79,7 @@ def test_migrate_renames_dev_to_local_and_keeps_a_warning_alias(
 
 
 def test_unsafe_migration_keeps_dev_and_warns_on_use(
-    cli: Home, monkeypatch: pytest.MonkeyPatch
+    cli: AnswersCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert cli("env", "init").code == 0  # 'local' exists too: a rename cannot merge them
     check = cli("env", "migrate-dev", "--check")
@@ -129,7 +106,9 @@ def test_unsafe_migration_keeps_dev_and_warns_on_use(
     assert refused.code == 2 and "GREENTIC_DEV_ALIAS=off" in refused.stderr
 
 
-def test_without_a_grant_for_dev_nothing_moves(cli: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_grant_for_dev_nothing_moves(
+    cli: AnswersCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("GREENTIC_GRANT")
     before = cli.tree()
     denied = cli("env", "migrate-dev")

@@ -13,8 +13,9 @@ import boto3
 import pytest
 
 from tests.integration.apply.conftest import FakePulumi
-from tests.support.cli_runner import Outcome, run_cli
+from tests.support.cli_runner import Outcome
 from tests.support.fake_kubectl import install_fake_kubectl, install_script
+from tests.support.seeding import AnswersCli, seed_deployment
 
 HERE = Path(__file__).resolve().parent
 APPLY = HERE.parent / "apply"
@@ -95,12 +96,7 @@ class K8sRevision:
     revision_id: str
 
     def cli(self, *argv: str, answers: dict[str, Any] | None = None) -> Outcome:
-        extra: list[str] = []
-        if answers is not None:
-            path = self.home / f"answers-{len(list(self.home.glob('answers-*')))}.json"
-            path.write_text(json.dumps(answers))
-            extra = ["--answers", str(path)]
-        return run_cli(self.home, *argv, *extra)
+        return AnswersCli(self.home, self.home.parent / "answers")(*argv, payload=answers)
 
     def warm(self, *flags: str, **fields: Any) -> Outcome:
         payload = {"environment_id": self.environment_id, "revision_id": self.revision_id}
@@ -116,31 +112,17 @@ class K8sRevision:
 @pytest.fixture
 def k8s_revision(home: Path, cluster: Cluster) -> K8sRevision:
     """The example Kubernetes environment with one deployment and one staged revision."""
-    handle = K8sRevision(home, ENVIRONMENT, "", "")
-    created = handle.cli("env", "create", "--answers", str(EXAMPLE))
-    assert created.code == 0, created.stderr
-    added = handle.cli(
-        "bundles",
-        "add",
-        answers={
-            "environment_id": ENVIRONMENT,
-            "bundle_id": "shop",
-            "route_binding": {"host": "shop.acme.example.com", "path_prefix": "/"},
-        },
+    cli = AnswersCli(home, home.parent / "answers")
+    cli.ok("env", "create", "--answers", str(EXAMPLE))
+    seeded = seed_deployment(
+        cli,
+        ENVIRONMENT,
+        bundle_id="shop",
+        host="shop.acme.example.com",
+        digests=["sha256:" + "a" * 64],
+        warm=0,
     )
-    assert added.code == 0, added.stderr
-    handle.deployment_id = added.result["deployment_id"]
-    staged = handle.cli(
-        "revisions",
-        "stage",
-        answers={
-            "environment_id": ENVIRONMENT,
-            "deployment_id": handle.deployment_id,
-            "bundle_digest": "sha256:" + "a" * 64,
-        },
-    )
-    assert staged.code == 0, staged.stderr
-    handle.revision_id = staged.result["revision_id"]
+    handle = K8sRevision(home, ENVIRONMENT, seeded.deployment_id, seeded.revision_ids[0])
     return handle
 
 

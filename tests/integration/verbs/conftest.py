@@ -12,11 +12,11 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.support.cli_runner import Outcome, run_cli
+from tests.support.seeding import AnswersCli, seed_deployment
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 AWS_ANSWERS = REPO_ROOT / "examples" / "aws-ecs" / "environment.json"
@@ -34,69 +34,19 @@ class Seeded:
 def _seed_environment(
     home: Path, answers_dir: Path, answers: Path, host: str
 ) -> tuple[str, str, list[str]]:
-    def call(*argv: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
-        extra: list[str] = []
-        if payload is not None:
-            path = answers_dir / f"{len(list(answers_dir.iterdir()))}.json"
-            path.write_text(json.dumps(payload), encoding="utf-8")
-            extra = ["--answers", str(path)]
-        outcome = run_cli(home, *argv, *extra)
-        assert outcome.code == 0, outcome.stderr
-        return dict(outcome.result)
-
+    cli = AnswersCli(home, answers_dir)
     environment_id = json.loads(answers.read_text(encoding="utf-8"))["environment_id"]
-    call("env", "create", "--answers", str(answers))
-    deployment = call(
-        "bundles",
-        "add",
-        payload={
-            "environment_id": environment_id,
-            "bundle_id": "fast2flow",
-            "route_binding": {"host": host, "path_prefix": "/"},
-        },
-    )["deployment_id"]
-    revisions = []
-    for digit in "ab":
-        revision = call(
-            "revisions",
-            "stage",
-            payload={
-                "environment_id": environment_id,
-                "deployment_id": deployment,
-                "bundle_digest": "sha256:" + digit * 64,
-            },
-        )["revision_id"]
-        # Offline seeding: no cloud to ask for health, so the check is skipped (audited).
-        call(
-            "revisions",
-            "warm",
-            "--skip-health-check",
-            payload={"environment_id": environment_id, "revision_id": revision},
-        )
-        revisions.append(revision)
-    call(
-        "traffic",
-        "set",
-        payload={
-            "environment_id": environment_id,
-            "deployment_id": deployment,
-            "entries": [{"revision_id": revisions[0], "weight_bps": 10_000}],
-        },
-    )
+    cli.ok("env", "create", "--answers", str(answers))
     # The environments' policy allows at most 50 % per step: 100/0 -> 90/10.
-    call(
-        "traffic",
-        "set",
-        payload={
-            "environment_id": environment_id,
-            "deployment_id": deployment,
-            "entries": [
-                {"revision_id": revisions[0], "weight_bps": 9_000},
-                {"revision_id": revisions[1], "weight_bps": 1_000},
-            ],
-        },
+    seeded = seed_deployment(
+        cli,
+        environment_id,
+        bundle_id="fast2flow",
+        host=host,
+        digests=["sha256:" + digit * 64 for digit in "ab"],
+        splits=[(10_000,), (9_000, 1_000)],
     )
-    return environment_id, deployment, revisions
+    return environment_id, seeded.deployment_id, seeded.revision_ids
 
 
 @pytest.fixture(name="run_cli")
