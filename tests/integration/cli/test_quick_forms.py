@@ -2,60 +2,25 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.support.cli_runner import Outcome, run_cli
-
-
-class Env:
-    def __init__(self, home: Path) -> None:
-        self.home = home
-        self.count = 0
-
-    def __call__(self, *argv: str, answers: dict[str, Any] | None = None) -> Outcome:
-        extra: list[str] = []
-        if answers is not None:
-            self.count += 1
-            path = self.home.parent / f"answers-{self.count}.json"
-            path.write_text(json.dumps(answers))
-            extra = ["--answers", str(path)]
-        return run_cli(self.home, *argv, *extra)
+from tests.support.seeding import AnswersCli, seed_deployment
 
 
 @pytest.fixture
-def shop(tmp_path: Path) -> tuple[Env, str, list[str]]:
-    cli = Env(tmp_path / "home")
+def shop(tmp_path: Path) -> tuple[AnswersCli, str, list[str]]:
+    cli = AnswersCli(tmp_path / "home", tmp_path / "answers")
     assert cli("env", "init").code == 0
-    route = {"host": "localhost", "path_prefix": "/"}
-    added = cli(
-        "bundles",
-        "add",
-        answers={"environment_id": "local", "bundle_id": "shop", "route_binding": route},
+    seeded = seed_deployment(
+        cli, "local", bundle_id="shop", host="localhost", digests=["sha256:aa", "sha256:bb"]
     )
-    deployment = added.result["deployment_id"]
-    revisions = []
-    for digest in ("sha256:aa", "sha256:bb"):
-        staged = cli(
-            "revisions",
-            "stage",
-            answers={
-                "environment_id": "local",
-                "deployment_id": deployment,
-                "bundle_digest": digest,
-            },
-        ).result["revision_id"]
-        warm = cli("revisions", "warm", answers={"environment_id": "local", "revision_id": staged})
-        assert warm.code == 0, warm.stderr
-        revisions.append(staged)
-    return cli, deployment, revisions
+    return cli, seeded.deployment_id, seeded.revision_ids
 
 
 def test_names_resolve_to_the_full_ids_of_the_answers_form(
-    shop: tuple[Env, str, list[str]],
+    shop: tuple[AnswersCli, str, list[str]],
 ) -> None:
     cli, deployment, revisions = shop
     first = cli("traffic", "set", "local", "--deployment", "shop", "--weight", "shop@1=100")
@@ -84,7 +49,7 @@ def test_names_resolve_to_the_full_ids_of_the_answers_form(
     replay = cli(
         "traffic",
         "set",
-        answers={
+        payload={
             "environment_id": "local",
             "deployment_id": deployment,
             "entries": [
@@ -127,7 +92,7 @@ def test_names_resolve_to_the_full_ids_of_the_answers_form(
     ],
 )
 def test_bad_quick_forms_exit_2_naming_the_flag(
-    shop: tuple[Env, str, list[str]], argv: tuple[str, ...], fragment: str
+    shop: tuple[AnswersCli, str, list[str]], argv: tuple[str, ...], fragment: str
 ) -> None:
     cli, _, _ = shop
     before = cli("traffic", "show", "local").result
