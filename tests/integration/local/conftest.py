@@ -7,6 +7,7 @@ deployment, so interleaved traffic to other deployments does not change it).
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,23 @@ import pytest
 
 from greentic_iac.local import runtime_status, stop_runtime
 from greentic_iac.spec import RouteBinding, RuntimeConfig, RuntimeDeployment, RuntimeRevision
+
+# A bundle command: an HTTP server on $PORT answering every GET with its own os.environ.
+DUMP_ENVIRONMENT = textwrap.dedent(
+    """
+    import http.server, json, os
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = json.dumps(dict(os.environ)).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        def log_message(self, *args):
+            pass
+    http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
+    """
+)
 
 
 def rev(

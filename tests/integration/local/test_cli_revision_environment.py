@@ -9,31 +9,16 @@ from __future__ import annotations
 
 import json
 import sys
-import textwrap
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from .conftest import DUMP_ENVIRONMENT
 from .test_cli_acceptance import Cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
-DUMP_ENVIRONMENT = textwrap.dedent(
-    """
-    import http.server, json, os
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = json.dumps(dict(os.environ)).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        def log_message(self, *args):
-            pass
-    http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
-    """
-)
 OPERATOR = {
     "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     "GITHUB_TOKEN": "ghp_operator_token_not_for_bundles",

@@ -12,7 +12,6 @@ import json
 import os
 import socket
 import sys
-import textwrap
 import time
 import urllib.request
 from pathlib import Path
@@ -22,7 +21,7 @@ import pytest
 from greentic_iac.local import start_runtime, write_runtime_config
 from greentic_iac.secrets.dev_store import DevStore
 
-from .conftest import config, deployment, rev
+from .conftest import DUMP_ENVIRONMENT, config, deployment, rev
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -31,22 +30,6 @@ REV = "01J0000000000000000000R050"
 # Short enough to tell from the default, long enough that the request served below (its
 # deadline counts from accept) can't miss it on a loaded machine.
 HEADER_TIMEOUT = 2.0
-
-DUMP_ENVIRONMENT = textwrap.dedent(
-    """
-    import http.server, json, os
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = json.dumps(dict(os.environ)).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        def log_message(self, *args):
-            pass
-    http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
-    """
-)
 
 OPERATOR_ONLY = {
     "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
