@@ -16,10 +16,11 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from greentic_iac.envpacks.binding_set import BindingSet, check_environment
 from greentic_iac.envpacks.errors import BrokenPlugin, UnknownKind
 from greentic_iac.envpacks.manifest import DESCRIPTOR_PATH_PATTERN
 from greentic_iac.envpacks.registry import EnvPackRegistry
-from greentic_iac.errors import ConflictError, InvalidInputError, NotFoundError
+from greentic_iac.errors import InvalidInputError, NotFoundError
 from greentic_iac.spec import (
     CapabilitySlot,
     Environment,
@@ -105,28 +106,6 @@ def parse_payload(model: type[_PayloadT], data: Any) -> _PayloadT:
         raise InvalidInputError(format_validation_error(exc)) from None
 
 
-def _check_environment(environment: Environment, environment_id: str) -> None:
-    if environment.environment_id != environment_id:
-        raise InvalidInputError(
-            f"environment_id: {environment_id!r} does not match the loaded environment "
-            f"{environment.environment_id!r}"
-        )
-
-
-def _rebuild(environment: Environment, **changes: Any) -> Environment:
-    data = environment.model_dump()
-    data.update(changes)
-    try:
-        return Environment.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidInputError(format_validation_error(exc)) from None
-
-
-# Shared with ``envpacks.messaging``: the same contract over another collection.
-check_environment = _check_environment
-rebuild_environment = _rebuild
-
-
 def _core_slot(slot: CapabilitySlot) -> None:
     if not slot.is_core:
         hint = "extensions" if slot == CapabilitySlot.EXTENSION else "messaging endpoints"
@@ -141,30 +120,15 @@ def _check_pack(payload: EnvPackBindingPayload, registry: EnvPackRegistry) -> No
     registry.validate_settings(payload.kind, payload.settings)
 
 
-def _pack_result(environment: Environment, binding: EnvPackBinding) -> dict[str, Any]:
-    return {
-        "environment_id": environment.environment_id,
-        "slot": binding.slot.value,
-        "kind": str(binding.kind),
-        "pack_ref": binding.pack_ref,
-        "answers_ref": binding.answers_ref,
-        "generation": binding.generation,
-        "has_previous": binding.previous is not None,
-    }
-
-
-def _bound(environment: Environment, slot: CapabilitySlot) -> EnvPackBinding:
-    binding = environment.pack_for_slot(slot)
-    if binding is None:
-        raise NotFoundError(
-            f"slot: {slot.value!r} is not bound in environment {environment.environment_id!r}"
-        )
-    return binding
-
-
-def _replace_pack(environment: Environment, binding: EnvPackBinding) -> Environment:
-    others = [b for b in environment.packs if b.slot != binding.slot]
-    return _rebuild(environment, packs=[*[b.model_dump() for b in others], binding.model_dump()])
+PACKS: BindingSet[EnvPackBinding, CapabilitySlot] = BindingSet(
+    field="packs",
+    key_of=lambda binding: binding.slot,
+    label=lambda slot: f"slot: {slot.value!r}",
+    update_verb="env-packs update",
+    build=lambda slot, **fields: EnvPackBinding(slot=slot, **fields),
+    identity=lambda binding: {"slot": binding.slot.value, "kind": str(binding.kind)},
+    conflict_names_environment=True,
+)
 
 
 def _bind_pack(
@@ -173,36 +137,25 @@ def _bind_pack(
     registry: EnvPackRegistry,
     current: EnvPackBinding | None,
 ) -> tuple[Environment, dict[str, Any]]:
-    """The new binding for ``payload``; replacing ``current`` bumps and keeps it (rollback)."""
     _check_pack(payload, registry)
-    history: dict[str, Any] = (
-        {}
-        if current is None
-        else {"generation": current.generation + 1, "previous": current.snapshot()}
-    )
-    binding = EnvPackBinding(
-        slot=payload.slot,
+    return PACKS.bind(
+        environment,
+        payload.slot,
+        current,
         kind=payload.kind,
         pack_ref=payload.pack_ref,
         answers_ref=payload.answers_ref,
         settings=payload.settings,
-        **history,
     )
-    updated = _replace_pack(environment, binding)
-    return updated, _pack_result(updated, binding)
 
 
 def add_env_pack(
     environment: Environment, payload: EnvPackBindingPayload, registry: EnvPackRegistry
 ) -> tuple[Environment, dict[str, Any]]:
     """Bind an unbound slot (``ConflictError`` if bound: use ``update``)."""
-    _check_environment(environment, payload.environment_id)
+    check_environment(environment, payload.environment_id)
     _core_slot(payload.slot)
-    if environment.pack_for_slot(payload.slot) is not None:
-        raise ConflictError(
-            f"slot: {payload.slot.value!r} is already bound in environment "
-            f"{environment.environment_id!r} (use env-packs update)"
-        )
+    PACKS.refuse_bound(environment, payload.slot)
     return _bind_pack(environment, payload, registry, None)
 
 
@@ -210,52 +163,27 @@ def update_env_pack(
     environment: Environment, payload: EnvPackBindingPayload, registry: EnvPackRegistry
 ) -> tuple[Environment, dict[str, Any]]:
     """Replace a slot's binding: ``generation`` + 1, the old one kept for rollback."""
-    _check_environment(environment, payload.environment_id)
+    check_environment(environment, payload.environment_id)
     _core_slot(payload.slot)
-    return _bind_pack(environment, payload, registry, _bound(environment, payload.slot))
+    return _bind_pack(environment, payload, registry, PACKS.bound(environment, payload.slot))
 
 
 def remove_env_pack(
     environment: Environment, payload: EnvPackRemovePayload, registry: EnvPackRegistry
 ) -> tuple[Environment, dict[str, Any]]:
     """Detach a slot (works for unknown kinds too, so a bad binding can be cleared)."""
-    _check_environment(environment, payload.environment_id)
+    check_environment(environment, payload.environment_id)
     _core_slot(payload.slot)
-    current = _bound(environment, payload.slot)
-    updated = _rebuild(
-        environment, packs=[b.model_dump() for b in environment.packs if b.slot != payload.slot]
-    )
-    return updated, {
-        "environment_id": updated.environment_id,
-        "slot": current.slot.value,
-        "kind": str(current.kind),
-        "removed": True,
-        "generation": current.generation,
-    }
+    return PACKS.remove(environment, payload.slot)
 
 
 def rollback_env_pack(
     environment: Environment, payload: EnvPackRemovePayload, registry: EnvPackRegistry
 ) -> tuple[Environment, dict[str, Any]]:
     """Restore the binding the last ``update`` replaced (one step; ``NotFoundError`` if none)."""
-    _check_environment(environment, payload.environment_id)
+    check_environment(environment, payload.environment_id)
     _core_slot(payload.slot)
-    current = _bound(environment, payload.slot)
-    previous = current.previous
-    if previous is None:
-        raise NotFoundError(f"slot: {payload.slot.value!r} has no previous binding to roll back to")
-    binding = EnvPackBinding(
-        slot=current.slot,
-        kind=previous.kind,
-        pack_ref=previous.pack_ref,
-        answers_ref=previous.answers_ref,
-        settings=previous.settings,
-        generation=current.generation + 1,
-    )
-    updated = _replace_pack(environment, binding)
-    result = _pack_result(updated, binding)
-    result["rolled_back_from"] = str(current.kind)
-    return updated, result
+    return PACKS.rollback(environment, payload.slot)
 
 
 # extensions ---------------------------------------------------------------------------------
@@ -273,47 +201,16 @@ def _check_extension(payload: ExtensionBindingPayload, registry: EnvPackRegistry
     registry.validate_settings(payload.kind, payload.settings)
 
 
-def _extension_result(environment: Environment, binding: ExtensionBinding) -> dict[str, Any]:
-    return {
-        "environment_id": environment.environment_id,
-        "kind": str(binding.kind),
-        "instance_id": binding.instance_id,
-        "pack_ref": binding.pack_ref,
-        "answers_ref": binding.answers_ref,
-        "generation": binding.generation,
-        "has_previous": binding.previous is not None,
-    }
+ExtensionKey = tuple[str, str | None]
 
-
-def _describe_key(path: str, instance_id: str | None) -> str:
-    return f"extension {path!r} instance {instance_id or '(default)'!r}"
-
-
-def _find_extension(
-    environment: Environment, path: str, instance_id: str | None
-) -> ExtensionBinding | None:
-    return next((b for b in environment.extensions if b.key == (path, instance_id)), None)
-
-
-def _bound_extension(
-    environment: Environment, path: str, instance_id: str | None
-) -> ExtensionBinding:
-    binding = _find_extension(environment, path, instance_id)
-    if binding is None:
-        raise NotFoundError(
-            f"kind: {_describe_key(path, instance_id)} is not bound in environment "
-            f"{environment.environment_id!r}"
-        )
-    return binding
-
-
-def _replace_extension(
-    environment: Environment, binding: ExtensionBinding | None, key: tuple[str, str | None]
-) -> Environment:
-    others = [b.model_dump() for b in environment.extensions if b.key != key]
-    if binding is not None:
-        others.append(binding.model_dump())
-    return _rebuild(environment, extensions=others)
+EXTENSIONS: BindingSet[ExtensionBinding, ExtensionKey] = BindingSet(
+    field="extensions",
+    key_of=lambda binding: binding.key,
+    label=lambda key: f"kind: extension {key[0]!r} instance {key[1] or '(default)'!r}",
+    update_verb="extensions update",
+    build=lambda key, **fields: ExtensionBinding(instance_id=key[1], **fields),
+    identity=lambda binding: {"kind": str(binding.kind), "instance_id": binding.instance_id},
+)
 
 
 def _bind_extension(
@@ -322,33 +219,24 @@ def _bind_extension(
     registry: EnvPackRegistry,
     current: ExtensionBinding | None,
 ) -> tuple[Environment, dict[str, Any]]:
-    """As ``_bind_pack``, keyed by ``(path, instance_id)``."""
     _check_extension(payload, registry)
-    history: dict[str, Any] = (
-        {}
-        if current is None
-        else {"generation": current.generation + 1, "previous": current.snapshot()}
-    )
-    binding = ExtensionBinding(
+    return EXTENSIONS.bind(
+        environment,
+        (payload.kind.path, payload.instance_id),
+        current,
         kind=payload.kind,
-        instance_id=payload.instance_id,
         pack_ref=payload.pack_ref,
         answers_ref=payload.answers_ref,
         settings=payload.settings,
-        **history,
     )
-    updated = _replace_extension(environment, binding, (payload.kind.path, payload.instance_id))
-    return updated, _extension_result(updated, binding)
 
 
 def add_extension(
     environment: Environment, payload: ExtensionBindingPayload, registry: EnvPackRegistry
 ) -> tuple[Environment, dict[str, Any]]:
     """Bind ``(path, instance_id)`` (``ConflictError`` if bound, whatever the version)."""
-    _check_environment(environment, payload.environment_id)
-    key = (payload.kind.path, payload.instance_id)
-    if _find_extension(environment, *key) is not None:
-        raise ConflictError(f"kind: {_describe_key(*key)} is already bound (use extensions update)")
+    check_environment(environment, payload.environment_id)
+    EXTENSIONS.refuse_bound(environment, (payload.kind.path, payload.instance_id))
     return _bind_extension(environment, payload, registry, None)
 
 
@@ -356,8 +244,8 @@ def update_extension(
     environment: Environment, payload: ExtensionBindingPayload, registry: EnvPackRegistry
 ) -> tuple[Environment, dict[str, Any]]:
     """Replace the binding with the same ``(path, instance_id)``; keeps the previous one."""
-    _check_environment(environment, payload.environment_id)
-    current = _bound_extension(environment, payload.kind.path, payload.instance_id)
+    check_environment(environment, payload.environment_id)
+    current = EXTENSIONS.bound(environment, (payload.kind.path, payload.instance_id))
     return _bind_extension(environment, payload, registry, current)
 
 
@@ -365,41 +253,16 @@ def remove_extension(
     environment: Environment, payload: ExtensionRemovePayload, registry: EnvPackRegistry
 ) -> tuple[Environment, dict[str, Any]]:
     """Detach ``(path, instance_id)``; terminal (rollback afterwards is not found)."""
-    _check_environment(environment, payload.environment_id)
-    key = (payload.path, payload.instance_id)
-    current = _bound_extension(environment, *key)
-    updated = _replace_extension(environment, None, key)
-    return updated, {
-        "environment_id": updated.environment_id,
-        "kind": str(current.kind),
-        "instance_id": current.instance_id,
-        "removed": True,
-        "generation": current.generation,
-    }
+    check_environment(environment, payload.environment_id)
+    return EXTENSIONS.remove(environment, (payload.path, payload.instance_id))
 
 
 def rollback_extension(
     environment: Environment, payload: ExtensionRemovePayload, registry: EnvPackRegistry
 ) -> tuple[Environment, dict[str, Any]]:
     """Restore what the last ``update`` replaced, one step; not an undo for ``remove``."""
-    _check_environment(environment, payload.environment_id)
-    key = (payload.path, payload.instance_id)
-    current = _bound_extension(environment, *key)
-    previous = current.previous
-    if previous is None:
-        raise NotFoundError(f"kind: {_describe_key(*key)} has no previous binding to roll back to")
-    binding = ExtensionBinding(
-        kind=previous.kind,
-        instance_id=current.instance_id,
-        pack_ref=previous.pack_ref,
-        answers_ref=previous.answers_ref,
-        settings=previous.settings,
-        generation=current.generation + 1,
-    )
-    updated = _replace_extension(environment, binding, key)
-    result = _extension_result(updated, binding)
-    result["rolled_back_from"] = str(current.kind)
-    return updated, result
+    check_environment(environment, payload.environment_id)
+    return EXTENSIONS.rollback(environment, (payload.path, payload.instance_id))
 
 
 # read-only views ---------------------------------------------------------------------------
@@ -467,7 +330,7 @@ def parse_extension_uri(uri: str) -> tuple[str, str | None]:
 def resolve_extension(environment: Environment, uri: str) -> dict[str, Any]:
     """What ``ext://<path>[/<instance>]`` resolves to: the binding's settings and refs."""
     path, instance_id = parse_extension_uri(uri)
-    binding = _find_extension(environment, path, instance_id)
+    binding = EXTENSIONS.find(environment, (path, instance_id))
     if binding is None:
         raise NotFoundError(
             f"uri: {uri} is not bound in environment {environment.environment_id!r}"

@@ -15,10 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from greentic_iac.envpacks.bindings import check_environment, rebuild_environment
+from greentic_iac.envpacks.binding_set import BindingSet, check_environment
 from greentic_iac.envpacks.errors import UnknownKind
 from greentic_iac.envpacks.registry import EnvPackRegistry
-from greentic_iac.errors import ConflictError, NotFoundError
 from greentic_iac.spec import (
     CapabilitySlot,
     Environment,
@@ -76,39 +75,14 @@ def check_endpoint_kind(
     registry.validate_settings(kind, settings, field_prefix=field_prefix)
 
 
-def _find(environment: Environment, endpoint_id: str) -> MessagingEndpoint | None:
-    return next((e for e in environment.messaging_endpoints if e.key == endpoint_id), None)
-
-
-def _bound(environment: Environment, endpoint_id: str) -> MessagingEndpoint:
-    endpoint = _find(environment, endpoint_id)
-    if endpoint is None:
-        raise NotFoundError(
-            f"endpoint_id: messaging endpoint {endpoint_id!r} is not bound in environment "
-            f"{environment.environment_id!r}"
-        )
-    return endpoint
-
-
-def _replace(
-    environment: Environment, endpoint: MessagingEndpoint | None, endpoint_id: str
-) -> Environment:
-    others = [e.model_dump() for e in environment.messaging_endpoints if e.key != endpoint_id]
-    if endpoint is not None:
-        others.append(endpoint.model_dump())
-    return rebuild_environment(environment, messaging_endpoints=others)
-
-
-def _result(environment: Environment, endpoint: MessagingEndpoint) -> dict[str, Any]:
-    return {
-        "environment_id": environment.environment_id,
-        "endpoint_id": endpoint.endpoint_id,
-        "kind": str(endpoint.kind),
-        "pack_ref": endpoint.pack_ref,
-        "answers_ref": endpoint.answers_ref,
-        "generation": endpoint.generation,
-        "has_previous": endpoint.previous is not None,
-    }
+ENDPOINTS: BindingSet[MessagingEndpoint, str] = BindingSet(
+    field="messaging_endpoints",
+    key_of=lambda endpoint: endpoint.key,
+    label=lambda endpoint_id: f"endpoint_id: messaging endpoint {endpoint_id!r}",
+    update_verb="messaging update",
+    build=lambda endpoint_id, **fields: MessagingEndpoint(endpoint_id=endpoint_id, **fields),
+    identity=lambda endpoint: {"endpoint_id": endpoint.endpoint_id, "kind": str(endpoint.kind)},
+)
 
 
 def _bind(
@@ -118,21 +92,15 @@ def _bind(
     current: MessagingEndpoint | None,
 ) -> tuple[Environment, dict[str, Any]]:
     check_endpoint_kind(registry, payload.kind, payload.settings)
-    history: dict[str, Any] = (
-        {}
-        if current is None
-        else {"generation": current.generation + 1, "previous": current.snapshot()}
-    )
-    endpoint = MessagingEndpoint(
-        endpoint_id=payload.endpoint_id,
+    return ENDPOINTS.bind(
+        environment,
+        payload.endpoint_id,
+        current,
         kind=payload.kind,
         pack_ref=payload.pack_ref or f"builtin://{payload.kind.path}",
         answers_ref=payload.answers_ref,
         settings=payload.settings,
-        **history,
     )
-    updated = _replace(environment, endpoint, payload.endpoint_id)
-    return updated, _result(updated, endpoint)
 
 
 def add_endpoint(
@@ -140,11 +108,7 @@ def add_endpoint(
 ) -> tuple[Environment, dict[str, Any]]:
     """Bind a new endpoint id (``ConflictError`` if bound: use ``update``)."""
     check_environment(environment, payload.environment_id)
-    if _find(environment, payload.endpoint_id) is not None:
-        raise ConflictError(
-            f"endpoint_id: messaging endpoint {payload.endpoint_id!r} is already bound "
-            "(use messaging update)"
-        )
+    ENDPOINTS.refuse_bound(environment, payload.endpoint_id)
     return _bind(environment, payload, registry, None)
 
 
@@ -153,7 +117,7 @@ def update_endpoint(
 ) -> tuple[Environment, dict[str, Any]]:
     """Replace an endpoint's binding: ``generation`` + 1, the old one kept for rollback."""
     check_environment(environment, payload.environment_id)
-    return _bind(environment, payload, registry, _bound(environment, payload.endpoint_id))
+    return _bind(environment, payload, registry, ENDPOINTS.bound(environment, payload.endpoint_id))
 
 
 def remove_endpoint(
@@ -161,15 +125,7 @@ def remove_endpoint(
 ) -> tuple[Environment, dict[str, Any]]:
     """Detach an endpoint (works for unknown kinds too); terminal for rollback."""
     check_environment(environment, payload.environment_id)
-    current = _bound(environment, payload.endpoint_id)
-    updated = _replace(environment, None, payload.endpoint_id)
-    return updated, {
-        "environment_id": updated.environment_id,
-        "endpoint_id": current.endpoint_id,
-        "kind": str(current.kind),
-        "removed": True,
-        "generation": current.generation,
-    }
+    return ENDPOINTS.remove(environment, payload.endpoint_id)
 
 
 def rollback_endpoint(
@@ -177,25 +133,7 @@ def rollback_endpoint(
 ) -> tuple[Environment, dict[str, Any]]:
     """Restore what the last ``update`` replaced (one step; ``NotFoundError`` if none)."""
     check_environment(environment, payload.environment_id)
-    current = _bound(environment, payload.endpoint_id)
-    previous = current.previous
-    if previous is None:
-        raise NotFoundError(
-            f"endpoint_id: messaging endpoint {payload.endpoint_id!r} has no previous binding "
-            "to roll back to"
-        )
-    endpoint = MessagingEndpoint(
-        endpoint_id=current.endpoint_id,
-        kind=previous.kind,
-        pack_ref=previous.pack_ref,
-        answers_ref=previous.answers_ref,
-        settings=previous.settings,
-        generation=current.generation + 1,
-    )
-    updated = _replace(environment, endpoint, payload.endpoint_id)
-    result = _result(updated, endpoint)
-    result["rolled_back_from"] = str(current.kind)
-    return updated, result
+    return ENDPOINTS.rollback(environment, payload.endpoint_id)
 
 
 def list_endpoints(environment: Environment) -> list[dict[str, Any]]:
