@@ -13,33 +13,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from greentic_iac.envpacks.binding_set import BindingSet, check_environment
 from greentic_iac.envpacks.errors import UnknownKind
 from greentic_iac.envpacks.registry import EnvPackRegistry
-from greentic_iac.spec import (
-    CapabilitySlot,
-    Environment,
-    EnvironmentId,
-    MessagingEndpoint,
-    PackDescriptor,
-)
+from greentic_iac.spec import CapabilitySlot, Environment, MessagingEndpoint, PackDescriptor
+from greentic_iac.spec.answers import Mutation
 
 _ENDPOINT_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 
 
-class EndpointPayloadBase(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    environment_id: EnvironmentId
-    # As on every mutating payload (docs/cli.md): a retry with the same key gets the first
-    # answer; a stale expected generation is a conflict (exit 4).
-    idempotency_key: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-    expected_generation: int | None = Field(default=None, ge=0)
-
-
-class MessagingEndpointPayload(EndpointPayloadBase):
+class MessagingEndpointPayload(Mutation):
     """``messaging add`` / ``update``: one endpoint, named by ``endpoint_id``."""
 
     endpoint_id: str = Field(pattern=_ENDPOINT_PATTERN, description="the endpoint's identity")
@@ -54,7 +39,7 @@ class MessagingEndpointPayload(EndpointPayloadBase):
     settings: dict[str, Any] = Field(default_factory=dict)
 
 
-class MessagingEndpointRemovePayload(EndpointPayloadBase):
+class MessagingEndpointRemovePayload(Mutation):
     """``messaging remove`` / ``rollback``."""
 
     endpoint_id: str = Field(pattern=_ENDPOINT_PATTERN)
