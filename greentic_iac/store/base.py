@@ -23,12 +23,11 @@ from greentic_iac.store.model import AuditEvent, BackupInfo, Change, MutationRes
 from greentic_iac.store.principal import Principal, identify
 from greentic_iac.store.transaction import (
     IdempotencyRecord,
+    Mode,
     now,
     replay_or_conflict,
     validated,
 )
-
-Mode = Literal["create", "mutate", "remove"]
 
 
 class TransactionalStore(ABC):
@@ -84,6 +83,12 @@ class TransactionalStore(ABC):
         if not decision.allowed:
             raise decision.error(environment_id)
         return decision
+
+    def _next_generation_after_removal(self, environment_id: str) -> int:
+        # A removed environment keeps its history; a re-created one continues its numbering
+        # so backup and audit generations never repeat.
+        known = [b.generation for b in self.backups(environment_id)]
+        return max(known) + 1 if known else 0
 
     @abstractmethod
     def _transaction(

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from greentic_iac.errors import ConflictError, NotFoundError, StateCorruptError
-from greentic_iac.spec import EnvironmentState, new_ulid, validate_environment_id
+from greentic_iac.errors import NotFoundError, StateCorruptError
+from greentic_iac.spec import EnvironmentState, validate_environment_id
 from greentic_iac.store.atomic import (
     OS_FILE_OPS,
     FileOps,
@@ -32,7 +32,7 @@ from greentic_iac.store.atomic import (
     write_atomic,
 )
 from greentic_iac.store.authz import PolicyFile, PolicySource
-from greentic_iac.store.base import Mode, TransactionalStore
+from greentic_iac.store.base import TransactionalStore
 from greentic_iac.store.codec import (
     CorruptDocument,
     decode_state,
@@ -65,12 +65,13 @@ from greentic_iac.store.transaction import (
     DEFAULT_KEEP_BACKUPS,
     DEFAULT_KEEP_IDEMPOTENCY_KEYS,
     IdempotencyRecord,
-    apply_change,
-    check_expected_generation,
+    Mode,
     done_event,
-    now,
+    intent_event,
+    plan_write,
     record_from_event,
     replay_or_conflict,
+    transaction_event,
 )
 
 log = logging.getLogger("greentic_iac.store")
@@ -347,12 +348,6 @@ class LocalFileStore(TransactionalStore):
             log.warning("environment %s: damaged state.json kept as %s", environment_id, target)
             return str(target)
 
-    def _next_generation_after_removal(self, environment_id: str) -> int:
-        # A removed environment keeps its history; a re-created one continues its numbering
-        # so backup and audit generations never repeat.
-        known = [b.generation for b in self.backups(environment_id)]
-        return max(known) + 1 if known else 0
-
     def _transaction(
         self,
         environment_id: str,
@@ -416,7 +411,7 @@ class LocalFileStore(TransactionalStore):
         append_line(path, event.model_dump_json().encode() + b"\n", self._ops)
         raise decision.error(environment_id)
 
-    def _locked(  # noqa: PLR0912, PLR0915 (the transaction reads best as one sequence)
+    def _locked(
         self,
         environment_id: str,
         mode: Mode,
@@ -434,18 +429,13 @@ class LocalFileStore(TransactionalStore):
         recovered = self._recover(environment_id, current_digest)
         principal, decision = self.authorize(environment_id)
         digest = payload_digest(payload) if idempotency_key is not None else None
-        base = AuditEvent(
-            time=now(),
-            op_id=new_ulid(),
-            principal=principal.name,
-            claims=principal.claim_notes(),
-            verb=verb,
-            environment_id=environment_id,
-            phase="done",
-            decision="allow",
+        base = transaction_event(
+            environment_id,
+            verb,
+            principal,
+            decision,
             idempotency_key=idempotency_key,
             payload_sha256=digest,
-            grant=decision.grant,
         )
         if not decision.allowed:
             self._audit(
@@ -473,40 +463,20 @@ class LocalFileStore(TransactionalStore):
                     ),
                 )
                 return dataclasses.replace(replay, recovered=tuple(recovered))
-        new_state: EnvironmentState | None
-        if mode == "create":
-            if current is not None:
-                raise ConflictError(f"environment {environment_id}: already exists")
-            assert initial is not None
-            generation_before = -1
-            new_state = initial.model_copy(
-                update={"generation": self._next_generation_after_removal(environment_id)}
-            )
-            result = dict(create_result or {"environment_id": environment_id, "created": True})
-        else:
-            if current is None:
-                raise NotFoundError(f"environment {environment_id}: not found")
-            generation_before = current.generation
-            # Before the change runs: a change may act outside the state (``secrets put``
-            # writes its backend), and a stale caller must not get that far.
-            check_expected_generation(environment_id, expected_generation, current.generation)
-            if mode == "mutate":
-                assert change is not None
-                new_state, result = apply_change(current, change)
-            else:
-                new_state, result = None, {"environment_id": environment_id, "removed": True}
-        generation_after = new_state.generation if new_state else generation_before
-        new_bytes, new_digest = encode_state_with_digest(new_state) if new_state else (None, None)
-        intent = base.model_copy(
-            update={
-                "time": now(),
-                "phase": "intent",
-                "generation_before": generation_before,
-                "generation_after": generation_after,
-                "result": result,
-                "state_sha256": new_digest,
-            }
+        planned = plan_write(
+            environment_id,
+            mode,
+            current,
+            initial=initial,
+            change=change,
+            expected_generation=expected_generation,
+            create_result=create_result,
+            next_generation=lambda: self._next_generation_after_removal(environment_id),
         )
+        new_state, result = planned.state, planned.result
+        generation_before, generation_after = planned.generation_before, planned.generation_after
+        new_bytes, new_digest = encode_state_with_digest(new_state) if new_state else (None, None)
+        intent = intent_event(base, planned, new_digest)
         self._audit(environment_id, intent)
         try:
             self._hook("after-intent")

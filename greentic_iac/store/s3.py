@@ -44,7 +44,7 @@ from greentic_iac.errors import (
 )
 from greentic_iac.spec import EnvironmentState, new_ulid, validate_environment_id
 from greentic_iac.store.authz import POLICY_FILE, Decision, Policy, PolicySource, parse_policy
-from greentic_iac.store.base import Mode, TransactionalStore
+from greentic_iac.store.base import TransactionalStore
 from greentic_iac.store.codec import (
     CorruptDocument,
     decode_state,
@@ -71,12 +71,14 @@ from greentic_iac.store.transaction import (
     DEFAULT_KEEP_BACKUPS,
     DEFAULT_KEEP_IDEMPOTENCY_KEYS,
     IdempotencyRecord,
-    apply_change,
-    check_expected_generation,
+    Mode,
     done_event,
+    intent_event,
     now,
+    plan_write,
     record_from_event,
     replay_or_conflict,
+    transaction_event,
 )
 
 if TYPE_CHECKING:
@@ -469,18 +471,13 @@ class S3Store(TransactionalStore):
         self.ensure_ready()
         principal, decision = self.authorize(environment_id)
         digest = payload_digest(payload) if idempotency_key is not None else None
-        base = AuditEvent(
-            time=now(),
-            op_id=new_ulid(),
-            principal=principal.name,
-            claims=principal.claim_notes(),
-            verb=verb,
-            environment_id=environment_id,
-            phase="done",
-            decision="allow",
+        base = transaction_event(
+            environment_id,
+            verb,
+            principal,
+            decision,
             idempotency_key=idempotency_key,
             payload_sha256=digest,
-            grant=decision.grant,
         )
         if not self._schema_recorded:
             with contextlib.suppress(Exception):
@@ -578,41 +575,20 @@ class S3Store(TransactionalStore):
                     ),
                 )
                 return dataclasses.replace(replay, recovered=tuple(recovered))
-        new_state: EnvironmentState | None
-        if mode == "create":
-            if current is not None:
-                raise ConflictError(f"environment {environment_id}: already exists")
-            assert initial is not None
-            known = [b.generation for b in self.backups(environment_id)]
-            generation_before = -1
-            new_state = initial.model_copy(update={"generation": max(known) + 1 if known else 0})
-            result: dict[str, Any] = dict(
-                create_result or {"environment_id": environment_id, "created": True}
-            )
-        else:
-            if current is None:
-                raise NotFoundError(f"environment {environment_id}: not found")
-            generation_before = current.generation
-            # Before the change runs: a change may act outside the state (``secrets put``
-            # writes its backend), and a stale caller must not get that far.
-            check_expected_generation(environment_id, expected_generation, current.generation)
-            if mode == "mutate":
-                assert change is not None
-                new_state, result = apply_change(current, change)
-            else:
-                new_state, result = None, {"environment_id": environment_id, "removed": True}
-        generation_after = new_state.generation if new_state else generation_before
-        body, new_digest = encode_state_with_digest(new_state) if new_state else (b"", None)
-        intent = base.model_copy(
-            update={
-                "time": now(),
-                "phase": "intent",
-                "generation_before": generation_before,
-                "generation_after": generation_after,
-                "result": result,
-                "state_sha256": new_digest,
-            }
+        planned = plan_write(
+            environment_id,
+            mode,
+            current,
+            initial=initial,
+            change=change,
+            expected_generation=expected_generation,
+            create_result=create_result,
+            next_generation=lambda: self._next_generation_after_removal(environment_id),
         )
+        new_state, result = planned.state, planned.result
+        generation_before, generation_after = planned.generation_before, planned.generation_after
+        body, new_digest = encode_state_with_digest(new_state) if new_state else (b"", None)
+        intent = intent_event(base, planned, new_digest)
         pending_key = self._key(environment_id, f"pending/{intent.op_id}.json")
         self._audit(environment_id, intent)
         self._put(pending_key, intent.model_dump_json().encode())

@@ -7,14 +7,20 @@ write, done record. Only where the bytes go differs, so the decisions live here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from greentic_iac.errors import ConflictError, InvalidInputError
-from greentic_iac.spec import EnvironmentState, format_validation_error
+from greentic_iac.errors import ConflictError, InvalidInputError, NotFoundError
+from greentic_iac.spec import EnvironmentState, format_validation_error, new_ulid
+from greentic_iac.store.authz import Decision
 from greentic_iac.store.model import AuditEvent, Change, MutationResult
+from greentic_iac.store.principal import Principal
+
+Mode = Literal["create", "mutate", "remove"]
 
 DEFAULT_KEEP_BACKUPS = 20
 DEFAULT_KEEP_IDEMPOTENCY_KEYS = 1000
@@ -68,6 +74,91 @@ def apply_change(
     checked = validated(proposed, environment_id)
     checked.generation = generation + 1
     return checked, dict(result)
+
+
+def transaction_event(
+    environment_id: str,
+    verb: str,
+    principal: Principal,
+    decision: Decision,
+    *,
+    idempotency_key: str | None,
+    payload_sha256: str | None,
+) -> AuditEvent:
+    """The event each record of one transaction is copied from (denial, replay, intent)."""
+    return AuditEvent(
+        time=now(),
+        op_id=new_ulid(),
+        principal=principal.name,
+        claims=principal.claim_notes(),
+        verb=verb,
+        environment_id=environment_id,
+        phase="done",
+        decision="allow",
+        idempotency_key=idempotency_key,
+        payload_sha256=payload_sha256,
+        grant=decision.grant,
+    )
+
+
+@dataclass(frozen=True)
+class PlannedWrite:
+    """What a transaction is about to write: the new state (None: removed) and its result."""
+
+    generation_before: int  # -1 when the environment is being created
+    state: EnvironmentState | None
+    result: dict[str, Any]
+
+    @property
+    def generation_after(self) -> int:
+        return self.state.generation if self.state is not None else self.generation_before
+
+
+def plan_write(
+    environment_id: str,
+    mode: Mode,
+    current: EnvironmentState | None,
+    *,
+    initial: EnvironmentState | None,
+    change: Change | None,
+    expected_generation: int | None,
+    create_result: dict[str, object] | None,
+    next_generation: Callable[[], int],
+) -> PlannedWrite:
+    """The new state for ``mode`` over ``current``; a create starts at ``next_generation()``
+    (a re-created environment continues its numbering, so generations never repeat)."""
+    if mode == "create":
+        if current is not None:
+            raise ConflictError(f"environment {environment_id}: already exists")
+        assert initial is not None
+        created = initial.model_copy(update={"generation": next_generation()})
+        result = dict(create_result or {"environment_id": environment_id, "created": True})
+        return PlannedWrite(-1, created, result)
+    if current is None:
+        raise NotFoundError(f"environment {environment_id}: not found")
+    # Before the change runs: a change may act outside the state (``secrets put`` writes
+    # its backend), and a stale caller must not get that far.
+    check_expected_generation(environment_id, expected_generation, current.generation)
+    if mode == "mutate":
+        assert change is not None
+        return PlannedWrite(current.generation, *apply_change(current, change))
+    return PlannedWrite(
+        current.generation, None, {"environment_id": environment_id, "removed": True}
+    )
+
+
+def intent_event(base: AuditEvent, planned: PlannedWrite, state_sha256: str | None) -> AuditEvent:
+    """The durable record written before any byte of the state changes."""
+    return base.model_copy(
+        update={
+            "time": now(),
+            "phase": "intent",
+            "generation_before": planned.generation_before,
+            "generation_after": planned.generation_after,
+            "result": planned.result,
+            "state_sha256": state_sha256,
+        }
+    )
 
 
 def check_expected_generation(environment_id: str, expected: int | None, actual: int) -> None:
