@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from greentic_iac.cli.context import Context
 from greentic_iac.errors import InvalidInputError, NotFoundError
 from greentic_iac.operations import environments as ops
+from greentic_iac.secrets.fingerprint import value_fingerprint
 from greentic_iac.spec import EnvironmentState, validate_environment_id
 from greentic_iac.spec.answers import ConfigSetPayload, SecretPutPayload
 
@@ -64,20 +65,13 @@ def secrets_put(ctx: Context, payload: SecretPutPayload) -> dict[str, Any]:
         verb="secrets put",
         idempotency_key=payload.idempotency_key,
         expected_generation=payload.expected_generation,
-        payload={"name": payload.name, "value": _value_fingerprint(payload)},
+        payload={
+            "name": payload.name,
+            "value": value_fingerprint(
+                "secrets put", payload.environment_id, payload.name, payload.value
+            ),
+        },
     ).result
-
-
-def _value_fingerprint(payload: SecretPutPayload) -> str:
-    """What the idempotency check compares instead of the value (which is never stored).
-
-    The payload's hash lands in the audit log, so a plain sha256 of a weak secret could be
-    guessed offline; a slow salted hash makes each guess cost what it should.
-    """
-    import hashlib
-
-    salt = f"greentic-iac secrets put {payload.environment_id}/{payload.name}".encode()
-    return hashlib.pbkdf2_hmac("sha256", payload.value.encode(), salt, 200_000).hex()
 
 
 def secrets_get(ctx: Context, _: None) -> dict[str, Any]:

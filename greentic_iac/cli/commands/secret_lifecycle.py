@@ -12,6 +12,7 @@ from typing import Any
 
 from greentic_iac.cli.context import Context
 from greentic_iac.secrets import DeleteRequest, SecretsBackend
+from greentic_iac.secrets.fingerprint import value_fingerprint
 from greentic_iac.spec import EnvironmentState
 from greentic_iac.spec.answers import SecretDeletePayload, SecretRotatePayload
 
@@ -44,7 +45,13 @@ def rotate(ctx: Context, payload: SecretRotatePayload) -> dict[str, Any]:
 
     # A keyed retry replays the first rotation (a generated value is not rotated twice);
     # an explicit value is compared by its slow salted fingerprint, never stored.
-    fingerprint = None if payload.value is None else _fingerprint(payload, payload.value)
+    fingerprint = (
+        None
+        if payload.value is None
+        else value_fingerprint(
+            "secrets rotate", payload.environment_id, payload.name, payload.value
+        )
+    )
     return ctx.store.mutate(
         payload.environment_id,
         write,
@@ -53,14 +60,6 @@ def rotate(ctx: Context, payload: SecretRotatePayload) -> dict[str, Any]:
         expected_generation=payload.expected_generation,
         payload={"name": payload.name, "generated": generated, "value": fingerprint},
     ).result
-
-
-def _fingerprint(payload: SecretRotatePayload, value: str) -> str:
-    """As ``secrets put``'s: PBKDF2-SHA256 salted with the verb, environment and name."""
-    import hashlib
-
-    salt = f"greentic-iac secrets rotate {payload.environment_id}/{payload.name}".encode()
-    return hashlib.pbkdf2_hmac("sha256", value.encode(), salt, 200_000).hex()
 
 
 def delete(ctx: Context, payload: SecretDeletePayload) -> dict[str, Any]:
