@@ -71,8 +71,12 @@ def home(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakePulumi:
+def install_fake_pulumi(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kubectl: str | Path
+) -> FakePulumi:
+    """The fake ``pulumi`` and a fake ``kubectl`` (``kubectl``: its script or text) first
+    on PATH, the operator's own Pulumi, store and cluster settings out of the environment,
+    and a grant for the example environment."""
     world = FakePulumi(
         bin_dir=tmp_path / "bin",
         log=tmp_path / "pulumi-calls.jsonl",
@@ -80,7 +84,7 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakePulumi:
         scenario_path=tmp_path / "scenario.json",
         kubectl_log=tmp_path / "kubectl-calls.jsonl",
     )
-    install_fake_kubectl(monkeypatch, world.bin_dir, FAKE_KUBECTL, log=world.kubectl_log)
+    install_fake_kubectl(monkeypatch, world.bin_dir, kubectl, log=world.kubectl_log)
     install_script(world.bin_dir, "pulumi", (HERE / "fake_pulumi.py").read_text())
     world.scenario()
     monkeypatch.setenv("FAKE_PULUMI_LOG", str(world.log))
@@ -92,11 +96,18 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakePulumi:
         "PULUMI_CONFIG_PASSPHRASE_FILE",
         "GREENTIC_STORE",
         "GREENTIC_HOME",
+        "GREENTIC_WARM_TIMEOUT",
         "KUBECONFIG",
+        "FAKE_KUBECTL_MODE",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GREENTIC_GRANT", ENVIRONMENT)
     return world
+
+
+@pytest.fixture
+def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakePulumi:
+    return install_fake_pulumi(tmp_path, monkeypatch, FAKE_KUBECTL)
 
 
 @pytest.fixture

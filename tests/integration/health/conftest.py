@@ -12,13 +12,11 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.integration.apply.conftest import FakePulumi
+from tests.integration.apply.conftest import FakePulumi, install_fake_pulumi
 from tests.support.cli_runner import Outcome
-from tests.support.fake_kubectl import install_fake_kubectl, install_script
 from tests.support.seeding import AnswersCli, seed_deployment
 
 HERE = Path(__file__).resolve().parent
-APPLY = HERE.parent / "apply"
 EXAMPLE = HERE.parents[2] / "examples" / "k8s" / "environment.json"
 ENVIRONMENT = "zain-prod"
 
@@ -47,37 +45,11 @@ class Cluster:
 
 @pytest.fixture
 def cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cluster:
-    pulumi = FakePulumi(
-        bin_dir=tmp_path / "bin",
-        log=tmp_path / "pulumi-calls.jsonl",
-        state=tmp_path / "pulumi-state.json",
-        scenario_path=tmp_path / "scenario.json",
-        kubectl_log=tmp_path / "kubectl-calls.jsonl",
-    )
-    install_fake_kubectl(
-        monkeypatch, pulumi.bin_dir, HERE / "fake_kubectl.py", log=pulumi.kubectl_log
-    )
-    install_script(pulumi.bin_dir, "pulumi", (APPLY / "fake_pulumi.py").read_text())
-    pulumi.scenario()
+    pulumi = install_fake_pulumi(tmp_path, monkeypatch, HERE / "fake_kubectl.py")
     world = Cluster(tmp_path / "playback.json", pulumi.kubectl_log, pulumi)
     world.play()
-    monkeypatch.setenv("FAKE_PULUMI_LOG", str(pulumi.log))
-    monkeypatch.setenv("FAKE_PULUMI_STATE", str(pulumi.state))
-    monkeypatch.setenv("FAKE_PULUMI_SCENARIO", str(pulumi.scenario_path))
     monkeypatch.setenv("FAKE_KUBECTL_PLAYBACK", str(world.playback_path))
     monkeypatch.setenv("FAKE_KUBECTL_RECORDED", str(HERE / "recorded"))
-    for name in (
-        "PULUMI_BACKEND_URL",
-        "PULUMI_CONFIG_PASSPHRASE",
-        "PULUMI_CONFIG_PASSPHRASE_FILE",
-        "GREENTIC_STORE",
-        "GREENTIC_HOME",
-        "GREENTIC_WARM_TIMEOUT",
-        "KUBECONFIG",
-        "FAKE_KUBECTL_MODE",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("GREENTIC_GRANT", ENVIRONMENT)
     return world
 
 
