@@ -31,12 +31,17 @@ class Outcome:
 
 def run_cli(home: Path, *argv: str, output: str = "json") -> Outcome:
     """``greentic-iac --home HOME --output OUTPUT ARGV...`` in this process."""
+    return run_argv("--home", str(home), "--output", output, *argv)
+
+
+def run_argv(*argv: str) -> Outcome:
+    """``greentic-iac ARGV...`` in this process, with exactly ``argv`` (stdout a pipe)."""
     from greentic_iac.cli.main import run
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
-            code = run(["--home", str(home), "--output", output, *argv])
+            code = run(list(argv))
         except SystemExit as exc:  # argparse usage errors
             code = int(exc.code or 0)
     return Outcome(code, out.getvalue(), err.getvalue())

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 
 import pytest
 
-from greentic_iac.cli.main import run
 from greentic_iac.cli.verbs import VERBS, Verb, verb_table
-from tests.support.cli_runner import Outcome
-
-
-def _run(*argv: str) -> Outcome:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = run(list(argv))
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-    return Outcome(code, out.getvalue(), err.getvalue())
+from tests.support.cli_runner import run_argv
 
 
 def _words(verb: Verb) -> list[str]:
@@ -29,7 +16,7 @@ def _words(verb: Verb) -> list[str]:
 
 @pytest.mark.parametrize("verb", VERBS, ids=lambda v: v.command)
 def test_every_verb_has_help_with_an_example(verb: Verb) -> None:
-    outcome = _run(*_words(verb), "--help")
+    outcome = run_argv(*_words(verb), "--help")
     assert outcome.code == 0, outcome.stderr
     assert verb.help in " ".join(outcome.stdout.split())
     example = outcome.stdout.split("example:\n", 1)[1].splitlines()[0].strip()
@@ -40,8 +27,8 @@ def test_every_verb_has_help_with_an_example(verb: Verb) -> None:
 
 @pytest.mark.parametrize("verb", [v for v in VERBS if v.payload], ids=lambda v: v.command)
 def test_payload_verbs_list_their_fields_from_the_schema(verb: Verb) -> None:
-    schema = json.loads(_run(*_words(verb), "--schema").stdout)
-    text = _run(*_words(verb), "--help").stdout
+    schema = json.loads(run_argv(*_words(verb), "--schema").stdout)
+    text = run_argv(*_words(verb), "--help").stdout
     fields = text.split("answers fields", 1)[1]
     for name in schema["properties"]:
         need = "required" if name in schema.get("required", []) else "optional"
@@ -50,7 +37,7 @@ def test_payload_verbs_list_their_fields_from_the_schema(verb: Verb) -> None:
 
 
 def test_a_bare_noun_prints_its_verbs() -> None:
-    outcome = _run("revisions")
+    outcome = run_argv("revisions")
     assert outcome.code == 0
     for name in verb_table()["revisions"]:
         assert f"\n    {name} " in outcome.stdout
@@ -61,7 +48,7 @@ def test_a_bare_noun_prints_its_verbs() -> None:
     [(("env", "lsit"), "list"), (("trafic", "show"), "traffic"), (("revisions", "wram"), "warm")],
 )
 def test_a_mistyped_word_suggests_the_nearest(argv: tuple[str, ...], nearest: str) -> None:
-    outcome = _run(*argv)
+    outcome = run_argv(*argv)
     assert outcome.code == 2
     assert outcome.stderr.strip().endswith(f"did you mean '{nearest}'?")
     assert len(outcome.stderr.strip().splitlines()) == 1
@@ -79,7 +66,7 @@ def test_a_mistyped_word_suggests_the_nearest(argv: tuple[str, ...], nearest: st
     ],
 )
 def test_schema_of_a_flag_verb_shows_its_flags(command: str, flag: str) -> None:
-    outcome = _run(*command.split(), "--schema")
+    outcome = run_argv(*command.split(), "--schema")
     assert outcome.code == 0
     schema = json.loads(outcome.stdout)
     assert "read verb" not in outcome.stdout
@@ -88,7 +75,7 @@ def test_schema_of_a_flag_verb_shows_its_flags(command: str, flag: str) -> None:
 
 
 def test_the_bare_program_prints_its_nouns_with_their_verbs() -> None:
-    outcome = _run()
+    outcome = run_argv()
     assert outcome.code == 0
     assert "verbs: init, create, list" in " ".join(outcome.stdout.split())
     assert "completion" in outcome.stdout
@@ -103,6 +90,6 @@ def test_the_bare_program_prints_its_nouns_with_their_verbs() -> None:
     ],
 )
 def test_a_mistyped_flag_suggests_the_nearest(argv: tuple[str, ...], nearest: str) -> None:
-    outcome = _run(*argv)
+    outcome = run_argv(*argv)
     assert outcome.code == 2
     assert outcome.stderr.strip().endswith(f"did you mean '{nearest}'?")
