@@ -79,10 +79,23 @@ def aws_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return moto_endpoint
 
 
+# Secrets settings whose ``db`` secret is a key of a Secret the platform team shares.
+SHARED_SECRET_SETTINGS = {
+    "namespace": "acme",
+    "secret_refs": {"db": {"secret": "platform-creds", "key": "DB_URL"}},
+}
+
+
 class FakeKubectl(KubectlFake):
     def objects(self, namespace: str) -> dict[str, Any]:
         """The Secrets the fake keeps in ``namespace``, by name."""
         return dict(self.stored().get(namespace, {}))
+
+    def seed(self, secret: dict[str, Any]) -> None:
+        """The cluster holds exactly ``secret`` (in the namespace its metadata names)."""
+        metadata = secret["metadata"]
+        store = {metadata["namespace"]: {metadata["name"]: secret}}
+        self.store.write_text(json.dumps(store), encoding="utf-8")
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 
 from tests.integration.secrets.conftest import (
     K8S_ANSWERS,
+    SHARED_SECRET_SETTINGS,
     FakeKubectl,
     home_text,
     make_cli,
@@ -75,14 +76,8 @@ def test_secret_refs_write_only_their_key_of_a_shared_secret(
         "type": "Opaque",
         "data": {"OTHER": base64.b64encode(b"keep me").decode("ascii")},
     }
-    fake_kubectl.store.write_text(
-        json.dumps({"acme": {"platform-creds": shared}}), encoding="utf-8"
-    )
-    settings = {
-        "namespace": "acme",
-        "secret_refs": {"db": {"secret": "platform-creds", "key": "DB_URL"}},
-    }
-    cli = make_cli(tmp_path, K8S_ANSWERS, settings)
+    fake_kubectl.seed(shared)
+    cli = make_cli(tmp_path, K8S_ANSWERS, SHARED_SECRET_SETTINGS)
     written = put(cli, tmp_path, "zain-prod", "db", "postgres://u:p@h/db")
     assert written.code == 0, written.stderr
     assert written.result == {
@@ -181,9 +176,7 @@ def test_put_refuses_a_secret_of_another_environment(
         },
         "data": {"value": base64.b64encode(b"theirs").decode("ascii")},
     }
-    fake_kubectl.store.write_text(
-        json.dumps({"acme": {"greentic-token": foreign}}), encoding="utf-8"
-    )
+    fake_kubectl.seed(foreign)
     cli = make_cli(tmp_path, K8S_ANSWERS)
     outcome = put(cli, tmp_path, "zain-prod", "token", "mine")
     assert outcome.code == 4

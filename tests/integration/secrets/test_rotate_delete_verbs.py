@@ -19,6 +19,7 @@ import pytest
 from tests.integration.secrets.conftest import (
     AWS_ANSWERS,
     K8S_ANSWERS,
+    SHARED_SECRET_SETTINGS,
     Cli,
     FakeKubectl,
     home_text,
@@ -229,14 +230,8 @@ def test_k8s_delete_removes_greentics_secret_only(
         "metadata": {"name": "platform-creds", "namespace": "acme"},
         "data": {"DB_URL": base64.b64encode(b"x").decode("ascii")},
     }
-    fake_kubectl.store.write_text(
-        json.dumps({"acme": {"platform-creds": shared}}), encoding="utf-8"
-    )
-    settings = {
-        "namespace": "acme",
-        "secret_refs": {"db": {"secret": "platform-creds", "key": "DB_URL"}},
-    }
-    cli = make_cli(tmp_path, K8S_ANSWERS, settings)
+    fake_kubectl.seed(shared)
+    cli = make_cli(tmp_path, K8S_ANSWERS, SHARED_SECRET_SETTINGS)
     assert put(cli, tmp_path, "zain-prod", "token", OLD).code == 0
 
     window = _delete(cli, tmp_path, "zain-prod", "token", recovery_window_days=7)
