@@ -26,6 +26,7 @@ from greentic_iac.store.transaction import (
     Mode,
     now,
     replay_or_conflict,
+    transaction_event,
     validated,
 )
 
@@ -48,17 +49,14 @@ class TransactionalStore(ABC):
         environment_id: str, verb: str, principal: Principal, decision: Decision
     ) -> AuditEvent:
         """The ``done`` event that records an authorization decision (allow or deny)."""
-        return AuditEvent(
-            time=now(),
-            op_id=new_ulid(),
-            principal=principal.name,
-            claims=principal.claim_notes(),
-            verb=verb,
-            environment_id=environment_id,
-            phase="done",
-            decision="allow" if decision.allowed else "deny",
-            outcome="ok" if decision.allowed else "error",
-            grant=decision.grant,
+        event = transaction_event(
+            environment_id, verb, principal, decision, idempotency_key=None, payload_sha256=None
+        )
+        return event.model_copy(
+            update={
+                "decision": "allow" if decision.allowed else "deny",
+                "outcome": "ok" if decision.allowed else "error",
+            }
         )
 
     @classmethod
