@@ -103,7 +103,7 @@ def test_bad_quick_forms_exit_2_naming_the_flag(
 
 
 def test_the_quick_form_refuses_names_as_an_answers_file_does(
-    shop: tuple[Env, str, list[str]],
+    shop: tuple[AnswersCli, str, list[str]],
 ) -> None:
     """One resolver: a prefix too short to keep its meaning, or one two revisions share, is
     refused by the flags as by an answers file, naming the flag."""
