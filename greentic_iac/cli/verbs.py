@@ -580,7 +580,8 @@ VERBS: tuple[Verb, ...] = (
         "plan:export",
         None,
         ENV,
-        Arg("--format", "pulumi-python or k8s-yaml", choices=("pulumi-python", "k8s-yaml")),
+        # Not a fixed choice: the environment's target adds its own formats.
+        Arg("--format", "pulumi-python, or a format the deployer offers (k8s: k8s-yaml)"),
         Arg("--out", "output directory"),
     ),
     _v(

@@ -101,8 +101,10 @@ class PackDocument:
 @dataclass(frozen=True)
 class BootstrapResult:
     """What ``credentials bootstrap`` made: ``changes`` (human lines, empty when nothing
-    changed), ``identity`` (recorded in the rules pack and audited; no secret), the pack's
-    documents, and ``private`` fields kept out of the audit log (a kubeconfig path)."""
+    changed), ``identity`` (recorded in the rules pack's manifest; no secret), the pack's
+    documents, ``result`` (the verb's JSON fields after ``target`` and ``environment_id``;
+    audited), ``private`` fields shown in the result but kept out of the audit log (a
+    kubeconfig path) and ``notes`` (extra lines for a terminal)."""
 
     changes: list[str]
     identity: Mapping[str, Any]
@@ -126,12 +128,20 @@ class Bootstrap(Protocol):
     """Optional: create or converge the deployer identity with exactly the policy.
 
     ``flags`` are the ``credentials bootstrap`` options this target reads (argparse names);
-    the CLI refuses the others, naming the flag. ``pack_documents`` is what the rules pack
-    holds for the current plan, ``check_live`` compares the live identity with it (a list
-    of problems, empty when it matches).
+    the CLI refuses the others, naming the flag. ``check_inputs`` judges those flags'
+    values (``InvalidInputError`` naming the flag) before the grant, the preflight and any
+    cloud call, so bad input exits 2 and touches nothing. ``pack_documents`` is what the
+    rules pack holds for the current plan (at least its ``from_plan`` documents), and
+    ``check_live`` compares the live identity the pack records with it (a list of
+    problems, empty when it matches; reaching the cloud, bounded by the context).
+
+    The CLI passes ``context.options["rules_pack"]`` (the pack directory, absolute) and
+    ``context.options["provider_config"]`` (the stack's provider settings) besides the flags.
     """
 
     flags: frozenset[str]
+
+    def check_inputs(self, state: EnvironmentState, context: TargetContext) -> None: ...
 
     def pack_documents(self, plan: Plan, state: EnvironmentState) -> list[PackDocument]: ...
 
@@ -140,7 +150,11 @@ class Bootstrap(Protocol):
     ) -> BootstrapResult: ...
 
     def check_live(
-        self, plan: Plan, state: EnvironmentState, identity: Mapping[str, Any]
+        self,
+        plan: Plan,
+        state: EnvironmentState,
+        identity: Mapping[str, Any],
+        context: TargetContext,
     ) -> list[str]: ...
 
 

@@ -1,9 +1,10 @@
 """The gates a preview applies before anything may change: target limits and traffic policy.
 
 Limits are what the target cannot realise: every error finding the compiler made (a split
-it couldn't express, a missing image, a route conflict) plus the targets' own checks on the
-plan's route objects (``targets.aws_ecs.limits``, ``targets.k8s.limits``), which also catch
-a plan the compiler did not just make (``--against FILE``). Limits can't be overridden.
+it couldn't express, a missing image, a route conflict) plus the plan's target's own checks
+(``Target.limits``, found by the plan's ``target`` descriptor through the deployer pack),
+which also catch a plan the compiler did not just make (``--against FILE``). A plan whose
+target is not installed gets only its compiler's findings. Limits can't be overridden.
 
 Policy gates come from the environment (``state.policy``) and can be overridden, audited:
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from greentic_iac.plan.model import Finding, Plan, Severity
+from greentic_iac.plan.target import Target
 from greentic_iac.spec.lifecycle import RevisionLifecycle
 from greentic_iac.spec.state import EnvironmentState
 
@@ -26,18 +28,19 @@ def _finding_dict(finding: Finding) -> dict[str, Any]:
     return {"code": finding.code, "message": finding.message, "subject": finding.subject}
 
 
-def limit_violations(plan: Plan, baseline: Plan | None = None) -> list[dict[str, Any]]:
-    """Compiler error findings, then the targets' plan checks (duplicates dropped); with
-    the applied ``baseline``, also what only the change shows (a Namespace deleted while
-    still in use)."""
-    from greentic_iac.targets.aws_ecs.limits import limit_findings as alb_findings
-    from greentic_iac.targets.k8s.limits import limit_findings as k8s_findings
-    from greentic_iac.targets.k8s.limits import namespace_delete_findings
+def limit_violations(
+    plan: Plan, baseline: Plan | None = None, target: Target | None = None
+) -> list[dict[str, Any]]:
+    """Compiler error findings, then the target's checks (duplicates dropped); with the
+    applied ``baseline``, also what only the change shows (a Namespace deleted while still
+    in use). ``target`` defaults to the one the plan's descriptor resolves to."""
+    from greentic_iac.targets import target_by_descriptor
 
+    found = target if target is not None else target_by_descriptor(plan.target)
+    checked = found.limits(plan, baseline) if found is not None and found.limits else []
     result: list[dict[str, Any]] = []
     seen: set[tuple[str, str, str | None]] = set()
-    changes = namespace_delete_findings(baseline, plan)
-    for finding in [*plan.errors, *alb_findings(plan), *k8s_findings(plan), *changes]:
+    for finding in [*plan.errors, *checked]:
         key = (finding.code, finding.message, finding.subject)
         if key not in seen:
             seen.add(key)

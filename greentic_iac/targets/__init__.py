@@ -148,6 +148,43 @@ def target_for(
     return target_of(found.resolve(deployer.kind))
 
 
+def target_by_descriptor(
+    path: str, registry: Callable[[], EnvPackRegistry] | None = None
+) -> Target | None:
+    """The target of the deployer pack registered for ``path`` (a plan's ``target``), or
+    None when no deployer answers to it (a plan made by a pack that is not installed).
+
+    A pack that is registered but can't give its target raises as ``target_of`` does.
+    """
+    from greentic_iac.envpacks import EnvPackRegistry
+    from greentic_iac.spec import CapabilitySlot
+
+    found = registry() if registry is not None else EnvPackRegistry.discover()
+    if path not in found:
+        return None
+    handler = found.get(path)
+    if handler.slot != CapabilitySlot.DEPLOYER:
+        return None
+    return target_of(handler)
+
+
+def registered_targets(registry: EnvPackRegistry) -> list[Target]:
+    """Every deployer target the registry can load, by descriptor path; a plug-in that
+    fails to load is left out (``env doctor`` reports it), so it can't break the rest."""
+    from greentic_iac.errors import GreenticError
+    from greentic_iac.spec import CapabilitySlot
+
+    targets: list[Target] = []
+    for path in registry.paths():
+        try:
+            handler = registry.get(path)
+            if handler.slot == CapabilitySlot.DEPLOYER:
+                targets.append(target_of(handler))
+        except GreenticError:
+            continue
+    return targets
+
+
 @lru_cache(maxsize=4096)
 def _label_value(value: str) -> str:
     # Kubernetes label values: <= 63 chars of [A-Za-z0-9._-], alphanumeric at both ends;

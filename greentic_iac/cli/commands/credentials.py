@@ -1,19 +1,18 @@
-"""``credentials policy`` and ``credentials validate``: least privilege for the deployer.
+"""``credentials policy``, ``validate`` and ``bootstrap``: least privilege for the deployer.
 
-The policy is derived from the environment's plan (the resource types it will create), so it
-is only as wide as this environment needs: an IAM policy document for AWS ECS, an RBAC
-Role (and a ClusterRole when the plan owns its namespace) for Kubernetes. ``validate``
-checks the credentials at hand against the same plan: STS plus an IAM policy simulation on
-AWS (when the simulation can't run the status is ``unverified``: exit 3 unless
-``--allow-unverified``), ``kubectl auth can-i`` per kind and verb (through preflight,
-bounded by ``--timeout``) on Kubernetes. A failed validation exits 3 like any failed
-preflight, with the full report on stdout so CI can show every missing permission, not
-just the first.
+The policy is derived from the environment's plan by the deployer's target
+(``Target.credentials``, ``plan.target.Credentials``), so it is only as wide as this
+environment needs (the built-in targets: an IAM policy for AWS ECS, an RBAC Role and maybe
+a ClusterRole for Kubernetes). ``validate`` asks the same member to check the credentials
+at hand against the plan; a failed validation exits 3 like any failed preflight, with the
+full report on stdout so CI can show every missing permission, not just the first.
+``bootstrap`` asks ``Target.bootstrap`` to make the deployer identity and writes the rules
+pack (``plan/rules_pack.py``) from the documents it returns. A deployer without the member
+is refused with exit 2; this module names no target.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -22,152 +21,114 @@ from greentic_iac.cli.context import Context, Rendered
 from greentic_iac.errors import InvalidInputError, PreflightError
 
 if TYPE_CHECKING:
+    from greentic_iac.plan.model import Plan
+    from greentic_iac.plan.target import Bootstrap, Credentials, Target, TargetContext
     from greentic_iac.spec.state import EnvironmentState
 
-AWS_ECS: Final = "greentic.deployer.aws-ecs"
-K8S: Final = "greentic.deployer.k8s"
+BOOTSTRAP_VERB: Final = "credentials bootstrap"
+# The bootstrap options every target gets; the verb's other options belong to targets.
+_COMMON_BOOTSTRAP_OPTIONS: Final = frozenset(
+    {"environment_id", "rules_pack", "skip_preflight", "timeout"}
+)
 
 
-def _target(state: EnvironmentState) -> str:
-    deployer = state.environment.deployer()
-    environment_id = state.environment.environment_id
-    if deployer is None:
-        raise InvalidInputError(f"environment {environment_id}: no deployer pack is bound")
-    path = deployer.kind.path
-    if path not in {AWS_ECS, K8S}:
+def _target(ctx: Context, state: EnvironmentState) -> Target:
+    from greentic_iac.targets import target_for
+
+    return target_for(state, lambda: ctx.registry)
+
+
+def _credentials(ctx: Context, state: EnvironmentState) -> tuple[Target, Credentials]:
+    from greentic_iac.plan.target import no_member_message
+
+    target = _target(ctx, state)
+    if target.credentials is None:
         raise InvalidInputError(
-            f"environment {environment_id}: deployer {deployer.kind} needs no cloud "
-            f"credentials (credentials apply to {AWS_ECS} and {K8S})"
+            f"environment {state.environment.environment_id}: "
+            f"{no_member_message(target, 'credentials policy')}: it needs no cloud credentials"
         )
-    return path
+    return target, target.credentials
+
+
+def _bootstrap_of(target: Target, field: str) -> Bootstrap:
+    from greentic_iac.plan.target import no_member_message
+
+    if target.bootstrap is None:
+        raise InvalidInputError(f"{field}: {no_member_message(target, 'credentials bootstrap')}")
+    return target.bootstrap
+
+
+def _timeout(ctx: Context) -> float:
+    from greentic_iac.preflight import DEFAULT_TIMEOUT
+
+    timeout: float | None = getattr(ctx.args, "timeout", None)
+    if timeout is None:
+        return DEFAULT_TIMEOUT
+    if not timeout > 0:
+        raise InvalidInputError(f"--timeout: must be a positive number of seconds, got {timeout}")
+    return timeout
+
+
+def _context(ctx: Context, state: EnvironmentState, **extra: Any) -> TargetContext:
+    """The verb's flags, the stack's provider settings and ``extra`` for the target."""
+    from greentic_iac.plan.target import TargetContext
+    from greentic_iac.pulumi.stack_config import provider_config
+
+    options = {**vars(ctx.args), "provider_config": provider_config(state), **extra}
+    return TargetContext(greentic_home=ctx.greentic_home, timeout=_timeout(ctx), options=options)
 
 
 def policy(ctx: Context, _: None) -> dict[str, Any] | Rendered:
-    """AWS: the IAM policy JSON; Kubernetes: the RBAC YAML. Printed verbatim, ready to apply."""
+    """The target's policy document, printed verbatim, ready to apply."""
     state = ctx.environment_state()
-    target = _target(state)
-    compiled = compile_state(state)
-    if target == AWS_ECS:
-        from greentic_iac.targets.aws_ecs.credentials import iam_policy_for_plan
-
-        document = iam_policy_for_plan(compiled)
-        return Rendered(json.dumps(document, indent=2) + "\n")
-    from greentic_iac.targets.k8s.credentials import rbac_role_for_plan
-
-    return Rendered(rbac_role_for_plan(compiled))
-
-
-def _report(result: dict[str, Any], ok: bool, lines: list[str]) -> Rendered:
-    """The JSON envelope (or lines for a terminal), exit 0 when ok, 3 (preflight) when not."""
-    return Rendered("\n".join(lines), 0 if ok else PreflightError.exit_code, result)
-
-
-def _validate_aws(ctx: Context, state: EnvironmentState) -> Rendered:
-    import boto3
-
-    from greentic_iac.pulumi.stack_config import provider_config
-    from greentic_iac.targets.aws_ecs.credentials import validate_credentials
-
-    compiled = compile_state(state)
-    region = provider_config(state).get("aws:region")
-    report = validate_credentials(compiled, boto3.Session(region_name=region))
-    result = {"target": AWS_ECS, **report.to_json_dict()}
-    lines = [f"caller {report.caller_arn} (account {report.account})"]
-    if not report.simulated:
-        lines.append(f"unverified (permissions not simulated): {report.note}")
-    elif report.ok:
-        lines.append(f"all {report.actions_checked} actions allowed")
-    lines += [f"missing: {action}" for action in report.missing_actions]
-    # Unverified is not ok; a caller who accepts an identity-only check says so by name.
-    accepted = report.ok or (report.status == "unverified" and bool(ctx.args.allow_unverified))
-    return _report(result, accepted, lines)
-
-
-def _validate_k8s(ctx: Context, state: EnvironmentState) -> Rendered:
-    from greentic_iac.preflight import DEFAULT_TIMEOUT, run_requirements
-    from greentic_iac.pulumi.stack_config import provider_config
-    from greentic_iac.targets.k8s.credentials import can_i_requirements
-
-    compiled = compile_state(state)
-    context = provider_config(state).get("kubernetes:context")
-    requirements = can_i_requirements(compiled, context=context)
-    timeout: float = ctx.args.timeout if ctx.args.timeout is not None else DEFAULT_TIMEOUT
-    outcomes = run_requirements(requirements, timeout=timeout)
-    checks = [
-        {"purpose": requirement.purpose, **outcome.model_dump(mode="json", exclude_none=True)}
-        for requirement, outcome in zip(requirements, outcomes, strict=True)
-    ]
-    ok = not any(outcome.blocking for outcome in outcomes)
-    result = {"target": K8S, "context": context, "ok": ok, "checks": checks}
-    lines = [
-        f"{outcome.status.value:8} {requirement.purpose}"
-        + (f" ({outcome.hint})" if outcome.hint and outcome.blocking else "")
-        for requirement, outcome in zip(requirements, outcomes, strict=True)
-    ]
-    return _report(result, ok, lines)
+    credentials = _credentials(ctx, state)[1]
+    return Rendered(credentials.policy(compile_state(state), state).text)
 
 
 def validate(ctx: Context, _: None) -> Rendered:
     state = ctx.environment_state()
-    if ctx.args.timeout is not None and not ctx.args.timeout > 0:
-        raise InvalidInputError(
-            f"--timeout: must be a positive number of seconds, got {ctx.args.timeout}"
-        )
-    target = _target(state)
-    pack = _rules_pack_report(ctx, state, target) if ctx.args.rules_pack else None
-    rendered = _validate_aws(ctx, state) if target == AWS_ECS else _validate_k8s(ctx, state)
-    if pack is None:
-        return rendered
-    result = {**(rendered.result or {}), "rules_pack": pack}
-    lines = [rendered.text, f"rules pack {pack['directory']}: {'ok' if pack['ok'] else 'FAILED'}"]
-    lines += [f"  {problem}" for problem in pack["problems"]]
-    code = rendered.exit_code if pack["ok"] else PreflightError.exit_code
-    return Rendered("\n".join(lines), code, result)
-
-
-def _rules_pack_report(ctx: Context, state: EnvironmentState, target: str) -> dict[str, Any]:
-    """The pack's hashes, its plan documents against the current plan, and on AWS the
-    live role's inline policy against the pack's."""
-    from greentic_iac.targets.rules_pack import check_rules_pack
-
-    environment_id = state.environment.environment_id
+    _timeout(ctx)
+    target, credentials = _credentials(ctx, state)
     plan = compile_state(state)
+    context = _context(ctx, state)
+    pack = _rules_pack_report(ctx, state, target, plan, context) if ctx.args.rules_pack else None
+    report = credentials.validate(plan, state, context)
+    code = 0 if report.ok else PreflightError.exit_code
+    if pack is None:
+        return Rendered("\n".join(report.lines), code, dict(report.result))
+    result = {**report.result, "rules_pack": pack}
+    lines = [
+        "\n".join(report.lines),
+        f"rules pack {pack['directory']}: {'ok' if pack['ok'] else 'FAILED'}",
+    ]
+    lines += [f"  {problem}" for problem in pack["problems"]]
+    return Rendered("\n".join(lines), code if pack["ok"] else PreflightError.exit_code, result)
+
+
+def _rules_pack_report(
+    ctx: Context, state: EnvironmentState, target: Target, plan: Plan, context: TargetContext
+) -> dict[str, Any]:
+    """The pack's hashes, its plan documents against the current plan, and the target's
+    check of the live identity the pack records."""
+    from greentic_iac.plan.rules_pack import check_rules_pack
+
+    bootstrap = _bootstrap_of(target, "--rules-pack")
     directory = Path(ctx.args.rules_pack).absolute()
-    if target == K8S:
-        report = check_rules_pack(directory, environment_id, target, _k8s_documents(plan))
-        return report.to_json_dict()
-    import boto3
-
-    from greentic_iac.pulumi.stack_config import provider_config
-    from greentic_iac.targets.aws_ecs.bootstrap import live_policy_matches
-    from greentic_iac.targets.aws_ecs.credentials import iam_policy_for_plan
-
-    document = iam_policy_for_plan(plan)
-    expected = [d for d in _aws_documents(document, {}) if d.from_plan]
-    report = check_rules_pack(directory, environment_id, target, expected)
-    role_name = report.identity.get("role_name")
-    if isinstance(role_name, str) and role_name:
-        region = provider_config(state).get("aws:region")
-        iam = boto3.Session(region_name=region).client("iam")
-        live = live_policy_matches(iam, role_name, document)
-        if live != "match":
-            report.problems.append(
-                f"role {role_name}: its inline policy is {live} "
-                "(not the pack's; run `credentials bootstrap` again)"
-            )
+    expected = [d for d in bootstrap.pack_documents(plan, state) if d.from_plan]
+    environment_id = state.environment.environment_id
+    report = check_rules_pack(directory, environment_id, target.descriptor, expected)
+    report.problems += bootstrap.check_live(plan, state, report.identity, context)
     return report.to_json_dict()
 
 
 # -- credentials bootstrap ---------------------------------------------------------------
-
-BOOTSTRAP_VERB: Final = "credentials bootstrap"
 
 
 def _bootstrap_preflight(ctx: Context, state: EnvironmentState) -> None:
     """The deployer pack's probes (the admin's identity and reach; bootstrap never runs
     pulumi, so its tool checks don't apply), or an audited ``--skip-preflight``."""
     from greentic_iac.envpacks import binding_requirements
-    from greentic_iac.preflight import DEFAULT_TIMEOUT, gate
+    from greentic_iac.preflight import gate
     from greentic_iac.preflight.report import build_tool_check_report
     from greentic_iac.spec.checks import ProbeRequirement
 
@@ -185,143 +146,35 @@ def _bootstrap_preflight(ctx: Context, state: EnvironmentState) -> None:
         (r.slot, r.kind, [q for q in r.requirements if isinstance(q, ProbeRequirement)])
         for r in rows
     ]
-    timeout = ctx.args.timeout if ctx.args.timeout is not None else DEFAULT_TIMEOUT
-    gate(build_tool_check_report(checks, timeout=timeout))
+    gate(build_tool_check_report(checks, timeout=_timeout(ctx)))
 
 
-def _paths(ctx: Context, environment_id: str, target: str) -> tuple[Path, Path]:
-    """(rules pack directory, kubeconfig file); the kubeconfig never inside the pack."""
-    home = ctx.greentic_home
-    pack = Path(ctx.args.rules_pack or home / "rules-packs" / environment_id).absolute()
-    kubeconfig = Path(
-        ctx.args.kubeconfig or home / "secrets" / "kubeconfigs" / environment_id
-    ).absolute()
-    if target == K8S and pack in kubeconfig.parents:
-        raise InvalidInputError(
-            f"--kubeconfig: {kubeconfig} is inside the rules pack {pack}; the pack is for "
-            "review and must hold no token: put the kubeconfig elsewhere"
-        )
-    return pack, kubeconfig
+def _target_options() -> list[str]:
+    """The bootstrap options that belong to some target (``--principal``, ...), in the
+    verb's order."""
+    from greentic_iac.cli.verbs import VERBS
+
+    (verb,) = [v for v in VERBS if v.command == BOOTSTRAP_VERB]
+    names = [arg.name.lstrip("-").replace("-", "_") for arg in verb.args]
+    return [name for name in names if name not in _COMMON_BOOTSTRAP_OPTIONS]
 
 
-def _aws_inputs(ctx: Context, environment_id: str) -> tuple[str, dict[str, Any]]:
-    from greentic_iac.targets.aws_ecs.bootstrap import (
-        DEFAULT_AUDIENCE,
-        default_role_name,
-        trust_policy,
-        validate_role_name,
-    )
+def _refuse_foreign_flags(ctx: Context, target: Target, bootstrap: Bootstrap) -> None:
+    """A flag this target doesn't read is bad input, named with the targets that read it."""
+    from greentic_iac.targets import registered_targets
 
-    if ctx.args.kubeconfig:
-        raise InvalidInputError(f"--kubeconfig: only for {K8S} environments")
-    role_name = validate_role_name(ctx.args.role_name or default_role_name(environment_id))
-    trust = trust_policy(
-        principal=ctx.args.principal,
-        oidc_provider=ctx.args.oidc_provider,
-        oidc_subject=ctx.args.oidc_subject,
-        oidc_audience=ctx.args.oidc_audience or DEFAULT_AUDIENCE,
-    )
-    return role_name, trust
-
-
-def _aws_documents(policy_document: dict[str, Any], trust: dict[str, Any]) -> list[Any]:
-    from greentic_iac.targets.rules_pack import Document
-
-    return [
-        Document(
-            "identity-policy.json",
-            (json.dumps(policy_document, indent=2) + "\n").encode(),
-            "the deployer role's only inline policy (what `credentials policy` prints)",
-        ),
-        Document(
-            "trust-policy.json",
-            (json.dumps(trust, indent=2) + "\n").encode(),
-            "who may assume the deployer role",
-            from_plan=False,
-        ),
-    ]
-
-
-def _bootstrap_aws(
-    ctx: Context, state: EnvironmentState, role_name: str, trust: dict[str, Any], pack: Path
-) -> dict[str, Any]:
-    import boto3
-
-    from greentic_iac.pulumi.stack_config import provider_config
-    from greentic_iac.targets.aws_ecs.bootstrap import bootstrap_role
-    from greentic_iac.targets.aws_ecs.credentials import iam_policy_for_plan
-    from greentic_iac.targets.rules_pack import write_rules_pack
-
-    environment_id = state.environment.environment_id
-    document = iam_policy_for_plan(compile_state(state))
-    region = provider_config(state).get("aws:region")
-    iam = boto3.Session(region_name=region).client("iam")
-    role = bootstrap_role(
-        iam, environment_id=environment_id, role_name=role_name, trust=trust, policy=document
-    )
-    identity = {"role_name": role.role_name, "role_arn": role.role_arn}
-    written = write_rules_pack(
-        pack, environment_id, AWS_ECS, identity, _aws_documents(document, trust)
-    )
-    return {**role.to_json_dict(), "rules_pack": {"directory": str(pack), "written": written}}
-
-
-def _k8s_documents(plan: Any) -> list[Any]:
-    import yaml
-
-    from greentic_iac.targets.k8s.bootstrap import identity_documents
-    from greentic_iac.targets.k8s.credentials import rbac_role_for_plan
-    from greentic_iac.targets.rules_pack import Document
-
-    identity = yaml.safe_dump_all(identity_documents(plan), sort_keys=False)
-    return [
-        Document(
-            "rbac.yaml",
-            rbac_role_for_plan(plan).encode(),
-            "the deployer's Role/ClusterRole (what `credentials policy` prints)",
-        ),
-        Document(
-            "identity.yaml",
-            identity.encode(),
-            "the ServiceAccount, its token Secret (no data) and the bindings to the roles",
-        ),
-    ]
-
-
-def _bootstrap_k8s(
-    ctx: Context, state: EnvironmentState, pack: Path, kubeconfig: Path
-) -> dict[str, Any]:
-    from greentic_iac.files import write_bytes_atomic
-    from greentic_iac.preflight import DEFAULT_TIMEOUT
-    from greentic_iac.pulumi.stack_config import provider_config
-    from greentic_iac.targets.k8s.bootstrap import ACCOUNT_NAME, bootstrap_account
-    from greentic_iac.targets.rules_pack import write_rules_pack
-
-    environment_id = state.environment.environment_id
-    plan = compile_state(state)
-    context = provider_config(state).get("kubernetes:context")
-    timeout = ctx.args.timeout if ctx.args.timeout is not None else DEFAULT_TIMEOUT
-    account = bootstrap_account(plan, context=context, timeout=timeout)
-    kubeconfig_changed = not (
-        kubeconfig.is_file() and kubeconfig.read_bytes() == account.kubeconfig
-    )
-    if kubeconfig_changed:
-        kubeconfig.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        write_bytes_atomic(kubeconfig, account.kubeconfig, mode=0o600)
-    identity = {
-        "service_account": ACCOUNT_NAME,
-        "namespace": account.namespace,
-        "context": context,
-        "kubeconfig": str(kubeconfig),
-    }
-    written = write_rules_pack(pack, environment_id, K8S, identity, _k8s_documents(plan))
-    changes = [*account.changes, *(["wrote kubeconfig"] if kubeconfig_changed else [])]
-    return {
-        **account.to_json_dict(),
-        "changes": changes,
-        "kubeconfig": str(kubeconfig),
-        "rules_pack": {"directory": str(pack), "written": written},
-    }
+    for name in _target_options():
+        if name in bootstrap.flags or not getattr(ctx.args, name, None):
+            continue
+        flag = f"--{name.replace('_', '-')}"
+        takers = [
+            t.descriptor
+            for t in registered_targets(ctx.registry)
+            if t.bootstrap is not None and name in t.bootstrap.flags
+        ]
+        if takers:
+            raise InvalidInputError(f"{flag}: only for {' or '.join(takers)} environments")
+        raise InvalidInputError(f"{flag}: deployer {target.descriptor} does not take it")
 
 
 def bootstrap(ctx: Context, _: None) -> Rendered:
@@ -329,31 +182,26 @@ def bootstrap(ctx: Context, _: None) -> Rendered:
     export the rules pack. Order: bad input (exit 2) before the grant, the grant before
     preflight, preflight before any cloud write; the outcome is audited either way."""
     from greentic_iac.errors import GreenticError
+    from greentic_iac.plan.rules_pack import write_rules_pack
 
     state = ctx.environment_state()
-    target = _target(state)
+    target = _credentials(ctx, state)[0]
     environment_id = state.environment.environment_id
-    if ctx.args.timeout is not None and not ctx.args.timeout > 0:
-        raise InvalidInputError(
-            f"--timeout: must be a positive number of seconds, got {ctx.args.timeout}"
-        )
-    pack, kubeconfig = _paths(ctx, environment_id, target)
-    aws_inputs: tuple[str, dict[str, Any]] | None = None
-    if target == AWS_ECS:
-        aws_inputs = _aws_inputs(ctx, environment_id)
-    else:
-        for flag in ("principal", "oidc_provider", "oidc_subject", "oidc_audience", "role_name"):
-            if getattr(ctx.args, flag):
-                raise InvalidInputError(
-                    f"--{flag.replace('_', '-')}: only for {AWS_ECS} environments"
-                )
+    _timeout(ctx)
+    pack = Path(
+        ctx.args.rules_pack or ctx.greentic_home / "rules-packs" / environment_id
+    ).absolute()
+    member = _bootstrap_of(target, "credentials bootstrap")
+    _refuse_foreign_flags(ctx, target, member)
+    context = _context(ctx, state, rules_pack=pack)
+    member.check_inputs(state, context)
     ctx.grant = ctx.store.require_grant(environment_id, BOOTSTRAP_VERB).grant
     _bootstrap_preflight(ctx, state)
     try:
-        if aws_inputs is not None:
-            result = _bootstrap_aws(ctx, state, *aws_inputs, pack)
-        else:
-            result = _bootstrap_k8s(ctx, state, pack, kubeconfig)
+        made = member.bootstrap(compile_state(state), state, context)
+        written = write_rules_pack(
+            pack, environment_id, target.descriptor, made.identity, made.documents
+        )
     except GreenticError as error:
         ctx.store.record(
             environment_id,
@@ -363,13 +211,22 @@ def bootstrap(ctx: Context, _: None) -> Rendered:
             grant=ctx.grant,
         )
         raise
-    result = {"target": target, "environment_id": environment_id, **result}
-    audited = {k: v for k, v in result.items() if k != "kubeconfig"}
+    rules_pack = {"directory": str(pack), "written": written}
+    audited = {
+        "target": target.descriptor,
+        "environment_id": environment_id,
+        **made.result,
+        "rules_pack": rules_pack,
+    }
     ctx.store.record(environment_id, BOOTSTRAP_VERB, audited, grant=ctx.grant)
-    lines = [f"{target}: {', '.join(result['changes']) or 'no change'}"]
-    lines.append(
-        f"rules pack: {pack} ({', '.join(result['rules_pack']['written']) or 'unchanged'})"
-    )
-    if target == K8S:
-        lines.append(f"kubeconfig (0600, holds the token): {kubeconfig}")
+    result = {
+        "target": target.descriptor,
+        "environment_id": environment_id,
+        **made.result,
+        **made.private,
+        "rules_pack": rules_pack,
+    }
+    lines = [f"{target.descriptor}: {', '.join(made.changes) or 'no change'}"]
+    lines.append(f"rules pack: {pack} ({', '.join(written) or 'unchanged'})")
+    lines += made.notes
     return Rendered("\n".join(lines), 0, result)

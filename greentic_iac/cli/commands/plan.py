@@ -1,8 +1,10 @@
 """``plan``, ``export`` and ``stack init``: an environment's plan, as data, as files, as a stack.
 
 ``plan ENV`` shows what the deployer's compiler makes of the environment (the same compile
-the Pulumi program runs); ``export`` writes that plan as a standalone Pulumi program or as
-Kubernetes YAML for teams that deploy without greentic-iac; ``stack init`` writes the stack
+the Pulumi program runs); ``export`` writes that plan as files for teams that deploy
+without greentic-iac: ``pulumi-python`` (a standalone Pulumi program, the core's own, for
+every target whose ``engine`` is ``pulumi``) or a format the environment's target offers
+(``Target.exports``: the Kubernetes target's ``k8s-yaml``); ``stack init`` writes the stack
 config so a user with the Pulumi CLI runs ``pulumi up -s <env>``.
 
 Exports write into a directory the user names, so they follow one rule (docs/plan.md): the
@@ -25,17 +27,17 @@ from typing import TYPE_CHECKING, Any, Final
 
 from greentic_iac.cli.context import Context, Rendered
 from greentic_iac.errors import InvalidInputError
-from greentic_iac.files import umask_mode
+from greentic_iac.files import umask_mode, write_bytes_atomic
 from greentic_iac.plan.io import write_text_atomic
 
 if TYPE_CHECKING:
     from greentic_iac.plan.model import Plan
+    from greentic_iac.plan.target import Target
     from greentic_iac.spec.state import EnvironmentState
 
 EXPORT_RECORD: Final = ".greentic-export.json"
-FORMATS: Final = ("pulumi-python", "k8s-yaml")
-K8S_TARGET: Final = "greentic.deployer.k8s"
-LOCAL_TARGET: Final = "greentic.deployer.local-process"
+# The core's export, for every target that deploys through Pulumi.
+PULUMI_PYTHON: Final = "pulumi-python"
 
 
 def compile_state(state: EnvironmentState) -> Plan:
@@ -148,62 +150,96 @@ def _record_text(compiled: Plan, format_: str, files: list[str]) -> str:
     return json.dumps(record, indent=2, sort_keys=True) + "\n"
 
 
+def export_formats(target: Target) -> list[str]:
+    """The formats ``export`` offers for an environment of ``target``, core's first."""
+    core = [PULUMI_PYTHON] if target.engine == "pulumi" else []
+    return [*core, *(name for name in sorted(target.exports) if name not in core)]
+
+
+def _offered(target: Target) -> str:
+    formats = export_formats(target)
+    if not formats:
+        return "it offers no export format"
+    return f"use --format {' or '.join(formats)}"
+
+
+def _not_offered(compiled: Plan, format_: str, target: Target) -> InvalidInputError:
+    where = (
+        f"--format {format_}: environment {compiled.environment_id} deploys with "
+        f"{target.descriptor}"
+    )
+    if format_ == PULUMI_PYTHON and target.engine == "local":
+        return InvalidInputError(
+            f"{where}, which runs on this machine (`greentic-iac local up`), not through "
+            f"Pulumi; {_offered(target)}"
+        )
+    return InvalidInputError(f"{where}, which does not offer it; {_offered(target)}")
+
+
+def export_files(
+    compiled: Plan, format_: str, target: Target, provider_config: dict[str, str]
+) -> dict[str, bytes]:
+    """The export's files (plain names -> bytes), before the disk is touched: everything
+    that can refuse the export (a format the target doesn't offer, a plan the exporter
+    refuses) raises ``InvalidInputError`` here."""
+    exporter = target.exports.get(format_)
+    if exporter is not None:
+        files = exporter(compiled, provider_config)
+    elif format_ == PULUMI_PYTHON and target.engine == "pulumi":
+        texts = pulumi_python_files(compiled, provider_config)
+        files = {name: text.encode("utf-8") for name, text in texts.items()}
+    else:
+        raise _not_offered(compiled, format_, target)
+    for name in files:
+        # A plug-in's exporter names files in DIR, never elsewhere, never our record.
+        if Path(name).name != name or name in {"", ".", "..", EXPORT_RECORD}:
+            raise InvalidInputError(
+                f"--format {format_}: the exporter of {target.descriptor} names the file "
+                f"{name!r}; an export writes plain file names into --out"
+            )
+    return files
+
+
 def _write_export(
-    compiled: Plan, format_: str, directory: Path, provider_config: dict[str, str]
+    compiled: Plan, format_: str, directory: Path, files: dict[str, bytes]
 ) -> list[str]:
     """Write the export's files into ``directory`` (which exists); return their names."""
-    if format_ == "k8s-yaml":
-        from greentic_iac.targets.k8s.export import export_k8s_yaml
-
-        names = [p.name for p in export_k8s_yaml(compiled, directory)]
-    else:
-        files = pulumi_python_files(compiled, provider_config)
-        for name, text in files.items():
-            write_text_atomic(text, directory / name)
-        names = list(files)
+    for name, content in files.items():
+        write_bytes_atomic(directory / name, content)
+    names = list(files)
     write_text_atomic(_record_text(compiled, format_, names), directory / EXPORT_RECORD)
     return names
 
 
-def _validate_export(compiled: Plan, format_: str) -> None:
-    """Everything that can refuse the export, before the disk is touched."""
-    if format_ == "k8s-yaml":
-        from greentic_iac.targets.k8s.export import manifests
-
-        if compiled.target != K8S_TARGET:
-            raise InvalidInputError(
-                f"--format k8s-yaml: environment {compiled.environment_id} deploys with "
-                f"{compiled.target}, not Kubernetes; use --format pulumi-python"
-            )
-        manifests(compiled)
-    else:
-        if compiled.target == LOCAL_TARGET:
-            raise InvalidInputError(
-                f"--format pulumi-python: environment {compiled.environment_id} deploys with "
-                f"{LOCAL_TARGET}, which runs on this machine (`greentic-iac local up`), "
-                "not through Pulumi"
-            )
-        pulumi_python_files(compiled)
-
-
 def export_plan(
-    compiled: Plan, format_: str, out: Path, provider_config: dict[str, str] | None = None
+    compiled: Plan,
+    format_: str,
+    out: Path,
+    provider_config: dict[str, str] | None = None,
+    target: Target | None = None,
 ) -> ExportResult:
     """Export ``compiled`` as ``format_`` into ``out`` under the directory rule above.
 
-    Raises ``InvalidInputError`` (nothing written) for an unknown format, a format the
-    target can't take, a plan the exporter refuses, or a directory that isn't ours.
+    ``target`` defaults to the one the plan's descriptor resolves to. Raises
+    ``InvalidInputError`` (nothing written) for a format the target doesn't offer, a plan
+    the exporter refuses, or a directory that isn't ours.
     """
-    if format_ not in FORMATS:
-        raise InvalidInputError(f"--format: expected one of {', '.join(FORMATS)}, got {format_}")
-    _validate_export(compiled, format_)
+    from greentic_iac.targets import target_by_descriptor
+
+    found = target if target is not None else target_by_descriptor(compiled.target)
+    if found is None:
+        raise InvalidInputError(
+            f"--format {format_}: plan {compiled.environment_id} is for {compiled.target}, "
+            "which no installed deployer pack serves"
+        )
+    files = export_files(compiled, format_, found, provider_config or {})
     previous = _previous_export(out, compiled.environment_id, format_)
     if previous is None:
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
         try:
             staging.chmod(umask_mode(0o777))
-            names = _write_export(compiled, format_, staging, provider_config or {})
+            names = _write_export(compiled, format_, staging, files)
             if out.exists():
                 out.rmdir()  # empty (checked above); rename needs it gone
             staging.rename(out)
@@ -212,7 +248,7 @@ def export_plan(
             raise
         removed: list[str] = []
     else:
-        names = _write_export(compiled, format_, out, provider_config or {})
+        names = _write_export(compiled, format_, out, files)
         old = previous.get("files")
         stale = [n for n in old if isinstance(n, str)] if isinstance(old, list) else []
         removed = []
@@ -234,17 +270,22 @@ def export_plan(
 
 
 def export(ctx: Context, _: None) -> dict[str, Any]:
+    from greentic_iac.targets import target_for
+
     format_: str | None = ctx.args.format
     out: str | None = ctx.args.out
     if format_ is None:
-        raise InvalidInputError(f"--format: required, one of {', '.join(FORMATS)}")
+        target = target_for(ctx.environment_state(), lambda: ctx.registry)
+        offered = ", ".join(export_formats(target)) or "none: it offers no export format"
+        raise InvalidInputError(f"--format: required, one of {offered}")
     if out is None:
         raise InvalidInputError("--out: required, the directory to write the export into")
     from greentic_iac.pulumi.stack_config import provider_config
 
     state = ctx.environment_state()
+    target = target_for(state, lambda: ctx.registry)
     compiled = compile_state(state)
-    return export_plan(compiled, format_, Path(out), provider_config(state)).to_dict()
+    return export_plan(compiled, format_, Path(out), provider_config(state), target).to_dict()
 
 
 # -- stack init -----------------------------------------------------------------------------

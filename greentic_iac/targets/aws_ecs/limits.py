@@ -74,3 +74,9 @@ def limit_findings(plan: Plan) -> list[Finding]:
         for index, action in enumerate(actions):
             findings.extend(forward_action_findings(resource.name, action, f"{key}[{index}]"))
     return findings
+
+
+def plan_limits(plan: Plan, baseline: Plan | None) -> list[Finding]:
+    """``Target.limits``: the ALB limits of the plan (the change itself adds none)."""
+    del baseline
+    return limit_findings(plan)

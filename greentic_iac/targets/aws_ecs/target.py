@@ -10,9 +10,14 @@ from typing import Final
 
 from greentic_iac.plan.target import Target
 from greentic_iac.targets.aws_ecs import compile_plan, reconcile_allocations
+from greentic_iac.targets.aws_ecs.credentials_support import BOOTSTRAP, CREDENTIALS
+from greentic_iac.targets.aws_ecs.limits import plan_limits
 
 TARGET: Final = Target(
     descriptor="greentic.deployer.aws-ecs",
     compile=compile_plan,
     reconcile_allocations=reconcile_allocations,
+    limits=plan_limits,
+    credentials=CREDENTIALS,
+    bootstrap=BOOTSTRAP,
 )

@@ -10,6 +10,7 @@ Anything else in the directory is left alone.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -75,20 +76,32 @@ def _is_ours(path: Path) -> bool:
         return False
 
 
+def k8s_yaml_files(plan: Plan, provider_config: Mapping[str, str]) -> dict[str, bytes]:
+    """The ``k8s-yaml`` export (``Target.exports``): file name -> manifest, in apply order.
+
+    The provider settings don't enter plain manifests (``kubectl`` picks its context).
+    Raises ``InvalidInputError`` like ``manifests`` for a plan YAML can't carry.
+    """
+    del provider_config
+    return {
+        name: _manifest_text(plan, manifest).encode("utf-8") for name, manifest in manifests(plan)
+    }
+
+
 def export_k8s_yaml(plan: Plan, out_dir: Path) -> list[Path]:
     """Write one YAML file per object into ``out_dir``; return the paths written, in order.
 
     Each file is written to a temporary name and renamed, so a reader never sees half a
     manifest. Raises ``InvalidInputError`` (before touching the disk) for a refused plan.
     """
-    files = manifests(plan)
+    files = k8s_yaml_files(plan, {})
     if out_dir.exists() and not out_dir.is_dir():
         raise InvalidInputError(f"--out {out_dir}: exists and is not a directory")
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for file_name, manifest in files:
+    for file_name, content in files.items():
         target = out_dir / file_name
-        write_bytes_atomic(target, _manifest_text(plan, manifest).encode("utf-8"))
+        write_bytes_atomic(target, content)
         written.append(target)
     keep = {path.name for path in written}
     for stale in sorted(out_dir.glob("*.yaml")):

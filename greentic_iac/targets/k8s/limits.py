@@ -268,3 +268,9 @@ def limit_findings(plan: Plan) -> list[Finding]:
                 )
             )
     return findings
+
+
+def plan_limits(plan: Plan, baseline: Plan | None) -> list[Finding]:
+    """``Target.limits``: the route and IngressGroup limits of the plan, then what only the
+    change against the applied ``baseline`` shows (a Namespace deleted while in use)."""
+    return [*limit_findings(plan), *namespace_delete_findings(baseline, plan)]

@@ -10,9 +10,16 @@ from typing import Final
 
 from greentic_iac.plan.target import Target
 from greentic_iac.targets.k8s import compile_plan, reconcile_allocations
+from greentic_iac.targets.k8s.credentials_support import BOOTSTRAP, CREDENTIALS
+from greentic_iac.targets.k8s.export import k8s_yaml_files
+from greentic_iac.targets.k8s.limits import plan_limits
 
 TARGET: Final = Target(
     descriptor="greentic.deployer.k8s",
     compile=compile_plan,
     reconcile_allocations=reconcile_allocations,
+    limits=plan_limits,
+    credentials=CREDENTIALS,
+    bootstrap=BOOTSTRAP,
+    exports={"k8s-yaml": k8s_yaml_files},
 )

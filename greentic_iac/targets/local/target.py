@@ -14,4 +14,5 @@ from greentic_iac.targets.local import compile_plan
 TARGET: Final = Target(
     descriptor="greentic.deployer.local-process",
     compile=compile_plan,
+    engine="local",
 )

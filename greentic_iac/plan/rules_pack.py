@@ -1,5 +1,9 @@
 """The rules pack ``credentials bootstrap`` exports: what the deployer identity may do.
 
+Target-neutral: a target's ``Bootstrap`` gives the documents (``plan.target.PackDocument``)
+and the identity, this module writes and checks the directory, so every deployer's pack
+has the same shape and the CLI reaches no target to handle it.
+
 A directory a reviewer can read: the policy documents exactly as applied (the deployer's
 permissions, and who may assume it) and ``manifest.json`` naming each document with its
 SHA-256, the environment, the target and the identity. Nothing in it is a secret: a
@@ -14,45 +18,38 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 from greentic_iac.errors import InvalidInputError
 from greentic_iac.files import write_bytes_atomic
+from greentic_iac.plan.target import PackDocument
 
 FORMAT: Final = "greentic-iac.rules-pack/1"
 MANIFEST: Final = "manifest.json"
 
 
-@dataclass(frozen=True)
-class Document:
-    """One file of the pack: its name, bytes, and what it grants (for the reviewer)."""
-
-    name: str
-    content: bytes
-    purpose: str
-    # A document the plan determines (checked against the current plan by validate);
-    # the trust policy, set by flags at bootstrap time, is only hash-checked.
-    from_plan: bool = True
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.content).hexdigest()
+def sha256_of(document: PackDocument) -> str:
+    return hashlib.sha256(document.content).hexdigest()
 
 
 def manifest_document(
-    environment_id: str, target: str, identity: dict[str, Any], documents: list[Document]
+    environment_id: str,
+    target: str,
+    identity: Mapping[str, Any],
+    documents: Sequence[PackDocument],
 ) -> bytes:
     manifest = {
         "format": FORMAT,
         "environment_id": environment_id,
         "target": target,
-        "identity": identity,
+        "identity": dict(identity),
         "documents": [
             {
                 "path": document.name,
-                "sha256": document.sha256,
+                "sha256": sha256_of(document),
                 "purpose": document.purpose,
                 "from_plan": document.from_plan,
             }
@@ -66,8 +63,8 @@ def write_rules_pack(
     directory: Path,
     environment_id: str,
     target: str,
-    identity: dict[str, Any],
-    documents: list[Document],
+    identity: Mapping[str, Any],
+    documents: Sequence[PackDocument],
 ) -> list[str]:
     """Write the pack; returns the files whose bytes changed (``[]`` on a repeat run)."""
     if directory.exists() and not directory.is_dir():
@@ -125,7 +122,7 @@ def _load_manifest(directory: Path) -> dict[str, Any]:
 
 
 def check_rules_pack(
-    directory: Path, environment_id: str, target: str, expected: list[Document]
+    directory: Path, environment_id: str, target: str, expected: Sequence[PackDocument]
 ) -> RulesPackReport:
     """Check the pack's hashes and that its plan documents equal ``expected`` (the ones a
     bootstrap would write now). A pack of another environment or target is bad input."""
@@ -153,7 +150,7 @@ def check_rules_pack(
         entry = listed.get(document.name)
         if entry is None:
             report.problems.append(f"{document.name}: not in the pack")
-        elif entry.get("sha256") != document.sha256:
+        elif entry.get("sha256") != sha256_of(document):
             report.problems.append(
                 f"{document.name}: stale: the current plan needs a different policy "
                 "(run `credentials bootstrap` again and review the diff)"
