@@ -5,7 +5,8 @@ A target that must choose values once per owner (listener-rule priorities) offer
 makes passes through ``with_allocations``: the hook sees the state before and after the
 change, the generation of the last applied plan (a freed value is reused only after that
 plan deleted its old owner) and the store's shared claims. A target without the hook
-allocates nothing.
+allocates nothing. A change that moves traffic is then checked against the target's
+limits (``split_limits``): a split it can't realise is refused in the same transaction.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from greentic_iac.errors import InvalidInputError
+from greentic_iac.operations.split_limits import refuse_unrealisable_split
 from greentic_iac.spec.allocations import AllocationContext, SharedClaims
 from greentic_iac.spec.state import EnvironmentState
 from greentic_iac.store.model import Change
@@ -58,14 +60,18 @@ def with_allocations(
         # Only a state never reconciled needs the state before the change (a v1 state: its
         # live values are computed from it); a copy per mutation otherwise costs for nothing.
         before = state.model_copy(deep=True) if not state.allocation_scopes else None
+        traffic_before = {k: split.model_copy(deep=True) for k, split in state.traffic.items()}
         after, result = change(state)
         hook = allocation_hook(after, registry)
-        if hook is None:
-            return after, result
-        context = AllocationContext(
-            applied_generation=applied_generation(after.environment.environment_id),
-            claims=claims,
-        )
-        return hook(before, after, context), result
+        if hook is not None:
+            context = AllocationContext(
+                applied_generation=applied_generation(after.environment.environment_id),
+                claims=claims,
+            )
+            after = hook(before, after, context)
+        if after.traffic != traffic_before:
+            # A split the target can't realise is refused here, not first at preview.
+            refuse_unrealisable_split(traffic_before, after, registry)
+        return after, result
 
     return allocated

@@ -266,7 +266,9 @@ def _preview(cli: Cli, environment_id: str) -> tuple[int, dict[str, Any]]:
     return outcome.code, json.loads(outcome.stdout)
 
 
-def test_preview_is_refused_by_the_plugins_limit(cli: Cli, home: Path) -> None:
+def test_a_split_the_plugin_cannot_route_is_refused_and_preview_asks_its_limits(
+    cli: Cli, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     code, document = _preview(cli, TINY_ENV)
     assert code == 0 and document["limits"] == [] and not document["refused"]
     revisions = [r["revision_id"] for r in cli("revisions", "list", TINY_ENV).result["revisions"]]
@@ -282,16 +284,33 @@ def test_preview_is_refused_by_the_plugins_limit(cli: Cli, home: Path) -> None:
                for r, w in zip([*revisions, third], [4_000, 3_000, 3_000], strict=True)]  # fmt: skip
     split = {"environment_id": TINY_ENV, "deployment_id": deployment, "entries": entries}
     answers.write_text(json.dumps(split), encoding="utf-8")
-    assert cli("traffic", "set", "--answers", str(answers)).code == 0
+    before = cli("traffic", "show", TINY_ENV).result
+    # The plug-in's Target.limits judges the verb that changes the split, not only preview.
+    _one_line_exit_2(
+        cli("traffic", "set", "--answers", str(answers)),
+        f"traffic: deployer {plugin_target.TINY} can't realise this split: tiny-max-weighted",
+    )
+    assert cli("traffic", "show", TINY_ENV).result == before
+    # A stored split the plug-in can no longer route (a newer version takes one backend):
+    monkeypatch.setattr(plugin_target, "MAX_WEIGHTED", 1)
     code, document = _preview(cli, TINY_ENV)
     assert code == 2 and document["refused"] is True
     assert document["limits"] == [
         {
             "code": "tiny-max-weighted",
-            "message": "3 weighted backends; the tiny router takes at most 2",
+            "message": "2 weighted backends; the tiny router takes at most 1",
             "subject": deployment,
         }
     ]
+    # Moving weight within it is not refused: the finding was there before the change.
+    for weights in ([6_000, 4_000], [10_000, 0]):
+        entries = [{"revision_id": r, "weight_bps": w}
+                   for r, w in zip(revisions, weights, strict=True)]  # fmt: skip
+        split = {"environment_id": TINY_ENV, "deployment_id": deployment, "entries": entries}
+        answers.write_text(json.dumps(split), encoding="utf-8")
+        moved = cli("traffic", "set", "--answers", str(answers))
+        assert moved.code == 0, moved.stderr
+    assert _preview(cli, TINY_ENV)[1]["limits"] == []
 
 
 def test_a_target_without_limits_gets_only_its_compilers_findings(cli: Cli) -> None:
