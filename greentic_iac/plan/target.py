@@ -273,7 +273,8 @@ class Target:
     """One deployer target. See the module docstring for the contract.
 
     - ``compile``: pure ``state -> Plan`` (no I/O).
-    - ``limits``: the target's checks for preview and the verbs that change a split.
+    - ``limits``: the target's checks for preview and the verbs that change a split
+      (``operations/split_limits.py`` runs them with ``baseline=None`` on the new state).
     - ``traffic_method``: the name the plan's ``traffic[].method`` carries (how basis
       points become the target's weights); the plan's ``traffic`` section is the rounding
       report (requested against effective bps per revision).
@@ -283,7 +284,8 @@ class Target:
       (``aws:region``); never a secret.
     - ``sdk_modules``: type-token prefix -> the Python module family the emitter imports
       (``{"gcp:": "pulumi_gcp"}``) and ``install_hint`` naming what to install for it.
-    - ``exports``: extra export formats by name (``k8s-yaml``).
+    - ``exports``: extra export formats by name (``k8s-yaml``); the core adds
+      ``pulumi-python`` when ``engine`` is ``"pulumi"``. File names are plain (no ``/``).
     """
 
     descriptor: str
