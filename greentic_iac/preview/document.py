@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from greentic_iac.plan.model import Plan
+from greentic_iac.plan.target import Target
 from greentic_iac.preview.checks import limit_violations, policy_violations, warnings_of
 from greentic_iac.preview.diff import diff_resources
 from greentic_iac.preview.names import (
@@ -60,11 +61,15 @@ def build_preview(
     *,
     override_policy: bool = False,
     plan_hash: str | None = None,
+    target: Target | None = None,
 ) -> dict[str, Any]:
-    """The preview of applying ``plan`` over ``baseline`` (see docs/preview.md)."""
+    """The preview of applying ``plan`` over ``baseline`` (see docs/preview.md).
+
+    ``target`` is the plan's target when the caller has it (its limits are checked);
+    otherwise the plan's ``target`` descriptor is resolved through the deployer packs."""
     resources, unchanged = diff_resources(baseline.plan, plan)
     traffic = traffic_diff(baseline.plan, plan)
-    limits = limit_violations(plan, baseline.plan)
+    limits = limit_violations(plan, baseline.plan, target)
     violations = policy_violations(state, traffic, baseline.plan)
     warnings = warnings_of(plan)
     names = names_of(state)

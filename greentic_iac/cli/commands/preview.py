@@ -41,16 +41,18 @@ def _baseline(ctx: Context, environment_id: str) -> Any:
 
 def preview_document(ctx: Context) -> dict[str, Any]:
     """The preview document for ``ctx.args`` (audits a used ``--override-policy``)."""
-    from greentic_iac.operations.planning import compiler_for
     from greentic_iac.preview import build_preview
     from greentic_iac.spec import validate_environment_id
+    from greentic_iac.targets import target_for
 
     environment_id = validate_environment_id(ctx.args.environment_id)
     state = ctx.store.load(environment_id)
     baseline = _baseline(ctx, environment_id)
+    target = target_for(state, lambda: ctx.registry)
     # Not compile_environment: a plan with error findings is still shown, refused.
-    plan = compiler_for(state)(state)
-    document = build_preview(state, plan, baseline, override_policy=bool(ctx.args.override_policy))
+    plan = target.compile(state)
+    override = bool(ctx.args.override_policy)
+    document = build_preview(state, plan, baseline, override_policy=override, target=target)
     if document["policy"]["overridden"]:
         ctx.store.record(
             environment_id,
