@@ -155,7 +155,7 @@ TARGET: Final = Target(
 BARE_TARGET: Final = Target(descriptor=BARE, compile=compile_bare, engine="local")
 
 
-def _handler(path: str, target: str) -> ManifestHandler:
+def _handler(path: str, target: str, module: str = __name__) -> ManifestHandler:
     document = {
         "descriptor_path": path,
         "slot": "deployer",
@@ -163,9 +163,14 @@ def _handler(path: str, target: str) -> ManifestHandler:
         "summary": f"test deployer {path}",
         "settings_schema": {"type": "object"},
         "handler": "greentic_iac.envpacks.handler:ManifestHandler",
-        "target": f"{__name__}:{target}",
+        "target": f"{module}:{target}",
     }
     return ManifestHandler(manifest_from_dict(document, source=f"<test {path}>"))
+
+
+def broken_handler(path: str) -> ManifestHandler:
+    """A deployer whose target can't be imported (a plug-in missing a dependency)."""
+    return _handler(path, "TARGET", module="acme_missing_module.target")
 
 
 def registry_with_plugins(discovered: EnvPackRegistry) -> EnvPackRegistry:

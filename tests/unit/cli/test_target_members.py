@@ -330,3 +330,14 @@ def test_limit_violations_ask_the_plans_target_and_skip_an_uninstalled_one() -> 
     assert [v["code"] for v in limit_violations(tiny, None, plugin_target.BARE_TARGET)] == []
     unknown = tiny.model_copy(update={"target": "acme.deployer.not-installed"})
     assert limit_violations(unknown) == []
+
+
+def test_registered_targets_leave_out_a_plugin_that_fails_to_load() -> None:
+    from greentic_iac.targets import registered_targets, target_by_descriptor
+
+    registry = EnvPackRegistry.discover()  # the test's: built-ins plus both plug-ins
+    registry.register(plugin_target.broken_handler("acme.deployer.broken"), origin="test")
+    descriptors = {t.descriptor for t in registered_targets(registry)}
+    assert {plugin_target.TINY, plugin_target.BARE, "greentic.deployer.aws-ecs"} <= descriptors
+    assert "acme.deployer.broken" not in descriptors
+    assert target_by_descriptor("greentic.secrets.dev-store", lambda: registry) is None
