@@ -22,6 +22,7 @@ from greentic_iac.envpacks import EnvPackRegistry
 from greentic_iac.plan.model import Plan, PlanResource
 from greentic_iac.preview.checks import limit_violations
 from tests.support.cli_runner import Outcome, run_cli
+from tests.support.seeding import AnswersCli, seed_deployment
 from tests.unit.cli import plugin_target
 
 TINY_ENV = "tiny-prod"
@@ -54,56 +55,27 @@ def _environment(environment_id: str, kind: str) -> dict[str, Any]:
     }
 
 
-def _seed(home: Path, answers: Path, environment_id: str, kind: str, weights: list[int]) -> None:
-    def call(*argv: str, payload: dict[str, Any]) -> dict[str, Any]:
-        path = answers / f"{len(list(answers.iterdir()))}.json"
-        path.write_text(json.dumps(payload), encoding="utf-8")
-        outcome = run_cli(home, *argv, "--answers", str(path))
-        assert outcome.code == 0, outcome.stderr
-        return dict(outcome.result)
-
-    call("env", "create", payload=_environment(environment_id, kind))
-    deployment = call(
-        "bundles",
-        "add",
-        payload={
-            "environment_id": environment_id,
-            "bundle_id": "shop",
-            "route_binding": {"host": f"{environment_id}.example.com", "path_prefix": "/"},
-        },
-    )["deployment_id"]
-    revisions = []
-    for digit in "abc"[: len(weights)]:
-        revision = call(
-            "revisions",
-            "stage",
-            payload={
-                "environment_id": environment_id,
-                "deployment_id": deployment,
-                "bundle_digest": "sha256:" + digit * 64,
-            },
-        )["revision_id"]
-        call(
-            "revisions",
-            "warm",
-            "--skip-health-check",
-            payload={"environment_id": environment_id, "revision_id": revision},
-        )
-        revisions.append(revision)
-    entries = [{"revision_id": r, "weight_bps": w} for r, w in zip(revisions, weights, strict=True)]
-    payload = {"environment_id": environment_id, "deployment_id": deployment, "entries": entries}
-    call("traffic", "set", payload=payload)
+def _seed(cli: AnswersCli, environment_id: str, kind: str, weights: list[int]) -> None:
+    cli.ok("env", "create", payload=_environment(environment_id, kind))
+    seed_deployment(
+        cli,
+        environment_id,
+        bundle_id="shop",
+        host=f"{environment_id}.example.com",
+        digests=["sha256:" + digit * 64 for digit in "abc"[: len(weights)]],
+        splits=[weights],
+    )
 
 
 @pytest.fixture(scope="module")
 def seeded_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("plugin-seed")
-    home, answers = base / "home", base / "answers"
-    answers.mkdir()
+    home = base / "home"
+    cli = AnswersCli(home, base / "answers")
     with pytest.MonkeyPatch.context() as patch:
         _install_plugins(patch)
-        _seed(home, answers, TINY_ENV, f"{plugin_target.TINY}@1.0.0", [5_000, 5_000])
-        _seed(home, answers, BARE_ENV, f"{plugin_target.BARE}@1.0.0", [10_000])
+        _seed(cli, TINY_ENV, f"{plugin_target.TINY}@1.0.0", [5_000, 5_000])
+        _seed(cli, BARE_ENV, f"{plugin_target.BARE}@1.0.0", [10_000])
     return home
 
 
@@ -267,30 +239,31 @@ def _preview(cli: Cli, environment_id: str) -> tuple[int, dict[str, Any]]:
 
 
 def test_a_split_the_plugin_cannot_route_is_refused_and_preview_asks_its_limits(
-    cli: Cli, home: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     code, document = _preview(cli, TINY_ENV)
     assert code == 0 and document["limits"] == [] and not document["refused"]
-    revisions = [r["revision_id"] for r in cli("revisions", "list", TINY_ENV).result["revisions"]]
-    deployment = cli("bundles", "list", TINY_ENV).result["deployments"][0]["deployment_id"]
-    answers = home.parent / "three.json"
+    answers = AnswersCli(home, tmp_path / "answers")
+    revisions = [r["revision_id"] for r in answers.ok("revisions", "list", TINY_ENV)["revisions"]]
+    deployment = answers.ok("bundles", "list", TINY_ENV)["deployments"][0]["deployment_id"]
     stage = {"environment_id": TINY_ENV, "deployment_id": deployment,
              "bundle_digest": "sha256:" + "d" * 64}  # fmt: skip
-    answers.write_text(json.dumps(stage), encoding="utf-8")
-    third = cli("revisions", "stage", "--answers", str(answers)).result["revision_id"]
-    answers.write_text(json.dumps({"environment_id": TINY_ENV, "revision_id": third}), "utf-8")
-    assert cli("revisions", "warm", "--skip-health-check", "--answers", str(answers)).code == 0
-    entries = [{"revision_id": r, "weight_bps": w}
-               for r, w in zip([*revisions, third], [4_000, 3_000, 3_000], strict=True)]  # fmt: skip
-    split = {"environment_id": TINY_ENV, "deployment_id": deployment, "entries": entries}
-    answers.write_text(json.dumps(split), encoding="utf-8")
-    before = cli("traffic", "show", TINY_ENV).result
+    third = answers.ok("revisions", "stage", payload=stage)["revision_id"]
+    warm = {"environment_id": TINY_ENV, "revision_id": third}
+    answers.ok("revisions", "warm", "--skip-health-check", payload=warm)
+
+    def split(weights: list[int]) -> dict[str, Any]:
+        entries = [{"revision_id": r, "weight_bps": w}
+                   for r, w in zip([*revisions, third], weights, strict=False)]  # fmt: skip
+        return {"environment_id": TINY_ENV, "deployment_id": deployment, "entries": entries}
+
+    before = answers.tree()
     # The plug-in's Target.limits judges the verb that changes the split, not only preview.
     _one_line_exit_2(
-        cli("traffic", "set", "--answers", str(answers)),
+        answers("traffic", "set", payload=split([4_000, 3_000, 3_000])),
         f"traffic: deployer {plugin_target.TINY} can't realise this split: tiny-max-weighted",
     )
-    assert cli("traffic", "show", TINY_ENV).result == before
+    assert answers.tree() == before
     # A stored split the plug-in can no longer route (a newer version takes one backend):
     monkeypatch.setattr(plugin_target, "MAX_WEIGHTED", 1)
     code, document = _preview(cli, TINY_ENV)
@@ -303,13 +276,8 @@ def test_a_split_the_plugin_cannot_route_is_refused_and_preview_asks_its_limits(
         }
     ]
     # Moving weight within it is not refused: the finding was there before the change.
-    for weights in ([6_000, 4_000], [10_000, 0]):
-        entries = [{"revision_id": r, "weight_bps": w}
-                   for r, w in zip(revisions, weights, strict=True)]  # fmt: skip
-        split = {"environment_id": TINY_ENV, "deployment_id": deployment, "entries": entries}
-        answers.write_text(json.dumps(split), encoding="utf-8")
-        moved = cli("traffic", "set", "--answers", str(answers))
-        assert moved.code == 0, moved.stderr
+    answers.ok("traffic", "set", payload=split([6_000, 4_000]))
+    answers.ok("traffic", "set", payload=split([10_000, 0]))
     assert _preview(cli, TINY_ENV)[1]["limits"] == []
 
 
