@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from greentic_iac.errors import InvalidInputError
 from greentic_iac.plan.model import Compiler
 from greentic_iac.plan.target import Target
+from greentic_iac.spec.environment import Cloud
 from greentic_iac.spec.state import EnvironmentState
 
 if TYPE_CHECKING:
@@ -146,6 +147,28 @@ def target_for(
         )
     found = registry() if registry is not None else EnvPackRegistry.discover()
     return target_of(found.resolve(deployer.kind))
+
+
+def aws_region(state: EnvironmentState) -> str | None:
+    """The AWS region ``state`` deploys to (its deployment context, else the deployer's
+    ``region`` setting), or None when it is not on AWS or names none."""
+    environment = state.environment
+    deployer = environment.deployer()
+    region = environment.deployment.region or (deployer.settings if deployer else {}).get("region")
+    if environment.deployment.cloud == Cloud.AWS and isinstance(region, str) and region:
+        return region
+    return None
+
+
+def target_by_descriptor(
+    descriptor_path: str, registry: Callable[[], EnvPackRegistry] | None = None
+) -> Target:
+    """The target serving a deployer descriptor path (a plan's ``target``), through the
+    registry as ``target_for`` finds it. ``UnknownKind`` (exit 2) when no pack serves it."""
+    from greentic_iac.envpacks import EnvPackRegistry
+
+    found = registry() if registry is not None else EnvPackRegistry.discover()
+    return target_of(found.get(descriptor_path))
 
 
 @lru_cache(maxsize=4096)

@@ -1,10 +1,11 @@
 """``local up | status | logs | down``: the CLI over the local runtime library.
 
-Every verb first checks that the environment exists and deploys with the local-process
-deployer (exit 2 otherwise). ``up`` materialises ``runtime-config.json`` from the store
-and starts the supervisor; ``up`` on a runtime that already runs is idempotent (it
-re-applies the store's state and returns the running router's URL). The runtime library
-(``greentic_iac.local``) is imported inside the handlers so other verbs stay fast.
+Every verb first checks that the environment exists and that the local runtime runs its
+deployer (``greentic_iac.local.sync.require_local_runtime``; exit 2 otherwise). ``up``
+materialises ``runtime-config.json`` from the store and starts the supervisor; ``up`` on a
+runtime that already runs is idempotent (it re-applies the store's state and returns the
+running router's URL). The runtime library (``greentic_iac.local``) is imported inside the
+handlers so other verbs stay fast.
 """
 
 from __future__ import annotations

@@ -171,37 +171,36 @@ def revisions_warm(ctx: Context, payload: RevisionPayload) -> dict[str, Any]:
         else:
             state = _state_after(ctx, warming, payload.environment_id)
             expected = None
-    from greentic_iac.local.sync import uses_local_runtime
-
-    if not uses_local_runtime(state):
+    if not deployers.applies_state_at_once(ctx, state):
         # Cloud targets: ready only once the deployer's health source says so.
         cloud = cloud_warm.warm_on_cloud(ctx, state, payload.revision_id, chosen)
         if not cloud.ready:
             revision = ops.revision_of(state, payload.revision_id)
             return {**ops.revision_view(state, revision), "warm": cloud.report}
-        ready = _transition(
-            ctx,
-            payload,
-            verb,
-            RevisionLifecycle.READY,
-            idempotency_key=key,
-            expected_generation=expected,
-        )
+        ready = _become_ready(ctx, payload, key, expected)
         return {**ready.result, "warm": cloud.report}
-    # Raises (the revision stays warming) when a running runtime's health check fails.
+    # Raises (the revision stays warming) when the deployer's health wait fails.
     runtime = deployers.wait_until_healthy(ctx, state, payload.revision_id)
-    ready = _transition(
-        ctx,
-        payload,
-        verb,
-        RevisionLifecycle.READY,
-        idempotency_key=key,
-        expected_generation=expected,
-    )
+    ready = _become_ready(ctx, payload, key, expected)
     pushed = deployers.after_change(ctx, ready.state)
     if pushed:
         runtime = {**runtime, **pushed}
     return _with_runtime(ready.result, runtime)
+
+
+def _become_ready(
+    ctx: Context, payload: RevisionPayload, key: str | None, expected: int | None
+) -> MutationResult:
+    """The last step of a warm: warming -> ready, under the call's key (if any) and the
+    generation only when no earlier step ran."""
+    return _transition(
+        ctx,
+        payload,
+        "revisions warm",
+        RevisionLifecycle.READY,
+        idempotency_key=key,
+        expected_generation=expected,
+    )
 
 
 def revisions_drain(ctx: Context, payload: RevisionPayload) -> dict[str, Any]:
