@@ -158,8 +158,7 @@ def sdk_class_for(token: str, sdk_modules: Mapping[str, str] = NO_SDK_MODULES) -
     found = SUPPORTED_TYPES.get(token) or plugin_sdk_class(token, sdk_modules)
     if found is None:
         raise InvalidInputError(
-            f"type: {token!r} is not a supported Pulumi type token "
-            f"({_WHERE_TOKENS_COME_FROM})"
+            f"type: {token!r} is not a supported Pulumi type token ({_WHERE_TOKENS_COME_FROM})"
         )
     return found
 

@@ -58,11 +58,9 @@ def sdk_modules_for(plan: Plan) -> Mapping[str, str]:
         return NO_SDK_MODULES
     from greentic_iac.targets import target_by_descriptor
 
-    try:
-        return target_by_descriptor(plan.target).sdk_modules
-    except InvalidInputError:
-        # No pack serves the plan's target: its tokens are refused by name, as unknown ones.
-        return NO_SDK_MODULES
+    # No pack serving the plan's target: its tokens are refused by name, as unknown ones.
+    target = target_by_descriptor(plan.target)
+    return target.sdk_modules if target is not None else NO_SDK_MODULES
 
 
 def resolve_class(token: str, sdk_modules: Mapping[str, str] = NO_SDK_MODULES) -> ResolvedClass:

@@ -3,10 +3,11 @@
 A deployer env-pack names its target by import path (``target: "module:attribute"``, a
 ``greentic_iac.plan.target.Target``) in its manifest, so ``envpacks`` never imports
 ``targets``; ``target_for`` resolves the environment's deployer through the registry and
-imports that object. Built-in targets and plug-ins are found the same way. A pack that
-still names only a ``compiler`` (and maybe ``health``) gets a Target with just those.
-``context_tags`` is the tenant/deployment context every target copies onto its resources
-as tags or labels (seed 004 §3).
+imports that object; ``target_by_descriptor`` does the same for a plan's ``target``. Built-in
+targets and plug-ins are found the same way. A pack that still names only a ``compiler``
+(and maybe ``health``) gets a Target with just those. ``context_tags`` is the
+tenant/deployment context every target copies onto its resources as tags or labels (seed
+004 §3); ``aws_region`` the region every target on AWS pins.
 """
 
 from __future__ import annotations
@@ -149,26 +150,24 @@ def target_for(
     return target_of(found.resolve(deployer.kind))
 
 
-def aws_region(state: EnvironmentState) -> str | None:
-    """The AWS region ``state`` deploys to (its deployment context, else the deployer's
-    ``region`` setting), or None when it is not on AWS or names none."""
-    environment = state.environment
-    deployer = environment.deployer()
-    region = environment.deployment.region or (deployer.settings if deployer else {}).get("region")
-    if environment.deployment.cloud == Cloud.AWS and isinstance(region, str) and region:
-        return region
-    return None
-
-
 def target_by_descriptor(
-    descriptor_path: str, registry: Callable[[], EnvPackRegistry] | None = None
-) -> Target:
-    """The target serving a deployer descriptor path (a plan's ``target``), through the
-    registry as ``target_for`` finds it. ``UnknownKind`` (exit 2) when no pack serves it."""
+    path: str, registry: Callable[[], EnvPackRegistry] | None = None
+) -> Target | None:
+    """The target of the deployer pack registered for ``path`` (a plan's ``target``), or
+    None when no deployer answers to it (a plan made by a pack that is not installed).
+
+    A pack that is registered but can't give its target raises as ``target_of`` does.
+    """
     from greentic_iac.envpacks import EnvPackRegistry
+    from greentic_iac.spec import CapabilitySlot
 
     found = registry() if registry is not None else EnvPackRegistry.discover()
-    return target_of(found.get(descriptor_path))
+    if path not in found:
+        return None
+    handler = found.get(path)
+    if handler.slot != CapabilitySlot.DEPLOYER:
+        return None
+    return target_of(handler)
 
 
 @lru_cache(maxsize=4096)
@@ -206,3 +205,14 @@ def context_tags(
         for key, value in sorted(raw.items())
         if value and _label_value(value)
     }
+
+
+def aws_region(state: EnvironmentState) -> str | None:
+    """The AWS region ``state`` deploys to (its deployment context, else the deployer's
+    ``region`` setting), or None when it is not on AWS or names none."""
+    environment = state.environment
+    deployer = environment.deployer()
+    region = environment.deployment.region or (deployer.settings if deployer else {}).get("region")
+    if environment.deployment.cloud == Cloud.AWS and isinstance(region, str) and region:
+        return region
+    return None

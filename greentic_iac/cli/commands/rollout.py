@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 
 def _with_runtime(result: dict[str, Any], runtime: dict[str, Any] | None) -> dict[str, Any]:
-    # What a running local runtime did is reported beside the stored result, not in it.
+    # What the deployer's hooks did (a running local runtime) is reported beside the stored
+    # result, not in it.
     return {**result, "runtime": runtime} if runtime else result
 
 
@@ -178,7 +179,8 @@ def revisions_warm(ctx: Context, payload: RevisionPayload) -> dict[str, Any]:
             revision = ops.revision_of(state, payload.revision_id)
             return {**ops.revision_view(state, revision), "warm": cloud.report}
         ready = _become_ready(ctx, payload, key, expected)
-        return {**ready.result, "warm": cloud.report}
+        pushed = deployers.after_change(ctx, ready.state)
+        return _with_runtime({**ready.result, "warm": cloud.report}, pushed)
     # Raises (the revision stays warming) when the deployer's health wait fails.
     runtime = deployers.wait_until_healthy(ctx, state, payload.revision_id)
     ready = _become_ready(ctx, payload, key, expected)
