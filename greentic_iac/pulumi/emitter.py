@@ -32,7 +32,7 @@ from greentic_iac.pulumi.deployments import (
     moved_descendants,
     old_urn_type,
 )
-from greentic_iac.pulumi.sdk import ResolvedClass, attribute_name, resolve_class, sdk_modules_for
+from greentic_iac.pulumi.sdk import ResolvedClass, attribute_name, require_plugin_sdk, resolve_class
 
 
 def resolve_output(created: dict[str, Any], resource: str, output: str) -> Any:
@@ -155,7 +155,7 @@ def emit(
             f"plan for {plan.environment_id} has {len(plan.errors)} error finding(s); "
             f"first: {first.code}: {first.message}"
         )
-    sdk_modules = sdk_modules_for(plan)
+    sdk_modules = require_plugin_sdk(plan, f"emitting the plan of {plan.environment_id}")
     check_type_tokens(plan, sdk_modules)
     traffic = deployment_outputs(plan) if group_deployments else {}
     roots = grouped_roots(plan) if group_deployments else {}

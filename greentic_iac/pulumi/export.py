@@ -24,7 +24,7 @@ from greentic_iac.plan.type_tokens import (
     sdk_class_for,
 )
 from greentic_iac.plan.wire import output_path
-from greentic_iac.pulumi.sdk import attribute_name, resolve_class, sdk_modules_for
+from greentic_iac.pulumi.sdk import attribute_name, require_plugin_sdk, resolve_class
 
 EXPORT_TEMPLATE = "export/__main__.py.j2"
 _INDENT = "    "
@@ -46,6 +46,11 @@ def _families(plan: Plan, sdk_modules: Mapping[str, str]) -> list[str]:
     aliases = sdk_aliases(sdk_modules)
     families = {sdk_class_for(r.type, sdk_modules).module.partition(".")[0] for r in plan.resources}
     return sorted(families, key=lambda family: aliases[family])
+
+
+def _exported_sdk(plan: Plan) -> Mapping[str, str]:
+    # The export reads each class's Args metadata, so a plug-in's SDK must be installed.
+    return require_plugin_sdk(plan, f"export {plan.environment_id} --format pulumi-python")
 
 
 @dataclass(frozen=True)
@@ -163,7 +168,7 @@ def export_pulumi_python(plan: Plan, sdk_modules: Mapping[str, str] | None = Non
     """
     from greentic_iac.pulumi.stack_config import template_environment
 
-    modules = sdk_modules_for(plan) if sdk_modules is None else sdk_modules
+    modules = _exported_sdk(plan) if sdk_modules is None else sdk_modules
     check_type_tokens(plan, modules)
     aliases = sdk_aliases(modules)
     variables = _variable_names(plan, aliases)
@@ -218,7 +223,7 @@ def pulumi_python_project(plan: Plan, provider_config: dict[str, str]) -> dict[s
     The stack file pins the provider settings (``aws:region``, ``kubernetes:context``): a
     project run without them would deploy to whatever region or cluster the shell has.
     """
-    modules = sdk_modules_for(plan)
+    modules = _exported_sdk(plan)
     source = export_pulumi_python(plan, modules)
     requirements = [bounded_requirement("pulumi")]
     # Each SDK family's distribution is its module name with dashes (pulumi_gcp -> pulumi-gcp).

@@ -320,3 +320,20 @@ def test_engine_modules_and_the_missing_sdk_name_the_plugins_install_hint(instal
         "up demo: needs pulumi_fakecloud_absent, which the core install leaves out: "
         "pip install 'fakecloud-deployer[absent]'"
     )
+
+
+def test_exporting_or_emitting_without_the_plugins_sdk_names_its_install_hint(
+    installed: Path,
+) -> None:
+    from greentic_iac.pulumi.export import export_pulumi_python
+    from greentic_iac.pulumi.testing import emit_under_mocks
+
+    plan = _plan(ABSENT_DESCRIPTOR)
+    with pytest.raises(MissingExtraError) as exported:
+        export_pulumi_python(plan)
+    assert str(exported.value) == (
+        "export demo --format pulumi-python: needs pulumi_fakecloud_absent, which the core "
+        "install leaves out: pip install 'fakecloud-deployer[absent]'"
+    )
+    with pytest.raises(MissingExtraError, match=r"fakecloud-deployer\[absent\]"):
+        emit_under_mocks(plan)
