@@ -337,3 +337,37 @@ def test_exporting_or_emitting_without_the_plugins_sdk_names_its_install_hint(
     )
     with pytest.raises(MissingExtraError, match=r"fakecloud-deployer\[absent\]"):
         emit_under_mocks(plan)
+
+
+def test_env_extras_lists_the_plugins_install_hint_beside_the_core_extras(
+    installed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from tests.support.cli_runner import run_cli
+
+    monkeypatch.setenv("GREENTIC_GRANT", "buckets")
+    answers = tmp_path / "environment.json"
+    answers.write_text(
+        json.dumps(
+            {
+                "environment_id": "buckets",
+                "tenant": {"tenant": "acme", "team": "payments"},
+                "deployment": {"cloud": "other", "platform": "nomad"},
+                "packs": [{"slot": "deployer", "kind": f"{ABSENT_DESCRIPTOR}@1.0.0"}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    home = tmp_path / "home"
+    assert run_cli(home, "env", "create", "--answers", str(answers)).code == 0
+    extras = run_cli(home, "env", "extras", "buckets")
+    assert extras.code == 0, extras.stderr
+    assert extras.result == {
+        "environment_id": "buckets",
+        "modules": ["pulumi", "pulumi_fakecloud_absent"],
+        "extras": ["pulumi"],
+        "pip_extras": "[pulumi]",
+        "missing": ["pulumi_fakecloud_absent"],
+        "plugin_install": ["pip install 'fakecloud-deployer[absent]'"],
+    }
