@@ -5,12 +5,16 @@ providers weigh hundreds of megabytes and an offline preview needs none of them.
 that does need one must say which extra to install (exit 2), never end in a
 ``ModuleNotFoundError``. Modules here import only the standard library, so any layer can
 ask before it imports an SDK, and the CLI can translate an import that slipped through.
+
+A deployer plug-in's SDK is not an extra of greentic-iac: its target declares the module
+family per token prefix (``Target.sdk_modules``) and what to install for it
+(``Target.install_hint``); callers pass those in, so this table stays the core's own.
 """
 
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from greentic_iac.errors import InvalidInputError
 
@@ -54,12 +58,19 @@ def extras_for_modules(modules: Iterable[str]) -> list[str]:
     return sorted(extras)
 
 
-def missing_extra_error(purpose: str, *modules: str) -> MissingExtraError:
-    """The one-line error for ``modules`` missing, naming the fewest extras that add them."""
+def missing_extra_error(
+    purpose: str, *modules: str, install_hints: Mapping[str, str] | None = None
+) -> MissingExtraError:
+    """The one-line error for ``modules`` missing, naming the fewest extras that add them
+    (and, for a plug-in's modules, its ``install_hints``: module -> what to install)."""
     tops = sorted({module.split(".", 1)[0] for module in modules})
+    hints = install_hints or {}
+    core = [top for top in tops if top not in hints or extra_for_module(top) is not None]
+    commands = [install_hint(",".join(extras_for_modules(core)))] if core else []
+    commands += sorted({hints[top] for top in tops if top not in core})
     return MissingExtraError(
         f"{purpose}: needs {', '.join(tops)}, which the core install leaves out: "
-        f"{install_hint(','.join(extras_for_modules(tops)))}"
+        f"{'; '.join(commands)}"
     )
 
 
@@ -70,18 +81,26 @@ def is_installed(module: str) -> bool:
         return False
 
 
-def require_modules(purpose: str, modules: Iterable[str]) -> None:
+def require_modules(
+    purpose: str, modules: Iterable[str], install_hints: Mapping[str, str] | None = None
+) -> None:
     """Raise MissingExtraError naming every one of ``modules`` that is not installed."""
     missing = [module for module in modules if not is_installed(module)]
     if missing:
-        raise missing_extra_error(purpose, *missing)
+        raise missing_extra_error(purpose, *missing, install_hints=install_hints)
 
 
-def modules_for_tokens(tokens: Iterable[str]) -> list[str]:
-    """The SDK modules the Pulumi engine needs to apply resources of these type tokens."""
+def modules_for_tokens(
+    tokens: Iterable[str], sdk_modules: Mapping[str, str] | None = None
+) -> list[str]:
+    """The SDK modules the Pulumi engine needs to apply resources of these type tokens;
+    ``sdk_modules`` adds a plug-in target's prefixes (prefix -> module family)."""
+    families = dict(MODULES_OF_TOKEN_PREFIX)
+    for prefix, family in (sdk_modules or {}).items():
+        families.setdefault(prefix, ("pulumi", family))
     needed: list[str] = []
     for token in tokens:
-        for prefix, modules in MODULES_OF_TOKEN_PREFIX.items():
+        for prefix, modules in families.items():
             if token.startswith(prefix):
                 needed += [module for module in modules if module not in needed]
     return needed

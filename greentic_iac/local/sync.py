@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from greentic_iac.errors import InvalidInputError, NotFoundError
+from greentic_iac.errors import NotFoundError
 from greentic_iac.local.config_io import write_runtime_config
 from greentic_iac.local.runtime import is_running, reload
 from greentic_iac.spec import EnvironmentState, RuntimeConfig, runtime_config_from_state
@@ -27,18 +27,6 @@ def environment_dir(home: Path, environment_id: str) -> Path:
 def uses_local_runtime(state: EnvironmentState) -> bool:
     deployer = state.environment.deployer()
     return deployer is not None and deployer.kind.path == LOCAL_DEPLOYER
-
-
-def require_local_runtime(state: EnvironmentState) -> None:
-    """InvalidInputError unless the environment deploys with the local-process deployer."""
-    if uses_local_runtime(state):
-        return
-    deployer = state.environment.deployer()
-    bound = str(deployer.kind) if deployer is not None else "no deployer"
-    raise InvalidInputError(
-        f"environment_id: environment {state.environment.environment_id} uses {bound}, "
-        f"not {LOCAL_DEPLOYER}; the local runtime only runs local-process environments"
-    )
 
 
 def materialise(env_dir: Path, state: EnvironmentState) -> RuntimeConfig:

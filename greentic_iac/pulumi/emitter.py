@@ -11,11 +11,13 @@ per-deployment traffic and endpoints become the ``deployments`` stack output (se
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from greentic_iac.errors import InvalidInputError
 from greentic_iac.plan.model import Plan, PlanResource
 from greentic_iac.plan.type_tokens import (
+    NO_SDK_MODULES,
     check_type_tokens,
     is_kubernetes,
     kubernetes_api_version_and_kind,
@@ -30,7 +32,7 @@ from greentic_iac.pulumi.deployments import (
     moved_descendants,
     old_urn_type,
 )
-from greentic_iac.pulumi.sdk import ResolvedClass, attribute_name, resolve_class
+from greentic_iac.pulumi.sdk import ResolvedClass, attribute_name, require_plugin_sdk, resolve_class
 
 
 def resolve_output(created: dict[str, Any], resource: str, output: str) -> Any:
@@ -96,13 +98,15 @@ def emit_resource(
     *,
     parent: Any = None,
     aliases: list[Any] | None = None,
+    sdk_modules: Mapping[str, str] = NO_SDK_MODULES,
 ) -> Any:
     """Create one resource; every resource it refers to must already be in ``created``.
 
     ``parent`` applies when the plan gives none (a deployment's component); ``aliases``
-    name the URNs the resource had before it moved there.
+    name the URNs the resource had before it moved there; ``sdk_modules`` are the plan's
+    target's plug-in token prefixes.
     """
-    sdk = resolve_class(resource.type)
+    sdk = resolve_class(resource.type, sdk_modules)
     kwargs = _keyword_arguments(resource, sdk, created)
     return sdk.cls(resource.name, opts=_options(resource, created, parent, aliases), **kwargs)
 
@@ -151,7 +155,8 @@ def emit(
             f"plan for {plan.environment_id} has {len(plan.errors)} error finding(s); "
             f"first: {first.code}: {first.message}"
         )
-    check_type_tokens(plan)
+    sdk_modules = require_plugin_sdk(plan, f"emitting the plan of {plan.environment_id}")
+    check_type_tokens(plan, sdk_modules)
     traffic = deployment_outputs(plan) if group_deployments else {}
     roots = grouped_roots(plan) if group_deployments else {}
     moved = moved_descendants(plan, roots)
@@ -164,6 +169,7 @@ def emit(
             created,
             parent=components[deployment] if deployment else None,
             aliases=_aliases(plan, resource.name, roots, moved),
+            sdk_modules=sdk_modules,
         )
     if export_outputs:
         import pulumi

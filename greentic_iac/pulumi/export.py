@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import keyword
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,12 +24,33 @@ from greentic_iac.plan.type_tokens import (
     sdk_class_for,
 )
 from greentic_iac.plan.wire import output_path
-from greentic_iac.pulumi.sdk import attribute_name, resolve_class
+from greentic_iac.pulumi.sdk import attribute_name, require_plugin_sdk, resolve_class
 
 EXPORT_TEMPLATE = "export/__main__.py.j2"
 _INDENT = "    "
 _NOT_IDENTIFIER = re.compile(r"[^a-z0-9_]+")
 _SDK_ALIASES = {"pulumi_aws": "aws", "pulumi_kubernetes": "kubernetes"}
+
+
+def sdk_aliases(sdk_modules: Mapping[str, str]) -> dict[str, str]:
+    """SDK module family -> the name the program imports it as: ``aws`` and ``kubernetes``
+    for the built-ins, a plug-in's token prefix for its family (``gcp:`` -> ``gcp``)."""
+    aliases = dict(_SDK_ALIASES)
+    for prefix, family in sdk_modules.items():
+        aliases.setdefault(family, _NOT_IDENTIFIER.sub("_", prefix.rstrip(":").lower()))
+    return aliases
+
+
+def _families(plan: Plan, sdk_modules: Mapping[str, str]) -> list[str]:
+    """The SDK module families the plan's resources come from, in import order (by alias)."""
+    aliases = sdk_aliases(sdk_modules)
+    families = {sdk_class_for(r.type, sdk_modules).module.partition(".")[0] for r in plan.resources}
+    return sorted(families, key=lambda family: aliases[family])
+
+
+def _exported_sdk(plan: Plan) -> Mapping[str, str]:
+    # The export reads each class's Args metadata, so a plug-in's SDK must be installed.
+    return require_plugin_sdk(plan, f"export {plan.environment_id} --format pulumi-python")
 
 
 @dataclass(frozen=True)
@@ -39,9 +61,9 @@ class ExportedResource:
     arguments: list[tuple[str, str]]  # (keyword, Python expression)
 
 
-def _variable_names(plan: Plan) -> dict[str, str]:
+def _variable_names(plan: Plan, aliases: Mapping[str, str]) -> dict[str, str]:
     names: dict[str, str] = {}
-    used: set[str] = {"pulumi", "aws", "kubernetes"}
+    used: set[str] = {"pulumi", *aliases.values()}
     for resource in plan.dependency_order():
         base = _NOT_IDENTIFIER.sub("_", resource.name.lower()).strip("_") or "resource"
         if base[0].isdigit() or keyword.iskeyword(base):
@@ -92,14 +114,17 @@ def string_literal(text: str) -> str:
     return quoted
 
 
-def _constructor(token: str) -> str:
-    where = sdk_class_for(token)
+def _constructor(token: str, sdk_modules: Mapping[str, str]) -> str:
+    where = sdk_class_for(token, sdk_modules)
     package, _, rest = where.module.partition(".")
-    return f"{_SDK_ALIASES[package]}.{rest}.{where.name}"
+    alias = sdk_aliases(sdk_modules)[package]
+    return f"{alias}.{rest}.{where.name}" if rest else f"{alias}.{where.name}"
 
 
-def _arguments(resource: PlanResource, variables: dict[str, str]) -> list[tuple[str, str]]:
-    sdk = resolve_class(resource.type)
+def _arguments(
+    resource: PlanResource, variables: dict[str, str], sdk_modules: Mapping[str, str]
+) -> list[tuple[str, str]]:
+    sdk = resolve_class(resource.type, sdk_modules)
     properties = dict(resource.properties)
     arguments: list[tuple[str, str]] = []
     if is_kubernetes(resource.type):
@@ -134,21 +159,25 @@ def _arguments(resource: PlanResource, variables: dict[str, str]) -> list[tuple[
     return arguments
 
 
-def export_pulumi_python(plan: Plan) -> str:
+def export_pulumi_python(plan: Plan, sdk_modules: Mapping[str, str] | None = None) -> str:
     """The plan as one Python source file (``__main__.py`` of a Pulumi project).
 
-    Raises ``InvalidInputError`` for unsupported type tokens or unknown properties.
+    ``sdk_modules`` are the target's plug-in token prefixes (found from the plan's
+    ``target`` when not given). Raises ``InvalidInputError`` for unsupported type tokens or
+    unknown properties.
     """
     from greentic_iac.pulumi.stack_config import template_environment
 
-    check_type_tokens(plan)
-    variables = _variable_names(plan)
+    modules = _exported_sdk(plan) if sdk_modules is None else sdk_modules
+    check_type_tokens(plan, modules)
+    aliases = sdk_aliases(modules)
+    variables = _variable_names(plan, aliases)
     resources = [
         ExportedResource(
             variable=variables[resource.name],
-            constructor=_constructor(resource.type),
+            constructor=_constructor(resource.type, modules),
             logical_name=resource.name,
-            arguments=_arguments(resource, variables),
+            arguments=_arguments(resource, variables, modules),
         )
         for resource in plan.dependency_order()
     ]
@@ -166,8 +195,7 @@ def export_pulumi_python(plan: Plan) -> str:
             resources=resources,
             outputs=outputs,
             uses_pulumi=uses_pulumi,
-            uses_aws=any(r.type.startswith("aws:") for r in plan.resources),
-            uses_kubernetes=any(is_kubernetes(r.type) for r in plan.resources),
+            sdk_imports=[(family, aliases[family]) for family in _families(plan, modules)],
             json_string=json.dumps,
         )
     )
@@ -195,12 +223,13 @@ def pulumi_python_project(plan: Plan, provider_config: dict[str, str]) -> dict[s
     The stack file pins the provider settings (``aws:region``, ``kubernetes:context``): a
     project run without them would deploy to whatever region or cluster the shell has.
     """
-    source = export_pulumi_python(plan)
+    modules = _exported_sdk(plan)
+    source = export_pulumi_python(plan, modules)
     requirements = [bounded_requirement("pulumi")]
-    if any(r.type.startswith("aws:") for r in plan.resources):
-        requirements.append(bounded_requirement("pulumi-aws"))
-    if any(is_kubernetes(r.type) for r in plan.resources):
-        requirements.append(bounded_requirement("pulumi-kubernetes"))
+    # Each SDK family's distribution is its module name with dashes (pulumi_gcp -> pulumi-gcp).
+    requirements += [
+        bounded_requirement(family.replace("_", "-")) for family in _families(plan, modules)
+    ]
     project = (
         f"name: greentic-{plan.environment_id}\n"
         "runtime:\n  name: python\n  options:\n    toolchain: pip\n    virtualenv: venv\n"

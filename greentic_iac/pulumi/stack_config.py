@@ -1,10 +1,11 @@
 """Render ``stacks/Pulumi.<env>.yaml`` for ``greentic-iac stack init ENV``.
 
 The stack config carries what the Pulumi program and the providers need before the
-environment is loaded: the environment id, optionally where the store is, and provider
-settings (``aws:region``, ``kubernetes:context``). Secrets are never written: the file
-lists the secret names the user sets with ``pulumi config set --secret``, so the values
-only ever exist encrypted in Pulumi's own config. The layout is the Jinja2 template
+environment is loaded: the environment id, optionally where the store is, and the
+provider settings its deployer target gives (``Target.provider_config``: ``aws:region``,
+``kubernetes:context``, a plug-in's own). Secrets are never written: the file lists the
+secret names the user sets with ``pulumi config set --secret``, so the values only ever
+exist encrypted in Pulumi's own config. The layout is the Jinja2 template
 ``templates/stack/Pulumi.env.yaml.j2``.
 
 The file is meant to be committed, so it names no path of the machine that wrote it: the
@@ -22,7 +23,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from greentic_iac.spec.environment import Cloud
 from greentic_iac.spec.state import EnvironmentState
 
 STACK_TEMPLATE = "stack/Pulumi.env.yaml.j2"
@@ -71,20 +71,15 @@ def portable_store(store_url: str | None) -> str | None:
 
 
 def provider_config(state: EnvironmentState) -> dict[str, str]:
-    """Provider settings for the stack, from the environment's context and deployer settings."""
-    environment = state.environment
-    deployer = environment.deployer()
-    settings: dict[str, Any] = deployer.settings if deployer else {}
-    config: dict[str, str] = {}
-    region = environment.deployment.region or settings.get("region")
-    if environment.deployment.cloud == Cloud.AWS and isinstance(region, str) and region:
-        config["aws:region"] = region
-    for key in ("kube_context", "kubeContext", "context"):
-        value = settings.get(key)
-        if isinstance(value, str) and value:
-            config["kubernetes:context"] = value
-            break
-    return config
+    """The provider settings the environment's stack pins: its deployer target's
+    ``Target.provider_config`` (``aws:region``, ``kubernetes:context``, a plug-in's
+    ``gcp:project``); empty when the target offers none or no deployer is bound."""
+    if state.environment.deployer() is None:
+        return {}
+    from greentic_iac.targets import target_for
+
+    member = target_for(state).provider_config
+    return dict(member(state)) if member is not None else {}
 
 
 def render_stack_config(

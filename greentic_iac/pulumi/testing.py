@@ -4,7 +4,8 @@ Every target's golden-plan tests call ``assert_registered_matches_plan(plan)``: 
 real SDK with ``pulumi.runtime.set_mocks``, records what each resource registered (type,
 name, wire inputs, parent, dependencies, options) and compares it with the plan. The mocks
 refuse type tokens outside ``greentic_iac.plan.type_tokens.SUPPORTED_TYPES`` (and the
-emitter's own ``greentic:index:Deployment`` component) and every run starts from a fresh
+emitter's own ``greentic:index:Deployment`` component, and the plan's tokens under its
+target's plug-in prefixes, ``Target.sdk_modules``) and every run starts from a fresh
 root stack, so runs don't leak into each other. Each registration keeps its URN and its
 aliases resolved to URNs the way the engine resolves alias specs, so a test can check that
 an old stack's URNs are reached through the aliases. No Pulumi CLI, no
@@ -14,12 +15,12 @@ network. The bench uses the same runner (``run_under_mocks``) to time emission.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from greentic_iac.plan.model import Plan, PlanResource
-from greentic_iac.plan.type_tokens import SUPPORTED_TYPES
+from greentic_iac.plan.type_tokens import SUPPORTED_TYPES, plugin_sdk_class
 from greentic_iac.plan.wire import expected_wire_inputs, lookup_path, output_path, snake_to_camel
 from greentic_iac.pulumi.deployments import (
     COMPONENT_TYPE,
@@ -122,7 +123,9 @@ def alias_urns(request: Any, stack: str, project: str) -> list[str]:
     return urns
 
 
-def _make_mocks_and_monitor(outputs_wanted: dict[str, set[str]], capture: Capture) -> Any:
+def _make_mocks_and_monitor(
+    outputs_wanted: dict[str, set[str]], capture: Capture, accepted_types: Collection[str]
+) -> Any:
     from pulumi.runtime import mocks as pulumi_mocks
     from pulumi.runtime import rpc
 
@@ -130,7 +133,8 @@ def _make_mocks_and_monitor(outputs_wanted: dict[str, set[str]], capture: Captur
 
     class CapturingMocks(pulumi_mocks.Mocks):
         def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-            if args.typ not in SUPPORTED_TYPES and args.typ != COMPONENT_TYPE:
+            known = args.typ in SUPPORTED_TYPES or args.typ in accepted_types
+            if not known and args.typ != COMPONENT_TYPE:
                 raise TypeError(f"mock engine: unsupported resource type {args.typ!r}")
             state = dict(args.inputs)
             for output in outputs_wanted.get(args.name, ()):
@@ -204,12 +208,14 @@ def run_under_mocks(
     *,
     stack: str = "test",
     outputs_wanted: dict[str, set[str]] | None = None,
+    accepted_types: Collection[str] = (),
 ) -> Capture:
     """Run ``program`` (a function that creates resources) under fresh capturing mocks.
 
     ``outputs_wanted`` names, per logical name, the outputs the mocks must produce when the
-    inputs don't carry them (``arn``, ``dnsName``); ``id`` is always produced. Exceptions from
-    the program or from the mock engine (an unsupported type) propagate.
+    inputs don't carry them (``arn``, ``dnsName``); ``id`` is always produced.
+    ``accepted_types`` are tokens beyond the built-in table the mocks take (a plug-in's).
+    Exceptions from the program or from the mock engine (an unsupported type) propagate.
     """
     from pulumi.runtime import mocks as pulumi_mocks
     from pulumi.runtime import settings
@@ -218,7 +224,7 @@ def run_under_mocks(
 
     _ensure_event_loop()
     capture = Capture()
-    mocks, monitor = _make_mocks_and_monitor(outputs_wanted or {}, capture)
+    mocks, monitor = _make_mocks_and_monitor(outputs_wanted or {}, capture, accepted_types)
     # A fresh root stack per run: set_mocks only creates one when none is set.
     settings.ROOT.set(None)
     settings.SETTINGS.rpc_manager.clear()
@@ -243,6 +249,14 @@ def wanted_outputs(plan: Plan) -> dict[str, set[str]]:
     return wanted
 
 
+def plugin_types(plan: Plan) -> set[str]:
+    """The plan's tokens that its target's plug-in prefixes (``Target.sdk_modules``) cover."""
+    from greentic_iac.pulumi.sdk import sdk_modules_for
+
+    sdk_modules = sdk_modules_for(plan)
+    return {r.type for r in plan.resources if plugin_sdk_class(r.type, sdk_modules) is not None}
+
+
 def emit_under_mocks(plan: Plan, *, stack: str | None = None) -> Capture:
     """Run the emitter on ``plan`` under the capturing mocks."""
     from greentic_iac.pulumi.emitter import emit
@@ -251,6 +265,7 @@ def emit_under_mocks(plan: Plan, *, stack: str | None = None) -> Capture:
         lambda: emit(plan),
         stack=stack or plan.environment_id,
         outputs_wanted=wanted_outputs(plan),
+        accepted_types=plugin_types(plan),
     )
 
 
@@ -261,7 +276,12 @@ def run_source_under_mocks(source: str, plan: Plan) -> Capture:
     def program() -> None:
         exec(code, {"__name__": "__main__"})  # noqa: S102 (our own rendered program)
 
-    return run_under_mocks(program, stack=plan.environment_id, outputs_wanted=wanted_outputs(plan))
+    return run_under_mocks(
+        program,
+        stack=plan.environment_id,
+        outputs_wanted=wanted_outputs(plan),
+        accepted_types=plugin_types(plan),
+    )
 
 
 def _resource_differences(

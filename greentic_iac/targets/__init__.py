@@ -3,10 +3,11 @@
 A deployer env-pack names its target by import path (``target: "module:attribute"``, a
 ``greentic_iac.plan.target.Target``) in its manifest, so ``envpacks`` never imports
 ``targets``; ``target_for`` resolves the environment's deployer through the registry and
-imports that object. Built-in targets and plug-ins are found the same way. A pack that
-still names only a ``compiler`` (and maybe ``health``) gets a Target with just those.
-``context_tags`` is the tenant/deployment context every target copies onto its resources
-as tags or labels (seed 004 §3).
+imports that object; ``target_by_descriptor`` does the same for a plan's ``target``. Built-in
+targets and plug-ins are found the same way. A pack that still names only a ``compiler``
+(and maybe ``health``) gets a Target with just those. ``context_tags`` is the
+tenant/deployment context every target copies onto its resources as tags or labels (seed
+004 §3); ``aws_region`` the region every target on AWS pins.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from greentic_iac.errors import InvalidInputError
 from greentic_iac.plan.model import Compiler
 from greentic_iac.plan.target import Target
+from greentic_iac.spec.environment import Cloud
 from greentic_iac.spec.state import EnvironmentState
 
 if TYPE_CHECKING:
@@ -220,3 +222,14 @@ def context_tags(
         for key, value in sorted(raw.items())
         if value and _label_value(value)
     }
+
+
+def aws_region(state: EnvironmentState) -> str | None:
+    """The AWS region ``state`` deploys to (its deployment context, else the deployer's
+    ``region`` setting), or None when it is not on AWS or names none."""
+    environment = state.environment
+    deployer = environment.deployer()
+    region = environment.deployment.region or (deployer.settings if deployer else {}).get("region")
+    if environment.deployment.cloud == Cloud.AWS and isinstance(region, str) and region:
+        return region
+    return None

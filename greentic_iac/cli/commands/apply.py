@@ -3,11 +3,12 @@ the preflight gate.
 
 Each verb runs in the same order: load the environment; the grant gate (the same grant a
 state mutation of the environment needs, audited allowed or denied; ``--skip-preflight``
-never skips it); refuse the local target (its ``greentic:local:*`` resources are applied
-by ``local up``, not Pulumi); run the preflight gate (the environment's checks plus the
-pulumi CLI) unless ``--skip-preflight``, which is audited; then the engine. ``up``
-compiles the plan first (a plan with error findings never reaches Pulumi) and records it
-as the applied baseline only after the engine succeeded; ``destroy`` removes the baseline.
+never skips it); refuse a target whose ``Target.engine`` is not Pulumi (the local one's
+``greentic:local:*`` resources are applied by ``local up``); run the preflight gate (the
+environment's checks plus the pulumi CLI) unless ``--skip-preflight``, which is audited;
+then the engine. ``up`` compiles the plan first (a plan with error findings never reaches
+Pulumi) and records it as the applied baseline only after the engine succeeded;
+``destroy`` removes the baseline.
 ``up`` and ``destroy`` are audited with their outcome, and the grant they ran under.
 """
 
@@ -20,23 +21,35 @@ from greentic_iac.errors import GreenticError, InvalidInputError
 from greentic_iac.spec import EnvironmentState
 
 if TYPE_CHECKING:
+    from greentic_iac.plan.target import Target
     from greentic_iac.pulumi.engine import EngineResult, Operation
 
-LOCAL_DEPLOYER = "greentic.deployer.local-process"
 LOCAL_TOKEN_PREFIX = "greentic:local:"  # noqa: S105 (a type token prefix)
 DRIFT_EXIT_CODE = 5
 
 
 def refuse_local(state: EnvironmentState, verb: str) -> None:
-    """The local target is not a Pulumi stack: point at ``local up`` instead (exit 2)."""
+    """A target the Pulumi engine doesn't apply (``Target.engine`` is not ``"pulumi"``) has
+    no Pulumi stack: point at the engine that applies it, ``local up`` (exit 2)."""
     deployer = state.environment.deployer()
-    if deployer is not None and deployer.kind.path == LOCAL_DEPLOYER:
-        environment_id = state.environment.environment_id
-        raise InvalidInputError(
-            f"environment_id: {environment_id} uses the local target ({deployer.kind}); its "
-            f"greentic:local:* resources are not Pulumi resources, so `{verb}` does not apply "
-            f"to it: use `greentic-iac local up {environment_id}` (and `local down`)"
-        )
+    if deployer is None:
+        return
+    from greentic_iac.targets import target_for
+
+    engine = target_for(state).engine
+    if engine == "pulumi":
+        return
+    environment_id = state.environment.environment_id
+    applied_by = (
+        f"its {LOCAL_TOKEN_PREFIX}* resources are not Pulumi resources"
+        if engine == "local"
+        else f"its engine is {engine!r}, not Pulumi"
+    )
+    raise InvalidInputError(
+        f"environment_id: {environment_id} uses the {engine} target ({deployer.kind}); "
+        f"{applied_by}, so `{verb}` does not apply to it: use "
+        f"`greentic-iac local up {environment_id}` (and `local down`)"
+    )
 
 
 def grant_gate(ctx: Context, verb: str) -> EnvironmentState:
@@ -72,39 +85,71 @@ def preflight_gate(ctx: Context, state: EnvironmentState, verb: str) -> dict[str
     return {"failed_checks": report.failed_checks, "total_checks": report.total_checks}
 
 
+def _engine_target(state: EnvironmentState) -> Target | None:
+    # The deployer's Target, for its plug-in SDK (sdk_modules, install_hint); None unbound.
+    if state.environment.deployer() is None:
+        return None
+    from greentic_iac.targets import target_for
+
+    return target_for(state)
+
+
+def _sdk_modules(target: Target | None) -> dict[str, str]:
+    return dict(target.sdk_modules) if target is not None else {}
+
+
+def _plugin_hints(target: Target | None, modules: list[str]) -> dict[str, str]:
+    """The plug-in's modules (not an extra of greentic-iac) -> its ``Target.install_hint``."""
+    from greentic_iac.extras import extra_for_module
+
+    if target is None or not target.sdk_modules:
+        return {}
+    hint = target.install_hint or f"install the deployer plug-in serving {target.descriptor}"
+    families = set(target.sdk_modules.values())
+    return {m: hint for m in modules if m in families and extra_for_module(m) is None}
+
+
 def engine_modules(state: EnvironmentState) -> list[str]:
     """The SDK modules the Pulumi engine imports for this environment's plan."""
     from greentic_iac.extras import modules_for_tokens
     from greentic_iac.operations.planning import compile_environment
 
     tokens = sorted({resource.type for resource in compile_environment(state).resources})
-    return modules_for_tokens(tokens)
+    return modules_for_tokens(tokens, _sdk_modules(_engine_target(state)))
 
 
 def require_engine_extras(state: EnvironmentState, verb: str) -> None:
-    """Exit 2 naming the extra (``[pulumi]``, ``[aws]``, ``[k8s]``) before any probe runs,
-    when the SDKs the engine needs for this plan's resources are not installed."""
+    """Exit 2 naming the extra (``[pulumi]``, ``[aws]``, ``[k8s]``), or the plug-in's
+    ``install_hint``, before any probe runs, when the SDKs the engine needs for this plan's
+    resources are not installed."""
     from greentic_iac.extras import require_modules
 
     purpose = f"{verb} {state.environment.environment_id}"
-    require_modules(purpose, ["pulumi", *engine_modules(state)])
+    modules = engine_modules(state)
+    hints = _plugin_hints(_engine_target(state), modules)
+    require_modules(purpose, ["pulumi", *modules], install_hints=hints)
 
 
 def extras(ctx: Context, _: None) -> dict[str, Any]:
     """``env extras ENV``: which greentic-iac extras ``up``/``preview --engine pulumi`` need
-    for this environment (a CI job installs just those), and which are missing here."""
+    for this environment (a CI job installs just those), and which are missing here. A
+    plug-in's SDK is no extra: it is listed under ``plugin_install`` with its hint."""
     from greentic_iac.extras import extras_for_modules, is_installed
 
     state = ctx.environment_state()
     modules = engine_modules(state)
-    needed = extras_for_modules(modules)
-    return {
+    hints = _plugin_hints(_engine_target(state), modules)
+    needed = extras_for_modules([module for module in modules if module not in hints])
+    result: dict[str, Any] = {
         "environment_id": state.environment.environment_id,
         "modules": modules,
         "extras": needed,
         "pip_extras": f"[{','.join(needed)}]" if needed else "",
         "missing": [module for module in modules if not is_installed(module)],
     }
+    if hints:
+        result["plugin_install"] = sorted(set(hints.values()))
+    return result
 
 
 def _target(ctx: Context, state: EnvironmentState) -> Any:

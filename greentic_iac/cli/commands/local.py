@@ -1,10 +1,11 @@
 """``local up | status | logs | down``: the CLI over the local runtime library.
 
-Every verb first checks that the environment exists and deploys with the local-process
-deployer (exit 2 otherwise). ``up`` materialises ``runtime-config.json`` from the store
-and starts the supervisor; ``up`` on a runtime that already runs is idempotent (it
-re-applies the store's state and returns the running router's URL). The runtime library
-(``greentic_iac.local``) is imported inside the handlers so other verbs stay fast.
+Every verb first checks that the environment exists and that its deployer's target runs
+on the local engine (``Target.engine == "local"``; exit 2 otherwise). ``up``
+materialises ``runtime-config.json`` from the store and starts the supervisor; ``up`` on a
+runtime that already runs is idempotent (it re-applies the store's state and returns the
+running router's URL). The runtime library (``greentic_iac.local``) is imported inside the
+handlers so other verbs stay fast.
 """
 
 from __future__ import annotations
@@ -26,12 +27,46 @@ SEED_ENV = "GREENTIC_LOCAL_SEED"
 LOG_TAIL_LINES = 200
 
 
+def _local_engine_descriptors(ctx: Context) -> list[str]:
+    """The registered deployers whose ``Target.engine`` is ``"local"`` (for the message)."""
+    from greentic_iac.errors import GreenticError
+    from greentic_iac.spec import CapabilitySlot
+    from greentic_iac.targets import target_of
+
+    found: list[str] = []
+    for path in ctx.registry.paths():
+        try:
+            handler = ctx.registry.get(path)
+            if handler.slot == CapabilitySlot.DEPLOYER and target_of(handler).engine == "local":
+                found.append(path)
+        except GreenticError:
+            continue  # a broken plug-in is `env doctor`'s to report
+    return found
+
+
+def require_local_engine(ctx: Context, state: EnvironmentState) -> None:
+    """InvalidInputError unless the environment's deployer target runs on the local engine
+    (``Target.engine == "local"``): the local runtime runs nothing else."""
+    deployer = state.environment.deployer()
+    if deployer is not None:
+        from greentic_iac.targets import target_for
+
+        if target_for(state, lambda: ctx.registry).engine == "local":
+            return
+    bound = str(deployer.kind) if deployer is not None else "no deployer"
+    local = " or ".join(_local_engine_descriptors(ctx)) or "a deployer with the local engine"
+    raise InvalidInputError(
+        f"environment_id: environment {state.environment.environment_id} uses {bound}, "
+        f"not {local}; the local runtime only runs deployers whose engine is local"
+    )
+
+
 def _local_state(ctx: Context) -> tuple[EnvironmentState, Path]:
-    from greentic_iac.local.sync import environment_dir, require_local_runtime
+    from greentic_iac.local.sync import environment_dir
 
     environment_id = validate_environment_id(ctx.args.environment_id)
     state = ctx.store.load(environment_id)
-    require_local_runtime(state)
+    require_local_engine(ctx, state)
     return state, environment_dir(ctx.greentic_home, environment_id)
 
 

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 
 def _with_runtime(result: dict[str, Any], runtime: dict[str, Any] | None) -> dict[str, Any]:
-    # What a running local runtime did is reported beside the stored result, not in it.
+    # What the deployer's hooks did (a running local runtime) is reported beside the stored
+    # result, not in it.
     return {**result, "runtime": runtime} if runtime else result
 
 
@@ -171,37 +172,37 @@ def revisions_warm(ctx: Context, payload: RevisionPayload) -> dict[str, Any]:
         else:
             state = _state_after(ctx, warming, payload.environment_id)
             expected = None
-    from greentic_iac.local.sync import uses_local_runtime
-
-    if not uses_local_runtime(state):
+    if not deployers.applies_state_at_once(ctx, state):
         # Cloud targets: ready only once the deployer's health source says so.
         cloud = cloud_warm.warm_on_cloud(ctx, state, payload.revision_id, chosen)
         if not cloud.ready:
             revision = ops.revision_of(state, payload.revision_id)
             return {**ops.revision_view(state, revision), "warm": cloud.report}
-        ready = _transition(
-            ctx,
-            payload,
-            verb,
-            RevisionLifecycle.READY,
-            idempotency_key=key,
-            expected_generation=expected,
-        )
-        return {**ready.result, "warm": cloud.report}
-    # Raises (the revision stays warming) when a running runtime's health check fails.
+        ready = _become_ready(ctx, payload, key, expected)
+        pushed = deployers.after_change(ctx, ready.state)
+        return _with_runtime({**ready.result, "warm": cloud.report}, pushed)
+    # Raises (the revision stays warming) when the deployer's health wait fails.
     runtime = deployers.wait_until_healthy(ctx, state, payload.revision_id)
-    ready = _transition(
-        ctx,
-        payload,
-        verb,
-        RevisionLifecycle.READY,
-        idempotency_key=key,
-        expected_generation=expected,
-    )
+    ready = _become_ready(ctx, payload, key, expected)
     pushed = deployers.after_change(ctx, ready.state)
     if pushed:
         runtime = {**runtime, **pushed}
     return _with_runtime(ready.result, runtime)
+
+
+def _become_ready(
+    ctx: Context, payload: RevisionPayload, key: str | None, expected: int | None
+) -> MutationResult:
+    """The last step of a warm: warming -> ready, under the call's key (if any) and the
+    generation only when no earlier step ran."""
+    return _transition(
+        ctx,
+        payload,
+        "revisions warm",
+        RevisionLifecycle.READY,
+        idempotency_key=key,
+        expected_generation=expected,
+    )
 
 
 def revisions_drain(ctx: Context, payload: RevisionPayload) -> dict[str, Any]:

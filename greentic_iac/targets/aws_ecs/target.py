@@ -12,6 +12,7 @@ from greentic_iac.plan.target import Target
 from greentic_iac.targets.aws_ecs import compile_plan, reconcile_allocations
 from greentic_iac.targets.aws_ecs.credentials_support import BOOTSTRAP, CREDENTIALS
 from greentic_iac.targets.aws_ecs.limits import plan_limits
+from greentic_iac.targets.aws_ecs.provider_config import provider_config
 
 TARGET: Final = Target(
     descriptor="greentic.deployer.aws-ecs",
@@ -20,4 +21,5 @@ TARGET: Final = Target(
     limits=plan_limits,
     credentials=CREDENTIALS,
     bootstrap=BOOTSTRAP,
+    provider_config=provider_config,
 )

@@ -13,6 +13,7 @@ from greentic_iac.targets.k8s import compile_plan, reconcile_allocations
 from greentic_iac.targets.k8s.credentials_support import BOOTSTRAP, CREDENTIALS
 from greentic_iac.targets.k8s.export import k8s_yaml_files
 from greentic_iac.targets.k8s.limits import plan_limits
+from greentic_iac.targets.k8s.provider_config import provider_config
 
 TARGET: Final = Target(
     descriptor="greentic.deployer.k8s",
@@ -22,4 +23,5 @@ TARGET: Final = Target(
     credentials=CREDENTIALS,
     bootstrap=BOOTSTRAP,
     exports={"k8s-yaml": k8s_yaml_files},
+    provider_config=provider_config,
 )

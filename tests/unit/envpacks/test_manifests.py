@@ -41,7 +41,7 @@ CLOUD = {
 TARGETS = {
     "greentic.deployer.aws-ecs": "greentic_iac.targets.aws_ecs.target:TARGET",
     "greentic.deployer.k8s": "greentic_iac.targets.k8s.target:TARGET",
-    "greentic.deployer.local-process": "greentic_iac.targets.local.target:TARGET",
+    "greentic.deployer.local-process": "greentic_iac.local.target:TARGET",
 }
 PLUGIN_MANIFEST = (
     Path(__file__).parents[2] / "fixtures/acme_vault_plugin/acme_vault/acme.secrets.vault.yaml"

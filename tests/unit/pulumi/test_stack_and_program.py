@@ -23,15 +23,30 @@ from greentic_iac.pulumi.stack_config import (
     render_stack_config,
     stack_config_path,
 )
-from greentic_iac.spec import local_environment
-from greentic_iac.spec.environment import Cloud, DeploymentCtx, Platform
+from greentic_iac.spec import CapabilitySlot, PackDescriptor, local_environment
+from greentic_iac.spec.environment import Cloud, DeploymentCtx, EnvPackBinding, Platform
 from greentic_iac.spec.state import EnvironmentState
 
 
 def _state(cloud: Cloud = Cloud.LOCAL, region: str | None = None) -> EnvironmentState:
-    environment = local_environment("prod-eu").model_copy(
+    environment = local_environment("prod-eu")
+    packs = list(environment.packs)
+    if cloud == Cloud.AWS:
+        # The region is the AWS ECS target's provider setting (Target.provider_config).
+        packs = [
+            EnvPackBinding(
+                slot=CapabilitySlot.DEPLOYER,
+                kind=PackDescriptor.parse("greentic.deployer.aws-ecs@1.0.0"),
+                pack_ref="builtin",
+            )
+            if binding.slot == CapabilitySlot.DEPLOYER
+            else binding
+            for binding in packs
+        ]
+    environment = environment.model_copy(
         update={
             "deployment": DeploymentCtx(cloud=cloud, region=region, platform=Platform.ECS),
+            "packs": packs,
         }
     )
     return EnvironmentState(environment=environment)
