@@ -16,9 +16,6 @@ import pytest
 PACKAGE = Path(__file__).parents[3] / "greentic_iac"
 CORE = ("cli", "preview", "operations", "program")
 DESCRIPTOR = re.compile(r"greentic\.deployer\.")
-# The two files the protocol-a branch makes generic (credentials, export): expected to fail
-# until it is merged, then to pass; delete this set after that merge.
-PENDING_PROTOCOL_A = {"cli/commands/credentials.py", "cli/commands/plan.py"}
 
 
 def _core_files() -> list[Path]:
@@ -30,14 +27,7 @@ def test_the_core_directories_are_where_this_test_looks() -> None:
     assert len(_core_files()) > 20
 
 
-def _case(path: Path) -> object:
-    name = path.relative_to(PACKAGE).as_posix()
-    if name in PENDING_PROTOCOL_A:
-        return pytest.param(path, id=name, marks=pytest.mark.xfail(reason="until protocol-a"))
-    return pytest.param(path, id=name)
-
-
-@pytest.mark.parametrize("path", [_case(path) for path in _core_files()])
+@pytest.mark.parametrize("path", _core_files(), ids=lambda p: p.relative_to(PACKAGE).as_posix())
 def test_no_core_module_names_a_deployer_descriptor(path: Path) -> None:
     hits = [
         f"{path.relative_to(PACKAGE)}:{number}: {line.strip()}"
