@@ -29,19 +29,9 @@ LOG_TAIL_LINES = 200
 
 def _local_engine_descriptors(ctx: Context) -> list[str]:
     """The registered deployers whose ``Target.engine`` is ``"local"`` (for the message)."""
-    from greentic_iac.errors import GreenticError
-    from greentic_iac.spec import CapabilitySlot
-    from greentic_iac.targets import target_of
+    from greentic_iac.targets import registered_targets
 
-    found: list[str] = []
-    for path in ctx.registry.paths():
-        try:
-            handler = ctx.registry.get(path)
-            if handler.slot == CapabilitySlot.DEPLOYER and target_of(handler).engine == "local":
-                found.append(path)
-        except GreenticError:
-            continue  # a broken plug-in is `env doctor`'s to report
-    return found
+    return [t.descriptor for t in registered_targets(ctx.registry) if t.engine == "local"]
 
 
 def require_local_engine(ctx: Context, state: EnvironmentState) -> None:
