@@ -67,7 +67,7 @@ T_FORWARDING: Final = "gcp:compute/globalForwardingRule:GlobalForwardingRule"
 T_ADDRESS: Final = "gcp:compute/globalAddress:GlobalAddress"
 T_CERTIFICATE: Final = "gcp:compute/managedSslCertificate:ManagedSslCertificate"
 T_ACCOUNT: Final = "gcp:serviceaccount/account:Account"
-T_SECRET_ACCESS: Final = "gcp:secretmanager/secretIamMember:SecretIamMember"
+T_SECRET_ACCESS: Final = "gcp:secretmanager/secretIamMember:SecretIamMember"  # noqa: S105 (a type token)
 
 RESOURCE_TYPES: Final = (
     T_SERVICE, T_INVOKER, T_NEG, T_BACKEND, T_URL_MAP, T_HTTP_PROXY, T_HTTPS_PROXY,
@@ -245,9 +245,7 @@ def _revision_resources(
                     {
                         "image": image,
                         "ports": {"containerPort": settings.container_port},
-                        "resources": {
-                            "limits": {"cpu": settings.cpu, "memory": settings.memory}
-                        },
+                        "resources": {"limits": {"cpu": settings.cpu, "memory": settings.memory}},
                         "envs": envs,
                     }
                 ],
@@ -424,15 +422,13 @@ def compile_plan(state: EnvironmentState) -> Plan:  # noqa: PLR0912, PLR0915 (on
                     revision.revision_id,
                 )
     secrets: set[str] = set()
-    for rsettings in rev_settings.values():
-        secrets |= _secrets_of(rsettings)
+    for each in rev_settings.values():
+        secrets |= _secrets_of(each)
     _shared_identity(b, secrets)
 
     # Route rules per host (one path matcher each), longest path prefix first: the URL map
     # takes the first matching rule by priority.
-    routes: dict[str, list[tuple[BundleDeployment, dict[str, str], list[str]]]] = defaultdict(
-        list
-    )
+    routes: dict[str, list[tuple[BundleDeployment, dict[str, str], list[str]]]] = defaultdict(list)
     seen: dict[tuple[str, str], str] = {}
     urls: dict[str, str] = {}
     scheme = "https" if settings.tls is not None else "http"
@@ -484,14 +480,17 @@ def compile_plan(state: EnvironmentState) -> Plan:  # noqa: PLR0912, PLR0915 (on
     path_matchers: list[dict[str, Any]] = []
     for host in sorted(routes):
         entries = sorted(
-            routes[host], key=lambda e: (-len(e[0].route_binding.path_prefix.rstrip("/")), e[0].deployment_id)
+            routes[host],
+            key=lambda e: (-len(e[0].route_binding.path_prefix.rstrip("/")), e[0].deployment_id),
         )
         rules: list[dict[str, Any]] = []
         for deployment, backends, pinned in entries:
             rules += _route_rules(b, deployment, backends, pinned, start=len(rules) + 1)
         matcher = path_matcher_name(host)
         host_rules.append({"hosts": [host], "pathMatcher": matcher})
-        path_matchers.append({"name": matcher, "defaultUrlRedirect": b.redirect(), "routeRules": rules})
+        path_matchers.append(
+            {"name": matcher, "defaultUrlRedirect": b.redirect(), "routeRules": rules}
+        )
 
     url_map = b.add(
         T_URL_MAP,

@@ -40,11 +40,19 @@ _ROLES_BY_TYPE: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     c.T_INVOKER: (("roles/run.admin", "grant roles/run.invoker on each revision's service"),),
     c.T_ACCOUNT: (("roles/iam.serviceAccountAdmin", "create the runtime service account"),),
     c.T_SECRET_ACCESS: (
-        ("roles/secretmanager.admin", "grant the runtime account access to the referenced "
-         "secrets (setIamPolicy on each secret; no secret value is read)"),
+        (
+            "roles/secretmanager.admin",
+            "grant the runtime account access to the referenced "
+            "secrets (setIamPolicy on each secret; no secret value is read)",
+        ),
     ),
-    c.T_URL_MAP: (("roles/compute.loadBalancerAdmin", "serverless NEGs, backend services, URL "
-               "maps, target proxies, forwarding rules, addresses and managed certificates"),),
+    c.T_URL_MAP: (
+        (
+            "roles/compute.loadBalancerAdmin",
+            "serverless NEGs, backend services, URL "
+            "maps, target proxies, forwarding rules, addresses and managed certificates",
+        ),
+    ),
 }
 _ALWAYS: Final = (
     ("roles/serviceusage.serviceUsageConsumer", "call the project's APIs (quota is billed to it)"),
@@ -112,8 +120,7 @@ def application_default_credentials(env: Mapping[str, str], platform: str) -> Ch
             status=CheckStatus.FAILED,
             required=required,
             hint=_ADC_FIX,
-            detail=f"{path} is not a readable JSON credentials file "
-            f"({exc.__class__.__name__})",
+            detail=f"{path} is not a readable JSON credentials file ({exc.__class__.__name__})",
         )
     kind = document.get("type") if isinstance(document, dict) else None
     if kind not in _ADC_TYPES:

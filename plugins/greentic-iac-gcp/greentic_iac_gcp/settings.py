@@ -81,8 +81,7 @@ class ServiceSettings(_Settings):
     def _instances_in_order(self) -> Self:
         if self.min_instances > self.max_instances:
             raise ValueError(
-                f"min_instances ({self.min_instances}) exceeds max_instances "
-                f"({self.max_instances})"
+                f"min_instances ({self.min_instances}) exceeds max_instances ({self.max_instances})"
             )
         return self
 
@@ -127,4 +126,3 @@ def settings_json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "greentic.deployer.cloud-run settings"
     return schema
-
