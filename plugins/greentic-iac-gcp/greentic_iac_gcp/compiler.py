@@ -34,6 +34,12 @@ from greentic_iac.spec import (
     RevisionLifecycle,
     format_validation_error,
 )
+from greentic_iac_gcp.limits import (
+    MAX_CERTIFICATE_DOMAINS,
+    URL_MAP_MAX_BYTES,
+    URL_MAP_WARN_FRACTION,
+    url_map_size,
+)
 from greentic_iac_gcp.naming import (
     certificate_name,
     compute_name,
@@ -48,31 +54,26 @@ from greentic_iac_gcp.settings import (
     ServiceSettings,
     merged_service_settings,
 )
+from greentic_iac_gcp.tokens import (
+    T_ACCOUNT,
+    T_ADDRESS,
+    T_BACKEND,
+    T_CERTIFICATE,
+    T_FORWARDING,
+    T_HTTP_PROXY,
+    T_HTTPS_PROXY,
+    T_INVOKER,
+    T_NEG,
+    T_SECRET_ACCESS,
+    T_SERVICE,
+    T_URL_MAP,
+)
 from greentic_iac_gcp.weights import urlmap_weights
 
 TARGET: Final = "greentic.deployer.cloud-run"
 REVISION_HEADER: Final = "x-greentic-revision"
 MAX_TOLERATED_ERROR_BPS: Final = 10.0
-# Google-managed certificates cover at most this many domains each.
-MAX_CERTIFICATE_DOMAINS: Final = 100
 
-T_SERVICE: Final = "gcp:cloudrunv2/service:Service"
-T_INVOKER: Final = "gcp:cloudrunv2/serviceIamMember:ServiceIamMember"
-T_NEG: Final = "gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup"
-T_BACKEND: Final = "gcp:compute/backendService:BackendService"
-T_URL_MAP: Final = "gcp:compute/uRLMap:URLMap"
-T_HTTP_PROXY: Final = "gcp:compute/targetHttpProxy:TargetHttpProxy"
-T_HTTPS_PROXY: Final = "gcp:compute/targetHttpsProxy:TargetHttpsProxy"
-T_FORWARDING: Final = "gcp:compute/globalForwardingRule:GlobalForwardingRule"
-T_ADDRESS: Final = "gcp:compute/globalAddress:GlobalAddress"
-T_CERTIFICATE: Final = "gcp:compute/managedSslCertificate:ManagedSslCertificate"
-T_ACCOUNT: Final = "gcp:serviceaccount/account:Account"
-T_SECRET_ACCESS: Final = "gcp:secretmanager/secretIamMember:SecretIamMember"  # noqa: S105 (a type token)
-
-RESOURCE_TYPES: Final = (
-    T_SERVICE, T_INVOKER, T_NEG, T_BACKEND, T_URL_MAP, T_HTTP_PROXY, T_HTTPS_PROXY,
-    T_FORWARDING, T_ADDRESS, T_CERTIFICATE, T_ACCOUNT, T_SECRET_ACCESS,
-)  # fmt: skip
 
 # Lifecycle drives capacity through the service-level scaling (it changes no revision of
 # the Cloud Run service): staged and inactive run nothing, even when a request arrives.
@@ -504,6 +505,16 @@ def compile_plan(state: EnvironmentState) -> Plan:  # noqa: PLR0912, PLR0915 (on
             "pathMatchers": path_matchers,
         },
     )
+    # Over the limit is Target.limits' error; near it, a warning here.
+    size = url_map_size(b.resources[-1].properties)
+    if URL_MAP_MAX_BYTES * URL_MAP_WARN_FRACTION < size <= URL_MAP_MAX_BYTES:
+        b.finding(
+            Severity.WARNING,
+            "gcp-urlmap-size",
+            f"the URL map is {size} bytes, near the {URL_MAP_MAX_BYTES}-byte limit of a global "
+            "external Application Load Balancer",
+            url_map,
+        )
     address = b.add(
         T_ADDRESS,
         "address",

@@ -29,7 +29,8 @@ from greentic_iac.preflight.platforms import detect_platform
 from greentic_iac.preflight.probes import ProbeContext, probe_gcloud_auth_list
 from greentic_iac.spec import EnvironmentState
 from greentic_iac.spec.checks import ProbeRequirement
-from greentic_iac_gcp import compiler as c
+from greentic_iac_gcp import tokens as c
+from greentic_iac_gcp.compiler import TARGET
 
 # (role, why), in the order printed; each is asked for only when the plan needs it.
 _ROLES_BY_TYPE: Final[dict[str, tuple[tuple[str, str], ...]]] = {
@@ -177,7 +178,7 @@ class CloudRunCredentials:
         ok = all(check.status is CheckStatus.OK for check in checks)
         roles = [role for role, _ in required_roles(plan)]
         result: dict[str, Any] = {
-            "target": c.TARGET,
+            "target": TARGET,
             "environment_id": plan.environment_id,
             "project": _project(state),
             "ok": ok,

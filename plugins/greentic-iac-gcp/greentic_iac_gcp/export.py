@@ -18,7 +18,7 @@ from greentic_iac.errors import InvalidInputError
 from greentic_iac.plan import Plan
 from greentic_iac.plan.target import Exporter
 from greentic_iac.plan.wire import map_refs
-from greentic_iac_gcp.compiler import T_BACKEND, T_URL_MAP
+from greentic_iac_gcp.tokens import T_BACKEND, T_URL_MAP
 
 FORMAT: Final = "gcp-url-map"
 

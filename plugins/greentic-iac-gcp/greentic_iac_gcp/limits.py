@@ -3,15 +3,15 @@ split (``Target.limits``), from the plan alone: no Google Cloud call.
 
 - A global external Application Load Balancer's URL map holds at most 1 MB of
   configuration (``URL_MAP_MAX_BYTES``); the plan's URL map is measured as the compact JSON
-  the API receives, which errs on the generous side of Google's own accounting.
+  the API receives (``url_map_size``). The compiler warns from 80 % on.
 - A weighted backend service's weight is an integer 0-1000, and a route action needs one
   weight above 0.
 - A route rule's priority is unique within its path matcher.
 - A Google-managed certificate covers at most 100 domains.
 
-With the applied plan as ``baseline``, a change of the managed certificate's domains is a
-warning: the new certificate provisions only once DNS for every domain points at the load
-balancer, and HTTPS for a new host fails until then.
+Only error findings are returned: every finding ``Target.limits`` gives blocks the preview
+and the verbs that change a split. Warnings (a URL map near its size limit, a weight that
+had to be raised) are the compiler's findings, shown by ``preview`` and ``plan``.
 """
 
 from __future__ import annotations
@@ -21,15 +21,17 @@ from collections import Counter
 from typing import Any, Final
 
 from greentic_iac.plan import Finding, Plan, Severity
-from greentic_iac_gcp.compiler import (
-    MAX_CERTIFICATE_DOMAINS,
-    T_CERTIFICATE,
-    T_URL_MAP,
-)
+from greentic_iac_gcp.tokens import T_CERTIFICATE, T_URL_MAP
 from greentic_iac_gcp.weights import MAX_WEIGHT
 
 URL_MAP_MAX_BYTES: Final = 1_000_000
 URL_MAP_WARN_FRACTION: Final = 0.8
+MAX_CERTIFICATE_DOMAINS: Final = 100
+
+
+def url_map_size(properties: dict[str, Any]) -> int:
+    """The URL map's size as the API receives it (compact JSON, in bytes)."""
+    return len(json.dumps(properties, separators=(",", ":"), sort_keys=True).encode())
 
 
 def _error(code: str, message: str, subject: str | None = None) -> Finding:
@@ -48,7 +50,7 @@ def _route_action_problems(name: str, matcher: str, rule: dict[str, Any]) -> lis
             name,
         )
         for weight in weights
-        if not isinstance(weight, int) or not 0 <= weight <= MAX_WEIGHT
+        if not isinstance(weight, int) or isinstance(weight, bool) or not 0 <= weight <= MAX_WEIGHT
     ]
     if not problems and not any(weights):
         problems.append(
@@ -61,9 +63,9 @@ def _route_action_problems(name: str, matcher: str, rule: dict[str, Any]) -> lis
     return problems
 
 
-def _url_map_findings(name: str, properties: dict[str, Any]) -> list[Finding]:
+def _url_map_errors(name: str, properties: dict[str, Any]) -> list[Finding]:
     findings: list[Finding] = []
-    size = len(json.dumps(properties, separators=(",", ":"), sort_keys=True).encode())
+    size = url_map_size(properties)
     if size > URL_MAP_MAX_BYTES:
         findings.append(
             _error(
@@ -72,16 +74,6 @@ def _url_map_findings(name: str, properties: dict[str, Any]) -> list[Finding]:
                 "of a global external Application Load Balancer; split the deployments across "
                 "environments or archive revisions",
                 name,
-            )
-        )
-    elif size > URL_MAP_MAX_BYTES * URL_MAP_WARN_FRACTION:
-        findings.append(
-            Finding(
-                severity=Severity.WARNING,
-                code="gcp-urlmap-size",
-                message=f"{name}: the URL map is {size} bytes, near the {URL_MAP_MAX_BYTES}-byte "
-                "limit",
-                subject=name,
             )
         )
     for matcher in properties.get("pathMatchers", []):
@@ -101,40 +93,22 @@ def _url_map_findings(name: str, properties: dict[str, Any]) -> list[Finding]:
     return findings
 
 
-def _certificate_domains(plan: Plan) -> set[str] | None:
-    for resource in plan.resources:
-        if resource.type == T_CERTIFICATE:
-            return set(resource.properties.get("managed", {}).get("domains", []))
-    return None
-
-
 def limit_findings(plan: Plan, baseline: Plan | None) -> list[Finding]:
-    """``Target.limits``: error findings block; warnings are shown."""
+    """``Target.limits``: what Google Cloud would refuse, as error findings."""
+    del baseline  # every limit here is one of the plan itself
     findings: list[Finding] = []
     for resource in plan.resources:
         if resource.type == T_URL_MAP:
-            findings += _url_map_findings(resource.name, resource.properties)
-    domains = _certificate_domains(plan)
-    if domains is not None and len(domains) > MAX_CERTIFICATE_DOMAINS:
-        findings.append(
-            _error(
-                "gcp-certificate-domains",
-                f"{len(domains)} domains exceed the {MAX_CERTIFICATE_DOMAINS} of a "
-                "Google-managed certificate",
-            )
-        )
-    before = _certificate_domains(baseline) if baseline is not None else None
-    if domains is not None and before is not None and domains != before:
-        added = sorted(domains - before)
-        findings.append(
-            Finding(
-                severity=Severity.WARNING,
-                code="gcp-certificate-reprovision",
-                message="the managed certificate's domains change"
-                + (f" (new: {', '.join(added)})" if added else "")
-                + ": a new certificate provisions once DNS for every domain points at the "
-                "load balancer; HTTPS for a new host fails until it is ACTIVE",
-                subject="certificate",
-            )
-        )
+            findings += _url_map_errors(resource.name, resource.properties)
+        elif resource.type == T_CERTIFICATE:
+            domains = resource.properties.get("managed", {}).get("domains", [])
+            if len(domains) > MAX_CERTIFICATE_DOMAINS:
+                findings.append(
+                    _error(
+                        "gcp-certificate-domains",
+                        f"{len(domains)} domains exceed the {MAX_CERTIFICATE_DOMAINS} of a "
+                        "Google-managed certificate",
+                        resource.name,
+                    )
+                )
     return findings
