@@ -15,6 +15,7 @@ from greentic_iac_gcp.compiler import TARGET as DESCRIPTOR
 from greentic_iac_gcp.compiler import compile_plan, load_settings
 from greentic_iac_gcp.credentials import CloudRunCredentials
 from greentic_iac_gcp.export import EXPORTS
+from greentic_iac_gcp.health import cloud_run_health_source
 from greentic_iac_gcp.limits import limit_findings
 from greentic_iac_gcp.weights import URLMAP_METHOD
 
@@ -36,6 +37,7 @@ TARGET: Final = Target(
     install_hint="pip install greentic-iac-gcp (brings pulumi-gcp)",
     credentials=CloudRunCredentials(),
     exports=EXPORTS,
+    health=cloud_run_health_source,
     summary="Cloud Run service per revision behind a global external Application Load "
     "Balancer; URL map weights 0-1000",
 )

@@ -53,6 +53,7 @@ def test_the_target_offers_every_member_a_cloud_deployer_needs() -> None:
     }
     # A cloud target takes a change at the next `up`: no hooks, no local engine.
     assert TARGET.hooks is None
+    assert TARGET.health is not None
 
 
 @pytest.mark.parametrize(
