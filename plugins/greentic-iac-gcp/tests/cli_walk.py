@@ -14,11 +14,14 @@ ENVIRONMENT = "prod-gcp"
 
 
 class Walk:
-    def __init__(self, base: Path) -> None:
-        self.home = base / "home"
+    def __init__(
+        self, base: Path, environment: str = ENVIRONMENT, home: Path | None = None
+    ) -> None:
+        self.home = home or base / "home"
         self.answers = base / "answers"
         self.answers.mkdir(parents=True)
         self.calls = 0
+        self.environment = environment
 
     def run(self, *argv: str, payload: dict[str, Any] | None = None) -> Outcome:
         extra: list[str] = []
@@ -34,15 +37,18 @@ class Walk:
         assert outcome.code == 0, f"{argv}: exit {outcome.code}: {outcome.stderr}{outcome.stdout}"
         return outcome.result
 
-    def create(self, answers: Path = EXAMPLE) -> None:
-        self.ok("env", "create", "--answers", str(answers))
+    def create(self, answers: Path = EXAMPLE, **settings: Any) -> None:
+        document = json.loads(answers.read_text(encoding="utf-8"))
+        document["environment_id"] = self.environment
+        document["packs"][0]["settings"].update(settings)
+        self.ok("env", "create", payload=document)
 
     def add_bundle(self, host: str = "shop.example.com", path: str = "/") -> str:
         result = self.ok(
             "bundles",
             "add",
             payload={
-                "environment_id": ENVIRONMENT,
+                "environment_id": self.environment,
                 "bundle_id": "shop",
                 "route_binding": {"host": host, "path_prefix": path},
             },
@@ -54,7 +60,7 @@ class Walk:
             "revisions",
             "stage",
             payload={
-                "environment_id": ENVIRONMENT,
+                "environment_id": self.environment,
                 "deployment_id": deployment,
                 "bundle_digest": "sha256:" + digit * 64,
             },
@@ -66,7 +72,7 @@ class Walk:
             "revisions",
             verb,
             *flags,
-            payload={"environment_id": ENVIRONMENT, "revision_id": revision},
+            payload={"environment_id": self.environment, "revision_id": revision},
         )
 
     def warm(self, revision: str) -> None:
@@ -78,13 +84,13 @@ class Walk:
             "traffic",
             "set",
             payload={
-                "environment_id": ENVIRONMENT,
+                "environment_id": self.environment,
                 "deployment_id": deployment,
                 "entries": [{"revision_id": r, "weight_bps": w} for r, w in weights.items()],
             },
         )
 
     def plan(self) -> dict[str, Any]:
-        outcome = self.run("plan", ENVIRONMENT, "--canonical")
+        outcome = self.run("plan", self.environment, "--canonical")
         assert outcome.code == 0, outcome.stderr
         return dict(json.loads(outcome.stdout))
