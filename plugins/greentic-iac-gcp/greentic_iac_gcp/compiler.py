@@ -529,6 +529,15 @@ def compile_plan(state: EnvironmentState) -> Plan:  # noqa: PLR0912, PLR0915 (on
                 "tls-no-hosts",
                 "tls is set but no deployment is routed yet: HTTPS starts with the first one",
             )
+        elif any(domain.startswith("*.") for domain in domains):
+            wildcard = next(domain for domain in domains if domain.startswith("*."))
+            b.finding(
+                Severity.ERROR,
+                "gcp-certificate-wildcard",
+                f"host {wildcard}: a Google-managed certificate covers no wildcard domain; "
+                "route its names one by one, or leave tls off",
+                "certificate",
+            )
         elif len(domains) > MAX_CERTIFICATE_DOMAINS:
             b.finding(
                 Severity.ERROR,

@@ -174,3 +174,13 @@ def test_more_hosts_than_a_managed_certificate_covers_is_an_error() -> None:
     ]
     plan = compile_plan(state_with(base_settings(tls={}), deployments))
     assert [f.code for f in plan.errors] == ["gcp-certificate-domains"]
+
+
+def test_a_wildcard_host_with_tls_is_refused_and_without_tls_routed() -> None:
+    deployments = [{"n": 1, "host": "*.shop.example.com", "revisions": [ready(10_000)]}]
+    refused = compile_plan(state_with(base_settings(tls={}), deployments))
+    assert [f.code for f in refused.errors] == ["gcp-certificate-wildcard"]
+    routed = compile_plan(state_with(base_settings(), deployments))
+    assert routed.errors == []
+    hosts = routed.resource("url-map").properties["hostRules"][0]["hosts"]
+    assert hosts == ["*.shop.example.com"]
