@@ -21,7 +21,8 @@ CREDENTIALS = CloudRunCredentials()
 KEY = {
     "type": "service_account",
     "project_id": "acme-prod-123",
-    "private_key": "-----BEGIN PRIVATE KEY-----\nNOT-A-REAL-KEY\n-----END PRIVATE KEY-----\n",
+    # A stand-in, not key material (so no secret scanner trips on this file).
+    "private_key": "NOT-A-REAL-KEY",
     "client_email": "deployer@acme-prod-123.iam.gserviceaccount.com",
 }
 
