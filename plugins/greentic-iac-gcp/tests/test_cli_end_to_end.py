@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from greentic_iac.plan import Plan
+from greentic_iac.pulumi.testing import differences, run_source_under_mocks
+
 from .cli_walk import ENVIRONMENT, Walk
 
 
@@ -74,6 +77,13 @@ def test_plan_preview_export_and_credentials_through_the_cli(walk: Walk, tmp_pat
     stack = yaml.safe_load((program / f"Pulumi.{ENVIRONMENT}.yaml").read_text(encoding="utf-8"))
     assert stack["config"] == {"gcp:project": "acme-prod-123", "gcp:region": "europe-west1"}
     assert "pulumi-gcp" in (program / "requirements.txt").read_text(encoding="utf-8")
+    # The standalone program registers exactly the plan (the typed pulumi-gcp classes, under
+    # the core's mocks) and no longer needs greentic-iac or this plug-in.
+    source = (program / "__main__.py").read_text(encoding="utf-8")
+    body = source.split('"""', 2)[2]
+    assert "greentic_iac" not in body and "import pulumi_gcp" in body
+    plan = Plan.model_validate(walk.plan())
+    assert differences(plan, run_source_under_mocks(source, plan)) == []
 
     policy = walk.run("credentials", "policy", ENVIRONMENT)
     assert policy.code == 0, policy.stderr
