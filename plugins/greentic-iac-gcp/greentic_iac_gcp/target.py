@@ -34,7 +34,9 @@ TARGET: Final = Target(
     engine="pulumi",
     provider_config=provider_config,
     sdk_modules={"gcp:": "pulumi_gcp"},
-    install_hint="pip install greentic-iac-gcp (brings pulumi-gcp)",
+    # Shown when pulumi_gcp can't be imported: the plug-in itself is installed (it is what
+    # answered), so what is missing is its SDK dependency.
+    install_hint="pip install 'pulumi-gcp>=8,<11' (greentic-iac-gcp's Pulumi SDK)",
     credentials=CloudRunCredentials(),
     exports=EXPORTS,
     health=cloud_run_health_source,
