@@ -26,6 +26,7 @@ from greentic_iac.plan import (
     PlanResource,
     Severity,
     ref,
+    short_hash,
 )
 from greentic_iac.spec import (
     BundleDeployment,
@@ -298,10 +299,13 @@ def _secrets_of(settings: ServiceSettings) -> set[str]:
 
 
 def _secret_key(secret: str) -> str:
-    # projects/acme-prod/secrets/db-url -> acme-prod-db-url (ids never collide: the
-    # project and secret name are both in it, and neither contains "/").
+    # projects/acme-prod/secrets/db-url -> acme-prod-db-url. Secret names are case-sensitive
+    # and may hold "_": a name that lower-casing or folding changed also carries a hash of
+    # the exact path, so db_url and db-url (or DB and db) never share a logical name.
     _, project, _, name = secret.split("/")
-    return f"{project}-{name}".lower().replace("_", "-")
+    natural = f"{project}-{name}"
+    folded = natural.lower().replace("_", "-")
+    return folded if folded == natural else f"{folded}-{short_hash(secret, 6)}"
 
 
 def _shared_identity(b: _Builder, secrets: set[str]) -> None:

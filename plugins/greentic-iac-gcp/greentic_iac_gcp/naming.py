@@ -45,6 +45,10 @@ def certificate_name(environment_id: str, domains: list[str]) -> str:
 
 
 def path_matcher_name(host: str) -> str:
+    """``shop.example.com`` -> ``host-shop-example-com``; a wildcard ``*.example.com`` ->
+    ``any-example-com`` (folding ``*`` away would give it the bare host's name)."""
+    if host.startswith("*."):
+        return logical_name("any", host[2:], max_length=COMPUTE_NAME_MAX)
     return logical_name("host", host, max_length=COMPUTE_NAME_MAX)
 
 

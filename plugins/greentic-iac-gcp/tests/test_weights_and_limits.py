@@ -184,3 +184,28 @@ def test_a_wildcard_host_with_tls_is_refused_and_without_tls_routed() -> None:
     assert routed.errors == []
     hosts = routed.resource("url-map").properties["hostRules"][0]["hosts"]
     assert hosts == ["*.shop.example.com"]
+
+
+def test_a_wildcard_and_its_bare_host_get_distinct_path_matchers() -> None:
+    deployments = [
+        {"n": 1, "host": "*.shop.example.com", "revisions": [ready(10_000)]},
+        {"n": 2, "host": "shop.example.com", "revisions": [ready(10_000)]},
+    ]
+    url_map = compile_plan(state_with(base_settings(), deployments)).resource("url-map")
+    rules = url_map.properties["hostRules"]
+    matchers = [m["name"] for m in url_map.properties["pathMatchers"]]
+    assert len(set(matchers)) == 2
+    assert {r["pathMatcher"] for r in rules} == set(matchers)
+
+
+def test_secrets_that_differ_only_by_case_or_underscore_get_their_own_grants() -> None:
+    secrets = {
+        "A": "projects/acme-prod-123/secrets/db-url",
+        "B": "projects/acme-prod-123/secrets/db_url",
+        "C": "projects/acme-prod-123/secrets/DB-URL",
+    }
+    settings = base_settings(service={"image_repository": "r/app", "secrets": secrets})
+    plan = compile_plan(state_with(settings, one_deployment([ready(10_000)])))
+    grants = [r for r in plan.resources if r.name.startswith("secret-access-")]
+    assert sorted(g.properties["secretId"] for g in grants) == sorted(secrets.values())
+    assert "secret-access-acme-prod-123-db-url" in {g.name for g in grants}
