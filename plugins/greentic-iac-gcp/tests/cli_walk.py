@@ -1,5 +1,6 @@
-"""Drive the greentic-iac CLI in-process for the plug-in's walks: one call per verb, answers
-files written where the test says, every outcome checked."""
+"""The plug-in's walks through the greentic-iac CLI in-process: the core's ``AnswersCli``
+(tests/support/seeding.py) on one home, plus the verbs a Cloud Run environment's life
+needs, each for one environment."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.support.cli_runner import Outcome, run_cli
+from tests.support.cli_runner import Outcome
+from tests.support.seeding import AnswersCli
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "environment.json"
 ENVIRONMENT = "prod-gcp"
@@ -17,25 +19,14 @@ class Walk:
     def __init__(
         self, base: Path, environment: str = ENVIRONMENT, home: Path | None = None
     ) -> None:
-        self.home = home or base / "home"
-        self.answers = base / "answers"
-        self.answers.mkdir(parents=True)
-        self.calls = 0
+        self.cli = AnswersCli(home or base / "home", base / "answers")
         self.environment = environment
 
     def run(self, *argv: str, payload: dict[str, Any] | None = None) -> Outcome:
-        extra: list[str] = []
-        if payload is not None:
-            self.calls += 1
-            path = self.answers / f"{self.calls:03d}.json"
-            path.write_text(json.dumps(payload), encoding="utf-8")
-            extra = ["--answers", str(path)]
-        return run_cli(self.home, *argv, *extra)
+        return self.cli(*argv, payload=payload)
 
     def ok(self, *argv: str, payload: dict[str, Any] | None = None) -> Any:
-        outcome = self.run(*argv, payload=payload)
-        assert outcome.code == 0, f"{argv}: exit {outcome.code}: {outcome.stderr}{outcome.stdout}"
-        return outcome.result
+        return self.cli.ok(*argv, payload=payload)
 
     def create(self, answers: Path = EXAMPLE, **settings: Any) -> None:
         document = json.loads(answers.read_text(encoding="utf-8"))
