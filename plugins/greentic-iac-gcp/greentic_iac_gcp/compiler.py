@@ -74,6 +74,9 @@ from greentic_iac_gcp.weights import urlmap_weights
 TARGET: Final = "greentic.deployer.cloud-run"
 REVISION_HEADER: Final = "x-greentic-revision"
 MAX_TOLERATED_ERROR_BPS: Final = 10.0
+# Route rule priorities (0-2147483647, unique per path matcher) in blocks per deployment.
+RULES_PER_DEPLOYMENT: Final = 1_000_000
+MAX_DEPLOYMENTS_PER_HOST: Final = 2_147
 
 
 # Lifecycle drives capacity through the service-level scaling (it changes no revision of
@@ -335,19 +338,36 @@ def _route_rules(
     b: _Builder,
     deployment: BundleDeployment,
     backends: dict[str, str],
-    pinned: list[str],
-    start: int,
+    pinned: list[Revision],
+    slot: int,
 ) -> list[dict[str, Any]]:
-    """The deployment's route rules from priority ``start``: one per pinned revision
-    (header match first: more specific), then the weighted split when it has one."""
+    """The deployment's route rules: one per pinned revision (header match first: more
+    specific), then the weighted split when it has one.
+
+    Priorities come from ids, not list positions, so a revision warmed or retired changes
+    only its own rule: the deployment's block starts at ``slot * RULES_PER_DEPLOYMENT``
+    (its place on the host, longest prefix first), a pin sits at its revision's sequence in
+    the block, the weighted rule at the block's end.
+    """
     dep_id = deployment.deployment_id
     matches = path_match_rules(deployment.route_binding.path_prefix)
+    base = slot * RULES_PER_DEPLOYMENT
     rules: list[dict[str, Any]] = []
-    for rev_id in pinned:
+    for revision in pinned:
+        rev_id = revision.revision_id
+        if revision.sequence >= RULES_PER_DEPLOYMENT - 1:
+            b.finding(
+                Severity.ERROR,
+                "gcp-urlmap-priority",
+                f"revision {rev_id}: sequence {revision.sequence} leaves no route rule "
+                f"priority in its deployment's block of {RULES_PER_DEPLOYMENT}",
+                rev_id,
+            )
+            continue
         header = {"headerName": REVISION_HEADER, "exactMatch": rev_id}
         rules.append(
             {
-                "priority": start + len(rules),
+                "priority": base + revision.sequence,
                 "matchRules": [{**match, "headerMatches": [header]} for match in matches],
                 "service": ref(backends[rev_id], "id"),
             }
@@ -377,7 +397,7 @@ def _route_rules(
         return rules
     rules.append(
         {
-            "priority": start + len(rules),
+            "priority": base + RULES_PER_DEPLOYMENT - 1,
             "matchRules": matches,
             "routeAction": {
                 "weightedBackendServices": [
@@ -433,7 +453,9 @@ def compile_plan(state: EnvironmentState) -> Plan:  # noqa: PLR0912, PLR0915 (on
 
     # Route rules per host (one path matcher each), longest path prefix first: the URL map
     # takes the first matching rule by priority.
-    routes: dict[str, list[tuple[BundleDeployment, dict[str, str], list[str]]]] = defaultdict(list)
+    routes: dict[str, list[tuple[BundleDeployment, dict[str, str], list[Revision]]]] = defaultdict(
+        list
+    )
     seen: dict[tuple[str, str], str] = {}
     urls: dict[str, str] = {}
     scheme = "https" if settings.tls is not None else "http"
@@ -454,7 +476,7 @@ def compile_plan(state: EnvironmentState) -> Plan:  # noqa: PLR0912, PLR0915 (on
             continue
         seen[key] = dep_id
         backends: dict[str, str] = {}
-        pinned: list[str] = []
+        pinned: list[Revision] = []
         for revision in by_deployment.get(dep_id, []):
             rsettings = rev_settings.get(revision.revision_id)
             if rsettings is None:
@@ -464,7 +486,7 @@ def compile_plan(state: EnvironmentState) -> Plan:  # noqa: PLR0912, PLR0915 (on
                 continue
             backends[revision.revision_id] = backend
             if revision.lifecycle in _RUNNING:
-                pinned.append(revision.revision_id)
+                pinned.append(revision)
         routes[key[0]].append((deployment, backends, pinned))
         urls[dep_id] = f"{scheme}://{route.host}{route.path_prefix}"
 
@@ -489,8 +511,17 @@ def compile_plan(state: EnvironmentState) -> Plan:  # noqa: PLR0912, PLR0915 (on
             key=lambda e: (-len(e[0].route_binding.path_prefix.rstrip("/")), e[0].deployment_id),
         )
         rules: list[dict[str, Any]] = []
-        for deployment, backends, pinned in entries:
-            rules += _route_rules(b, deployment, backends, pinned, start=len(rules) + 1)
+        for slot, (deployment, backends, pinned) in enumerate(entries):
+            if slot >= MAX_DEPLOYMENTS_PER_HOST:
+                b.finding(
+                    Severity.ERROR,
+                    "gcp-urlmap-priority",
+                    f"host {host}: more than {MAX_DEPLOYMENTS_PER_HOST} deployments leave no "
+                    "route rule priorities (0-2147483647)",
+                    deployment.deployment_id,
+                )
+                break
+            rules += _route_rules(b, deployment, backends, pinned, slot)
         matcher = path_matcher_name(host)
         host_rules.append({"hosts": [host], "pathMatcher": matcher})
         path_matchers.append(

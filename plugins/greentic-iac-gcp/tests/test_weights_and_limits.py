@@ -209,3 +209,31 @@ def test_secrets_that_differ_only_by_case_or_underscore_get_their_own_grants() -
     grants = [r for r in plan.resources if r.name.startswith("secret-access-")]
     assert sorted(g.properties["secretId"] for g in grants) == sorted(secrets.values())
     assert "secret-access-acme-prod-123-db-url" in {g.name for g in grants}
+
+
+def _rules(plan: Plan) -> dict[int, dict]:
+    [matcher] = plan.resource("url-map").properties["pathMatchers"]
+    return {rule["priority"]: rule for rule in matcher["routeRules"]}
+
+
+def test_warming_a_revision_adds_its_pin_and_moves_no_other_rule() -> None:
+    before = compile_plan(state_with(base_settings(), one_deployment([ready(10_000)])))
+    after = compile_plan(
+        state_with(base_settings(), one_deployment([ready(10_000), ("warming", None, {})]))
+    )
+    old, new = _rules(before), _rules(after)
+    assert set(old) < set(new)
+    assert all(new[priority] == rule for priority, rule in old.items())
+    [added] = set(new) - set(old)
+    assert added == 2  # the second revision's sequence, in the first deployment's block
+
+
+def test_two_deployments_on_one_host_keep_longest_prefix_first() -> None:
+    deployments = [
+        {"n": 1, "host": "shop.example.com", "revisions": [ready(10_000)]},
+        {"n": 2, "host": "shop.example.com", "path": "/api", "revisions": [ready(10_000)]},
+    ]
+    rules = _rules(compile_plan(state_with(base_settings(), deployments)))
+    ordered = [rules[p]["matchRules"][0] for p in sorted(rules)]
+    prefixes = [m.get("fullPathMatch") or m.get("prefixMatch") for m in ordered]
+    assert prefixes == ["/api", "/api", "/", "/"]  # pin, split of /api; then pin, split of /
