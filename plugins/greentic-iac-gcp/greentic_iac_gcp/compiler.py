@@ -25,6 +25,7 @@ from greentic_iac.plan import (
     Plan,
     PlanResource,
     Severity,
+    logical_name,
     ref,
     short_hash,
 )
@@ -305,10 +306,12 @@ def _secret_key(secret: str) -> str:
     # projects/acme-prod/secrets/db-url -> acme-prod-db-url. Secret names are case-sensitive
     # and may hold "_": a name that lower-casing or folding changed also carries a hash of
     # the exact path, so db_url and db-url (or DB and db) never share a logical name.
+    # A secret name may be 255 characters long: the key keeps to 100 (a hash past that).
     _, project, _, name = secret.split("/")
     natural = f"{project}-{name}"
     folded = natural.lower().replace("_", "-")
-    return folded if folded == natural else f"{folded}-{short_hash(secret, 6)}"
+    key = folded if folded == natural else f"{folded}-{short_hash(secret, 6)}"
+    return logical_name(key, max_length=100)
 
 
 def _shared_identity(b: _Builder, secrets: set[str]) -> None:

@@ -211,6 +211,15 @@ def test_secrets_that_differ_only_by_case_or_underscore_get_their_own_grants() -
     assert "secret-access-acme-prod-123-db-url" in {g.name for g in grants}
 
 
+def test_a_long_secret_name_keeps_the_plan_loadable() -> None:
+    secret = "projects/acme-prod-123/secrets/" + "s" * 255
+    settings = base_settings(service={"image_repository": "r/app", "secrets": {"S": secret}})
+    plan = compile_plan(state_with(settings, one_deployment([ready(10_000)])))
+    [grant] = [r for r in plan.resources if r.name.startswith("secret-access-")]
+    assert len(grant.name) <= 120
+    assert Plan.model_validate_json(plan.to_pretty_json()).canonical_json() == plan.canonical_json()
+
+
 def _rules(plan: Plan) -> dict[int, dict]:
     [matcher] = plan.resource("url-map").properties["pathMatchers"]
     return {rule["priority"]: rule for rule in matcher["routeRules"]}
