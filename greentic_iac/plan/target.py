@@ -55,10 +55,24 @@ class LimitCheck(Protocol):
 
     ``baseline`` is the applied plan when there is one (checks that need the change, not
     just the result). Error findings block preview and every verb that changes a split;
-    they can't be overridden.
+    they can't be overridden. Warning findings are listed among the preview's warnings.
     """
 
     def __call__(self, plan: Plan, baseline: Plan | None) -> list[Finding]: ...
+
+
+# -- replacements -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplaceRule:
+    """Property paths (wire names, dot-separated) whose change makes the provider replace a
+    resource of one type token instead of updating it in place (the offline preview's
+    ``replace`` action). ``all_except``: the resource is immutable, every top-level
+    property outside this set replaces it."""
+
+    paths: tuple[str, ...] = ()
+    all_except: frozenset[str] | None = None
 
 
 # -- credentials ----------------------------------------------------------------------
@@ -291,6 +305,7 @@ class Target:
     descriptor: str
     compile: Compiler
     limits: LimitCheck | None = None
+    replace_rules: Mapping[str, ReplaceRule] = field(default_factory=dict)
     traffic_method: str | None = None
     engine: str = "pulumi"
     provider_config: Callable[[EnvironmentState], dict[str, str]] | None = None

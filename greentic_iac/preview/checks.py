@@ -16,6 +16,7 @@ Policy gates come from the environment (``state.policy``) and can be overridden,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from greentic_iac.plan.model import Finding, Plan, Severity
@@ -28,19 +29,32 @@ def _finding_dict(finding: Finding) -> dict[str, Any]:
     return {"code": finding.code, "message": finding.message, "subject": finding.subject}
 
 
-def limit_violations(
+def target_limit_findings(
     plan: Plan, baseline: Plan | None = None, target: Target | None = None
-) -> list[dict[str, Any]]:
-    """Compiler error findings, then the target's checks (duplicates dropped); with the
-    applied ``baseline``, also what only the change shows (a Namespace deleted while still
-    in use). ``target`` defaults to the one the plan's descriptor resolves to."""
+) -> list[Finding]:
+    """The target's own checks of ``plan`` (all severities); ``target`` defaults to the one
+    the plan's descriptor resolves to, and a plan no installed deployer serves gets none."""
     from greentic_iac.targets import target_by_descriptor
 
     found = target if target is not None else target_by_descriptor(plan.target)
-    checked = found.limits(plan, baseline) if found is not None and found.limits else []
+    return found.limits(plan, baseline) if found is not None and found.limits else []
+
+
+def limit_violations(
+    plan: Plan,
+    baseline: Plan | None = None,
+    target: Target | None = None,
+    checked: list[Finding] | None = None,
+) -> list[dict[str, Any]]:
+    """Compiler error findings, then the target's error findings (duplicates dropped); with
+    the applied ``baseline``, also what only the change shows (a Namespace deleted while
+    still in use). ``checked`` is ``target_limit_findings``' answer when the caller has it;
+    the target's warnings are not limits (the preview lists them with the plan's)."""
+    if checked is None:
+        checked = target_limit_findings(plan, baseline, target)
     result: list[dict[str, Any]] = []
     seen: set[tuple[str, str, str | None]] = set()
-    for finding in [*plan.errors, *checked]:
+    for finding in [*plan.errors, *(f for f in checked if f.severity == Severity.ERROR)]:
         key = (finding.code, finding.message, finding.subject)
         if key not in seen:
             seen.add(key)
@@ -48,8 +62,14 @@ def limit_violations(
     return result
 
 
-def warnings_of(plan: Plan) -> list[dict[str, Any]]:
-    return [_finding_dict(f) for f in plan.findings if f.severity == Severity.WARNING]
+def warnings_of(plan: Plan, checked: Sequence[Finding] = ()) -> list[dict[str, Any]]:
+    """The plan's warnings, then the target's limit warnings not already among them."""
+    result = [_finding_dict(f) for f in plan.findings if f.severity == Severity.WARNING]
+    for finding in checked:
+        entry = _finding_dict(finding)
+        if finding.severity == Severity.WARNING and entry not in result:
+            result.append(entry)
+    return result
 
 
 def policy_violations(

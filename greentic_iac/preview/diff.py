@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from greentic_iac.plan.model import Plan, PlanResource, is_ref
+from greentic_iac.plan.target import ReplaceRule
 from greentic_iac.preview.replace_rules import PropertyPath, forces_replace
 
 ACTION_ORDER: Final = {"create": 0, "replace": 1, "update": 2, "delete": 3}
@@ -109,7 +110,9 @@ def _whole(resource: PlanResource, side: str) -> list[dict[str, Any]]:
     return changes
 
 
-def resource_change(old: PlanResource, new: PlanResource) -> dict[str, Any] | None:
+def resource_change(
+    old: PlanResource, new: PlanResource, rules: Mapping[str, ReplaceRule] | None = None
+) -> dict[str, Any] | None:
     """The update or replace of one resource present in both plans (None: unchanged)."""
     changes: list[dict[str, Any]] = []
     if old.type != new.type:
@@ -134,7 +137,7 @@ def resource_change(old: PlanResource, new: PlanResource) -> dict[str, Any] | No
                     "before": before,
                     "after": after,
                     "forces_replace": forces_replace(
-                        new.type, path, old.properties, new.properties
+                        new.type, path, old.properties, new.properties, rules
                     ),
                 }
             )
@@ -207,8 +210,11 @@ def _knock_on(changed: list[dict[str, Any]], old: Mapping[str, PlanResource], af
     return newly_changed
 
 
-def diff_resources(before: Plan | None, after: Plan) -> tuple[list[dict[str, Any]], int]:
-    """(changed resources in the preview contract's order, number of unchanged resources)."""
+def diff_resources(
+    before: Plan | None, after: Plan, rules: Mapping[str, ReplaceRule] | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """(changed resources in the preview contract's order, number of unchanged resources);
+    ``rules`` are the target's replace rules (``Target.replace_rules``)."""
     old = {r.name: r for r in before.resources} if before is not None else {}
     changed: list[dict[str, Any]] = []
     unchanged = 0
@@ -226,7 +232,7 @@ def diff_resources(before: Plan | None, after: Plan) -> tuple[list[dict[str, Any
                 }
             )
             continue
-        change = resource_change(previous, resource)
+        change = resource_change(previous, resource, rules)
         if change is None:
             unchanged += 1
         else:

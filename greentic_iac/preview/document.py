@@ -13,7 +13,12 @@ from typing import Any, Final, Literal
 
 from greentic_iac.plan.model import Plan
 from greentic_iac.plan.target import Target
-from greentic_iac.preview.checks import limit_violations, policy_violations, warnings_of
+from greentic_iac.preview.checks import (
+    limit_violations,
+    policy_violations,
+    target_limit_findings,
+    warnings_of,
+)
 from greentic_iac.preview.diff import diff_resources
 from greentic_iac.preview.names import (
     deployment_label,
@@ -67,11 +72,18 @@ def build_preview(
 
     ``target`` is the plan's target when the caller has it (its limits are checked);
     otherwise the plan's ``target`` descriptor is resolved through the deployer packs."""
-    resources, unchanged = diff_resources(baseline.plan, plan)
+    if target is None:
+        from greentic_iac.targets import target_by_descriptor
+
+        target = target_by_descriptor(plan.target)
+    resources, unchanged = diff_resources(
+        baseline.plan, plan, target.replace_rules if target is not None else None
+    )
     traffic = traffic_diff(baseline.plan, plan)
-    limits = limit_violations(plan, baseline.plan, target)
+    checked = target_limit_findings(plan, baseline.plan, target)
+    limits = limit_violations(plan, baseline.plan, checked=checked)
     violations = policy_violations(state, traffic, baseline.plan)
-    warnings = warnings_of(plan)
+    warnings = warnings_of(plan, checked)
     names = names_of(state)
     _label(resources, traffic, names)
     if baseline.plan is not None and baseline.plan.target != plan.target:

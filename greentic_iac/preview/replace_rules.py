@@ -23,22 +23,12 @@ always a replacement.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Final
+
+from greentic_iac.plan.target import ReplaceRule
 
 Segment = str | int
 PropertyPath = tuple[Segment, ...]
-
-
-@dataclass(frozen=True)
-class ReplaceRule:
-    """Paths (wire names, dot-separated) whose change forces a replacement.
-
-    ``all_except``: the resource is immutable, every property outside this set replaces.
-    """
-
-    paths: tuple[str, ...] = ()
-    all_except: frozenset[str] | None = None
 
 
 def _r(*paths: str) -> ReplaceRule:
@@ -129,9 +119,12 @@ _DEFAULT_KUBERNETES: Final = _r(*_K8S_METADATA)
 _NONE: Final = ReplaceRule()
 
 
-def rule_for(type_token: str) -> ReplaceRule:
-    """The table's rule; an unknown Kubernetes kind still replaces on name/namespace."""
+def rule_for(type_token: str, extra: Mapping[str, ReplaceRule] | None = None) -> ReplaceRule:
+    """The table's rule, else the target's (``extra``: ``Target.replace_rules``); an unknown
+    Kubernetes kind still replaces on name/namespace."""
     found = REPLACE_RULES.get(type_token)
+    if found is None and extra:
+        found = extra.get(type_token)
     if found is not None:
         return found
     return _DEFAULT_KUBERNETES if type_token.startswith("kubernetes:") else _NONE
@@ -164,6 +157,7 @@ def forces_replace(
     path: PropertyPath,
     before: Mapping[str, Any] | None,
     after: Mapping[str, Any] | None,
+    extra: Mapping[str, ReplaceRule] | None = None,
 ) -> bool:
     """Whether a change at ``path`` (segments: keys and list indexes) replaces the resource.
 
@@ -172,7 +166,7 @@ def forces_replace(
     """
     if not path:
         return False
-    rule = rule_for(type_token)
+    rule = rule_for(type_token, extra)
     if rule.all_except is not None:
         return not (isinstance(path[0], str) and path[0] in rule.all_except)
     for rule_path in rule.paths:

@@ -3,12 +3,10 @@ no replacement collides with the resource it replaces.
 
 pulumi-gcp is bridged from the Terraform Google provider: the paths below are the
 arguments its documentation marks "Forces new resource", in Pulumi wire names; ``ALL``
-marks an immutable resource (every argument but the listed ones replaces it). The core's
-offline preview keeps such a table for the AWS and Kubernetes tokens only
-(``greentic_iac/preview/replace_rules.py``), so until a target can hand it its own (see the
-plug-in's docs), this module is what the plug-in's tests use to hold decision 10 of the
-design: a replacement changes the physical name, so Pulumi's create-before-delete never
-meets "already exists".
+marks an immutable resource (every argument but the listed ones replaces it). The target hands
+the core's offline preview the same table (``PREVIEW_RULES`` as ``Target.replace_rules``),
+and the tests use it to hold decision 10 of the design: a replacement changes the physical
+name, so Pulumi's create-before-delete never meets "already exists".
 """
 
 from __future__ import annotations
@@ -17,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from greentic_iac.plan import Plan
+from greentic_iac.plan.target import ReplaceRule
 from greentic_iac_gcp import tokens as t
 
 
@@ -43,6 +42,16 @@ REPLACE_RULES: Final[dict[str, Rule]] = {
     t.T_CERTIFICATE: Rule(immutable=True),
     t.T_ACCOUNT: Rule(paths=("accountId", "project")),
     t.T_SECRET_ACCESS: Rule(immutable=True),
+}
+
+
+def _preview_rule(rule: Rule) -> ReplaceRule:
+    return ReplaceRule(paths=rule.paths, all_except=rule.mutable if rule.immutable else None)
+
+
+# The same table as the core's offline preview reads it (``Target.replace_rules``).
+PREVIEW_RULES: Final[dict[str, ReplaceRule]] = {
+    token: _preview_rule(rule) for token, rule in REPLACE_RULES.items()
 }
 
 # Resources the cloud names itself (IAM members): no physical name to collide.

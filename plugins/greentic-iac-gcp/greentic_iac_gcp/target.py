@@ -17,6 +17,7 @@ from greentic_iac_gcp.credentials import CloudRunCredentials
 from greentic_iac_gcp.export import EXPORTS
 from greentic_iac_gcp.health import cloud_run_health_source
 from greentic_iac_gcp.limits import limit_findings
+from greentic_iac_gcp.replace_rules import PREVIEW_RULES
 from greentic_iac_gcp.weights import URLMAP_METHOD
 
 
@@ -30,6 +31,7 @@ TARGET: Final = Target(
     descriptor=DESCRIPTOR,
     compile=compile_plan,
     limits=limit_findings,
+    replace_rules=PREVIEW_RULES,
     traffic_method=URLMAP_METHOD,
     engine="pulumi",
     provider_config=provider_config,

@@ -32,6 +32,18 @@ def test_a_new_host_replaces_the_certificate_under_a_new_name() -> None:
     assert not replaced.collides
 
 
+def test_the_offline_preview_shows_the_certificate_replacement() -> None:
+    from greentic_iac.preview.document import Baseline, build_preview
+
+    one = [{"n": 1, "host": "shop.example.com", "revisions": [ready(10_000)]}]
+    two = [*one, {"n": 2, "host": "admin.example.com", "revisions": [ready(10_000)]}]
+    before = compile_plan(state_with(base_settings(tls={}), one))
+    state = state_with(base_settings(tls={}), two)
+    preview = build_preview(state, compile_plan(state), Baseline(plan=before, source="file"))
+    replaced = [r for r in preview["resources"] if r["action"] == "replace"]
+    assert [r["type"] for r in replaced] == [T_CERTIFICATE]
+
+
 def test_a_revision_setting_change_updates_its_service_in_place() -> None:
     before = compile_plan(state_with(base_settings(), one_deployment([ready(10_000)])))
     after = compile_plan(
