@@ -154,7 +154,8 @@ def step_latency() -> tuple[list[float], list[float]]:
 
 def analysis_cost() -> tuple[float, float]:
     from greentic_iac.local.metrics import RouterMetrics
-    from greentic_iac.operations.analysis import RouterMetricSource, evaluate
+    from greentic_iac.local.sources import RouterMetricSource
+    from greentic_iac.operations.analysis import evaluate
     from greentic_iac.spec.rollout import AnalysisStep, Rollout
 
     deployment, stable, canary = (

@@ -104,10 +104,9 @@ def _table(state: Any, rollout_id: str) -> None:
 
 
 def _run(home: Path, port: int, rollout_id: str) -> str:
-    from greentic_iac.health.local import LocalHealthSource
     from greentic_iac.local import metrics_text
+    from greentic_iac.local.sources import LocalHealthSource, RouterMetricSource
     from greentic_iac.local.sync import push_state
-    from greentic_iac.operations.analysis import RouterMetricSource
     from greentic_iac.operations.rollout_runner import RolloutRunner
     from greentic_iac.store import open_store
 

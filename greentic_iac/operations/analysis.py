@@ -1,219 +1,52 @@
 """Rollout analysis: a canary's figures over a window, held to the checks' bounds.
 
-A metric source answers with cumulative counters per revision (requests, 5xx, a latency
-histogram); the window is the difference between a snapshot taken when the analysis step
-began (stored in the rollout, so a resumed runner keeps its window) and one at its end.
-Percentiles are read from the histogram buckets by linear interpolation, as Prometheus'
-``histogram_quantile`` does.
+The figures come from the target's metric source (``Target.metrics``: the local router's
+counters, CloudWatch on AWS, Prometheus on Kubernetes), one ``MetricWindow`` per canary
+(greentic_iac/plan/metrics.py); ``prometheus`` checks run their own query through the
+Prometheus HTTP API. This module only judges: every check of every canary, passed only
+when all pass, each figure kept with its reason.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import urllib.parse
-import urllib.request
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from greentic_iac.errors import GreenticError
+from greentic_iac.plan.metrics import EMPTY_WINDOW
+from greentic_iac.plan.target import MetricSource, MetricWindow
 from greentic_iac.spec.rollout import (
     AnalysisCheck,
     AnalysisFigure,
     AnalysisResult,
     AnalysisStep,
     Rollout,
+    RolloutDefinition,
 )
 
-PROMETHEUS_TIMEOUT_SECONDS = 10.0
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-@dataclass
-class Counters:
-    """Cumulative figures of one revision; ``buckets`` maps an upper bound to its count."""
-
-    requests: float = 0.0
-    errors: float = 0.0
-    buckets: dict[float, float] = field(default_factory=dict)
-
-    def minus(self, earlier: Counters) -> Counters:
-        # A counter that went down was reset (the router restarted): count from zero.
-        if self.requests < earlier.requests:
-            return self
-        return Counters(
-            self.requests - earlier.requests,
-            self.errors - earlier.errors,
-            {le: n - earlier.buckets.get(le, 0.0) for le, n in self.buckets.items()},
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "requests": self.requests,
-            "errors": self.errors,
-            "buckets": [[_bound_text(le), n] for le, n in sorted(self.buckets.items())],
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Counters:
-        return cls(
-            float(data["requests"]),
-            float(data["errors"]),
-            {float(le): float(n) for le, n in data["buckets"]},
-        )
-
-    def quantile(self, q: float) -> float | None:
-        if self.requests <= 0 or not self.buckets:
-            return None
-        bounds = sorted(self.buckets.items())
-        total = bounds[-1][1]
-        if total <= 0:
-            return None
-        rank = q * total
-        lower, below = 0.0, 0.0
-        for upper, count in bounds:
-            if count >= rank:
-                if math.isinf(upper):
-                    return lower  # beyond the last finite bucket: its bound is all we know
-                if count == below:
-                    return upper
-                return lower + (upper - lower) * (rank - below) / (count - below)
-            lower, below = upper, count
-        return lower
-
-
-def _bound_text(bound: float) -> str:
-    return "+Inf" if math.isinf(bound) else repr(bound)
-
-
-class Window(Protocol):
-    """A revision's figures over an analysis window."""
-
-    @property
-    def requests(self) -> float: ...
-
-    @property
-    def errors(self) -> float: ...
-
-    def quantile(self, q: float) -> float | None: ...
-
-
-@dataclass(frozen=True)
-class SummaryWindow:
-    """Figures a source reports per window already (CloudWatch statistics)."""
-
-    requests: float
-    errors: float
-    quantiles: dict[float, float] = field(default_factory=dict)
-
-    def quantile(self, q: float) -> float | None:
-        return self.quantiles.get(q)
-
-
-class MetricSource(Protocol):
-    """``snapshot`` marks a window's start as JSON (stored, so a resumed runner keeps its
-    window); ``window`` answers the figures from that mark until now."""
-
-    def snapshot(self, revision_ids: list[str]) -> dict[str, Any]: ...
-
-    def window(self, start: dict[str, Any], revision_ids: list[str]) -> dict[str, Window]: ...
-
-
-class CounterSource:
-    """A source of cumulative counters (the router's /metrics): windows are differences."""
-
-    def counters(self, revision_ids: list[str]) -> dict[str, Counters]:
-        raise NotImplementedError
-
-    def snapshot(self, revision_ids: list[str]) -> dict[str, Any]:
-        return {r: c.to_json() for r, c in self.counters(revision_ids).items()}
-
-    def window(self, start: dict[str, Any], revision_ids: list[str]) -> dict[str, Window]:
-        now = self.counters(revision_ids)
-        return {
-            r: now.get(r, Counters()).minus(
-                Counters.from_json(start[r]) if r in start else Counters()
-            )
-            for r in revision_ids
-        }
+__all__ = ["MetricSource", "QuerySource", "builtin_metrics", "evaluate"]
 
 
 class QuerySource(Protocol):
+    """What a ``prometheus`` check asks (greentic_iac.prometheus_api.PrometheusQuerySource)."""
+
     def query(self, expression: str) -> float | None: ...
 
 
-def parse_router_metrics(text: str) -> dict[str, Counters]:
-    """The router's exposition (greentic_iac/local/metrics.py) as counters per revision."""
-    from prometheus_client.parser import text_string_to_metric_families
-
-    from greentic_iac.local.metrics import DURATION_METRIC, REQUESTS_METRIC
-
-    result: dict[str, Counters] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            revision = sample.labels.get("revision")
-            if not revision:
-                continue
-            counters = result.setdefault(revision, Counters())
-            if family.name == REQUESTS_METRIC and sample.name == REQUESTS_METRIC + "_total":
-                counters.requests += sample.value
-                if sample.labels.get("status_class") == "5xx":
-                    counters.errors += sample.value
-            elif family.name == DURATION_METRIC and sample.name == DURATION_METRIC + "_bucket":
-                bound = float(sample.labels["le"])
-                counters.buckets[bound] = counters.buckets.get(bound, 0.0) + sample.value
-    return result
+def builtin_metrics(definition: RolloutDefinition) -> list[tuple[str, str]]:
+    """``(field, metric)`` of every check of a built-in metric (not ``prometheus``), in
+    order: what needs the target's metric source."""
+    return [
+        (f"definition.steps[{index}].checks[{number}].metric", check.metric)
+        for index, step in enumerate(definition.steps)
+        if isinstance(step, AnalysisStep)
+        for number, check in enumerate(step.checks)
+        if check.metric != "prometheus"
+    ]
 
 
-@dataclass
-class RouterMetricSource(CounterSource):
-    """The local router's /metrics, fetched by ``fetch`` (the runtime's control API)."""
-
-    fetch: Callable[[], str]
-
-    def counters(self, revision_ids: list[str]) -> dict[str, Counters]:
-        every = parse_router_metrics(self.fetch())
-        return {r: every.get(r, Counters()) for r in revision_ids}
-
-
-@dataclass
-class PrometheusQuerySource:
-    """An instant query through the Prometheus HTTP API (``/api/v1/query``)."""
-
-    base_url: str
-    timeout: float = PROMETHEUS_TIMEOUT_SECONDS
-
-    def query(self, expression: str) -> float | None:
-        url = f"{self.base_url.rstrip('/')}/api/v1/query?" + urllib.parse.urlencode(
-            {"query": expression}
-        )
-        try:
-            with _DIRECT.open(url, timeout=self.timeout) as response:
-                document = json.loads(response.read())
-        except (OSError, ValueError) as exc:
-            raise GreenticError(f"prometheus {self.base_url}: query failed ({exc})") from None
-        if document.get("status") != "success":
-            raise GreenticError(
-                f"prometheus {self.base_url}: {document.get('error', 'query failed')}"
-            )
-        data = document["data"]
-        if data["resultType"] == "scalar":
-            return float(data["result"][1])
-        results = data["result"]
-        if not results:
-            return None
-        if len(results) > 1:
-            raise GreenticError(
-                f"prometheus query {expression!r} returned {len(results)} series; "
-                "aggregate it to one value (sum, max, ...)"
-            )
-        value = float(results[0]["value"][1])
-        return None if math.isnan(value) else value
-
-
-def _builtin_value(check: AnalysisCheck, window: Window) -> float | None:
+def _builtin_value(check: AnalysisCheck, window: MetricWindow) -> float | None:
     if check.metric == "request_count":
         return window.requests
     if check.metric == "error_rate":
@@ -238,7 +71,7 @@ def _judge(check: AnalysisCheck, value: float | None, requests: int) -> tuple[bo
 def evaluate(
     rollout: Rollout,
     step: AnalysisStep,
-    windows: dict[str, Window],
+    windows: Mapping[str, MetricWindow],
     now: datetime,
     *,
     queries: QuerySource | None = None,
@@ -247,7 +80,7 @@ def evaluate(
     figures: list[AnalysisFigure] = []
     for target in rollout.targets:
         canary = target.canary_revision_id
-        window: Window = windows.get(canary) or SummaryWindow(0.0, 0.0)
+        window: MetricWindow = windows.get(canary) or EMPTY_WINDOW
         requests = int(window.requests)
         for check in step.checks:
             if check.metric == "prometheus":

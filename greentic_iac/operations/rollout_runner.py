@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from greentic_iac.errors import ConflictError
+from greentic_iac.health.model import HealthSource
 from greentic_iac.operations import rollout_steps as steps
 from greentic_iac.operations.analysis import MetricSource, QuerySource, evaluate
 from greentic_iac.spec import EnvironmentState
@@ -70,8 +71,10 @@ class RolloutRunner:
     sleep: Callable[[float], None]
     # Receives every RolloutEvent (cli/rollout_progress.py formats them for a person).
     progress: Callable[[RolloutEvent], None]
-    # Whether a revision is serving healthily (None: no health source on this target).
+    # Whether a revision is serving healthily (None: no health source on this target);
+    # ``health`` (the target's source) also says why not, for the rollback's reason.
     healthy: Callable[[str], bool] | None = None
+    health: HealthSource | None = None
     queries: QuerySource | None = None
     poll_seconds: float = DEFAULT_POLL_SECONDS
 
@@ -123,11 +126,19 @@ class RolloutRunner:
         return [t.canary_revision_id for t in rollout.targets]
 
     def _unhealthy(self, rollout: Rollout) -> list[str]:
-        if self.healthy is None or rollout.canary_weight() == 0:
+        """The canaries not serving healthily, each with the source's reason."""
+        if rollout.canary_weight() == 0:
             return []
-        return [
-            t.canary_revision_id for t in rollout.targets if not self.healthy(t.canary_revision_id)
-        ]
+        sick: list[str] = []
+        for target in rollout.targets:
+            canary = target.canary_revision_id
+            if self.health is not None:
+                answer = self.health.revision_health(canary)
+                if not answer.healthy:
+                    sick.append(f"{canary} ({answer.message})" if answer.message else canary)
+            elif self.healthy is not None and not self.healthy(canary):
+                sick.append(canary)
+        return sick
 
     def run(self, rollout_id: str | None = None) -> Rollout:
         state = self.store.load(self.environment_id)

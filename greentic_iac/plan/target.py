@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,18 +33,26 @@ def _no_progress(message: str) -> None:
     del message
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True)
 class TargetContext:
     """The caller's side of a call into a target.
 
     ``options`` carries the verb's flags by their argparse names (``role_name``,
-    ``kubeconfig``, ``allow_unverified``, ...), so a target reads the ones it declares.
+    ``kubeconfig``, ``allow_unverified``, ...), so a target reads the ones it declares;
+    ``rollout run`` adds ``prometheus_url`` (the rollout definition's) for a metric source.
+    ``now`` is the wall clock a metric source reads for its windows (the rollout runner's
+    own, so windows line up with its decisions and a test injects one clock for both).
     """
 
     greentic_home: Path
     timeout: float = 10.0
     progress: Callable[[str], None] = _no_progress
     options: Mapping[str, Any] = field(default_factory=dict)
+    now: Callable[[], datetime] = _utc_now
 
 
 # -- limits ---------------------------------------------------------------------------
@@ -245,17 +254,23 @@ class RevisionHealth:
 
 class HealthSource(Protocol):
     """Is revision R serving healthily, and how many of its replicas are ready (each call
-    bounded by the context's timeout)."""
+    bounded by the context's timeout). A source never raises for what it finds: an
+    unreachable API or a missing object is an unhealthy answer whose message says why."""
 
     def revision_health(self, revision_id: str) -> RevisionHealth: ...
 
 
 class HealthSourceFactory(Protocol):
+    """``Target.health``: builds the source for one environment state (cheap: no call to
+    the cloud until ``revision_health``)."""
+
     def __call__(self, state: EnvironmentState, context: TargetContext) -> HealthSource: ...
 
 
 class MetricWindow(Protocol):
-    """Figures of one revision over one analysis window."""
+    """Figures of one revision over one analysis window (``greentic_iac.plan.metrics``
+    has the two usual shapes: ``Counters`` and ``SummaryWindow``). ``quantile`` answers
+    seconds, or None when the window holds no figure for it."""
 
     @property
     def requests(self) -> float: ...
@@ -272,10 +287,17 @@ class MetricSource(Protocol):
 
     def snapshot(self, revision_ids: list[str]) -> dict[str, Any]: ...
 
-    def window(self, start: dict[str, Any], revision_ids: list[str]) -> Mapping[str, Any]: ...
+    def window(
+        self, start: dict[str, Any], revision_ids: list[str]
+    ) -> Mapping[str, MetricWindow]: ...
 
 
 class MetricSourceFactory(Protocol):
+    """``Target.metrics``: builds the source of the built-in metrics (error_rate,
+    request_count, latency_pNN) for one environment state. Cheap, like the health factory;
+    it raises ``InvalidInputError`` naming the field when the environment (or the context's
+    options) lacks what the source needs, which ``rollout start`` reports at once."""
+
     def __call__(self, state: EnvironmentState, context: TargetContext) -> MetricSource: ...
 
 
@@ -300,6 +322,10 @@ class Target:
       (``{"gcp:": "pulumi_gcp"}``) and ``install_hint`` naming what to install for it.
     - ``exports``: extra export formats by name (``k8s-yaml``); the core adds
       ``pulumi-python`` when ``engine`` is ``"pulumi"``. File names are plain (no ``/``).
+    - ``health``: the health source's factory (``revisions warm`` on a cloud target, the
+      rollout runner's canary check).
+    - ``metrics``: the metric source's factory for a rollout's built-in metrics; without
+      one, ``rollout start``/``run`` refuse an analysis of built-in metrics (exit 2).
     """
 
     descriptor: str

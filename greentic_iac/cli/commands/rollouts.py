@@ -1,9 +1,11 @@
 """``rollout`` verbs: progressive rollouts with analysis and automatic rollback (issue 19).
 
 The state changes live in operations/rollout_steps.py and the loop in rollout_runner.py;
-this module wires them to the store, the target's applier (local: the runtime reload, as
-`traffic set` does; cloud: `up` through the Automation API, or ``--apply-command``) and
-the metric source (local: the router's /metrics).
+this module wires them to the store, the target's applier (a ``local`` engine: the
+runtime reload, as `traffic set` does; a Pulumi one: `up` through the Automation API, or
+``--apply-command``), and the environment's Target for the canary's health
+(``Target.health``) and the built-in metrics (``Target.metrics``). No target is named
+here: a rollout of built-in metrics on a target offering no metric source is refused.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import shlex
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
 from greentic_iac.cli.commands import deployers
 from greentic_iac.cli.context import Context
@@ -23,19 +26,77 @@ from greentic_iac.operations import rollout_steps as steps
 from greentic_iac.spec import EnvironmentState
 from greentic_iac.spec.answers import RolloutActionPayload, RolloutStartPayload
 
-APPLY_COMMAND_TIMEOUT_SECONDS = 1800.0
+if TYPE_CHECKING:
+    from greentic_iac.plan.target import MetricSource, Target, TargetContext
+    from greentic_iac.spec.rollout import Rollout
+
+APPLY_COMMAND_TIMEOUT_SECONDS: Final = 1800.0
+# Seconds one health check or one metric query may take (a cloud API call, kubectl).
+SOURCE_TIMEOUT_SECONDS: Final = 10.0
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
+# The runner's wall clock and sleep; the metric sources read the same clock. Replaced by
+# tests so that minutes of steps run without a real wait.
+CLOCK: Callable[[], datetime] = _now
+SLEEP: Callable[[float], None] = time.sleep
+
+
 def _after(ctx: Context, state: EnvironmentState | None) -> dict[str, Any] | None:
     return deployers.after_traffic_change(ctx, state)
 
 
+def _target(ctx: Context, state: EnvironmentState) -> Target:
+    from greentic_iac.targets import target_for
+
+    return target_for(state, lambda: ctx.registry)
+
+
+def _context(ctx: Context, rollout: Rollout) -> TargetContext:
+    from greentic_iac.plan.target import TargetContext
+
+    url = rollout.definition.prometheus_url
+    return TargetContext(
+        greentic_home=ctx.greentic_home,
+        timeout=SOURCE_TIMEOUT_SECONDS,
+        options={"prometheus_url": url} if url else {},
+        now=CLOCK,
+    )
+
+
+def _metric_source(
+    target: Target, state: EnvironmentState, rollout: Rollout, context: TargetContext
+) -> MetricSource | None:
+    """The target's source of the built-in metrics the rollout's analyses check (None
+    when they check none); InvalidInputError naming the first such metric when the target
+    offers no source, or the factory's own when it lacks a setting (a Prometheus URL)."""
+    from greentic_iac.operations.analysis import builtin_metrics
+    from greentic_iac.plan.target import no_member_message
+
+    needed = builtin_metrics(rollout.definition)
+    if not needed:
+        return None
+    if target.metrics is None:
+        where, metric = needed[0]
+        raise InvalidInputError(
+            f"{where}: {metric} is a built-in metric and "
+            f"{no_member_message(target, 'metrics source')} (use a prometheus check)"
+        )
+    return target.metrics(state, context)
+
+
 def rollout_start(ctx: Context, payload: RolloutStartPayload) -> dict[str, Any]:
-    mutation = ctx.mutate(payload, "rollout start", lambda s: steps.start_rollout(s, payload))
+    def start(state: EnvironmentState) -> steps.Result:
+        new, view = steps.start_rollout(state, payload)
+        rollout = new.rollouts[view["rollout_id"]]
+        # Refused before it is stored: its analyses must have a source to read.
+        _metric_source(_target(ctx, new), new, rollout, _context(ctx, rollout))
+        return new, view
+
+    mutation = ctx.mutate(payload, "rollout start", start)
     return mutation.result
 
 
@@ -71,11 +132,11 @@ def rollout_status(ctx: Context, _: None) -> dict[str, Any]:
     state = ctx.environment_state()
     every = getattr(ctx.args, "all", False)
     chosen = state.rollouts.values() if every else state.active_rollouts()
-    now = _now()
+    now = CLOCK()
     return {"rollouts": [status_row(r, state, now) for r in chosen]}
 
 
-def _command_applier(ctx: Context, command: str) -> Any:
+def _command_applier(ctx: Context, command: str) -> Callable[[EnvironmentState], None]:
     argv = shlex.split(command)
     if not argv:
         raise InvalidInputError("--apply-command: empty command")
@@ -102,7 +163,7 @@ def _command_applier(ctx: Context, command: str) -> Any:
     return apply
 
 
-def _up_applier(ctx: Context) -> Any:
+def _up_applier(ctx: Context) -> Callable[[EnvironmentState], None]:
     from greentic_iac.cli.commands import apply as apply_verbs
 
     # Starting `rollout run` approved its steps: `up` asks nobody for each one.
@@ -114,44 +175,39 @@ def _up_applier(ctx: Context) -> Any:
     return apply
 
 
+def _applier(ctx: Context, target: Target) -> Callable[[EnvironmentState], Any]:
+    command = getattr(ctx.args, "apply_command", None)
+    if command:
+        return _command_applier(ctx, command)
+    if target.engine == "local":
+        return lambda s: _after(ctx, s)
+    return _up_applier(ctx)
+
+
 def rollout_run(ctx: Context, _: None) -> dict[str, Any]:
     from greentic_iac.cli.rollout_progress import rollout_progress
-    from greentic_iac.local.sync import environment_dir, uses_local_runtime
-    from greentic_iac.operations.analysis import PrometheusQuerySource, RouterMetricSource
     from greentic_iac.operations.rollout_runner import RolloutRunner, status_row
+    from greentic_iac.prometheus_api import PrometheusQuerySource
 
     state = ctx.environment_state()
     rollout = steps.rollout_of(state, ctx.args.rollout_id)
     environment_id = state.environment.environment_id
-    metrics = None
-    healthy = None
-    command = getattr(ctx.args, "apply_command", None)
-    if command:
-        applier = _command_applier(ctx, command)
-    elif uses_local_runtime(state):
-        applier = lambda s: _after(ctx, s)  # noqa: E731
-    else:
-        applier = _up_applier(ctx)
-    if uses_local_runtime(state):
-        from greentic_iac.health.local import LocalHealthSource
-        from greentic_iac.local import metrics_text
-
-        env_dir = environment_dir(ctx.greentic_home, environment_id)
-        metrics = RouterMetricSource(fetch=lambda: metrics_text(env_dir))
-        healthy = LocalHealthSource(env_dir).is_healthy
+    target = _target(ctx, state)
+    context = _context(ctx, rollout)
+    metrics = None if rollout.status.finished else _metric_source(target, state, rollout, context)
     url = rollout.definition.prometheus_url
     runner = RolloutRunner(
         store=ctx.store,
         environment_id=environment_id,
-        apply=applier,
+        apply=_applier(ctx, target),
         metrics=metrics,
-        clock=_now,
-        sleep=time.sleep,
+        clock=CLOCK,
+        sleep=SLEEP,
         progress=rollout_progress(ctx),
-        healthy=healthy,
+        health=target.health(state, context) if target.health is not None else None,
         queries=PrometheusQuerySource(url) if url else None,
         poll_seconds=float(getattr(ctx.args, "poll", None) or 1.0),
     )
     finished = runner.run(rollout.rollout_id)
     after = ctx.store.load(environment_id)
-    return {"rollout": status_row(finished, after, _now())}
+    return {"rollout": status_row(finished, after, CLOCK())}

@@ -13,6 +13,8 @@ from greentic_iac.targets.aws_ecs import compile_plan, reconcile_allocations
 from greentic_iac.targets.aws_ecs.credentials_support import BOOTSTRAP, CREDENTIALS
 from greentic_iac.targets.aws_ecs.limits import plan_limits
 from greentic_iac.targets.aws_ecs.provider_config import provider_config
+from greentic_iac.targets.aws_ecs.health import health_source
+from greentic_iac.targets.aws_ecs.metrics import metric_source
 
 TARGET: Final = Target(
     descriptor="greentic.deployer.aws-ecs",
@@ -22,4 +24,6 @@ TARGET: Final = Target(
     credentials=CREDENTIALS,
     bootstrap=BOOTSTRAP,
     provider_config=provider_config,
+    health=health_source,
+    metrics=metric_source,
 )

@@ -14,6 +14,8 @@ from greentic_iac.targets.k8s.credentials_support import BOOTSTRAP, CREDENTIALS
 from greentic_iac.targets.k8s.export import k8s_yaml_files
 from greentic_iac.targets.k8s.limits import plan_limits
 from greentic_iac.targets.k8s.provider_config import provider_config
+from greentic_iac.targets.k8s.health import health_source
+from greentic_iac.targets.k8s.metrics import metric_source
 
 TARGET: Final = Target(
     descriptor="greentic.deployer.k8s",
@@ -24,4 +26,6 @@ TARGET: Final = Target(
     bootstrap=BOOTSTRAP,
     exports={"k8s-yaml": k8s_yaml_files},
     provider_config=provider_config,
+    health=health_source,
+    metrics=metric_source,
 )

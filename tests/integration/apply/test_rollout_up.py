@@ -1,4 +1,5 @@
-"""A cloud rollout's steps applied through `up` (the Automation API) with the fake pulumi."""
+"""A cloud rollout's steps applied through `up` (the Automation API) with the fake pulumi;
+the canary's health through the health tests' fake kubectl (an available Deployment)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,20 @@ import pytest
 
 from greentic_iac.store import open_store
 
-from .conftest import FakePulumi
+from .conftest import FakePulumi, install_script
 
 pytestmark = pytest.mark.timeout(120)
+HEALTH = Path(__file__).resolve().parents[1] / "health"
+
+
+def _kubectl_with_deployments(fake: FakePulumi, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The health tests' kubectl answers the preflight as this one does, and `get
+    # deployment` with a recorded status.
+    install_script(fake.bin_dir, "kubectl", (HEALTH / "fake_kubectl.py").read_text())
+    playback = fake.bin_dir.parent / "playback.json"
+    playback.write_text(json.dumps(["available.json"]))
+    monkeypatch.setenv("FAKE_KUBECTL_PLAYBACK", str(playback))
+    monkeypatch.setenv("FAKE_KUBECTL_RECORDED", str(HEALTH / "recorded"))
 
 
 def _ok(cli: Any, home: Path, *argv: str, answers: Any = None) -> Any:
@@ -25,7 +37,10 @@ def _ok(cli: Any, home: Path, *argv: str, answers: Any = None) -> Any:
     return outcome.json["result"]
 
 
-def test_each_step_goes_through_up(k8s_env: str, cli: Any, fake: FakePulumi, home: Path) -> None:
+def test_each_step_goes_through_up(
+    k8s_env: str, cli: Any, fake: FakePulumi, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _kubectl_with_deployments(fake, monkeypatch)
     route = {"host": "shop.example.com", "path_prefix": "/"}
     deployment = _ok(
         cli,

@@ -14,11 +14,11 @@ import boto3
 import pytest
 
 from greentic_iac.cli.commands import cloud_warm
-from greentic_iac.health.aws_ecs import EcsHealthSource, revision_resources
 from greentic_iac.health.sources import health_source_for
 from greentic_iac.spec import EnvironmentState
 from greentic_iac.store import open_store
 from greentic_iac.targets.aws_ecs import compile_plan
+from greentic_iac.targets.aws_ecs.health import EcsHealthSource, revision_resources
 from tests.integration.health.conftest import Cluster, create_in_moto
 from tests.support.cli_runner import Outcome, run_cli
 from tests.targets.aws_ecs.cases import base_settings, one_deployment, revision_id, state_with

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from greentic_iac.health.k8s import KubernetesHealthSource
 from greentic_iac.health.sources import health_source_for
 from greentic_iac.store import open_store
+from greentic_iac.targets.k8s.health import KubernetesHealthSource
 from tests.integration.health.conftest import Cluster, K8sRevision
 
 pytestmark = pytest.mark.integration

@@ -1,7 +1,9 @@
 """A rollout on a cloud environment: each step applied by the team's ``--apply-command``.
 
 The command is a real process that records what it was given; the grant gate holds for
-every decision (a runner without a grant changes nothing).
+every decision (a runner without a grant changes nothing). The canary's health comes from
+the Kubernetes target's source, through the fake ``kubectl`` playing back an available
+Deployment.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 
 from greentic_iac.store import open_store
+from tests.integration.health.conftest import Cluster
 from tests.support.cli_runner import run_cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -59,9 +62,10 @@ def _ok(home: Path, *argv: str, answers: Any = None) -> Any:
 
 
 def test_every_step_is_applied_by_the_apply_command(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cluster: Cluster
 ) -> None:
     monkeypatch.setenv("GREENTIC_GRANT", ENV)
+    cluster.play("available")
     home = tmp_path / "home"
     _ok(
         home,
@@ -135,3 +139,5 @@ def test_every_step_is_applied_by_the_apply_command(
     assert [line.split()[0] for line in applied] == [ENV] * 3
     assert generations == sorted(generations) and len(set(generations)) == 3
     assert generations[-1] == state.generation
+    # The canary carried weight for a while: its Deployment was asked about.
+    assert cluster.deployment_gets()

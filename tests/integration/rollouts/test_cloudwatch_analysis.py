@@ -8,12 +8,12 @@ import pytest
 
 from greentic_iac.errors import GreenticError
 from greentic_iac.operations.analysis import evaluate
-from greentic_iac.operations.cloudwatch_metrics import (
+from greentic_iac.spec.rollout import AnalysisStep, Rollout
+from greentic_iac.targets.aws_ecs.metrics import (
     NAMESPACE,
     CloudWatchMetricSource,
     target_group_dimensions,
 )
-from greentic_iac.spec.rollout import AnalysisStep, Rollout
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 

@@ -19,7 +19,8 @@ import pytest
 
 from greentic_iac.local import stop_runtime
 from greentic_iac.local.record import read_record
-from greentic_iac.operations.analysis import PrometheusQuerySource, evaluate
+from greentic_iac.operations.analysis import evaluate
+from greentic_iac.prometheus_api import PrometheusQuerySource
 from greentic_iac.spec.rollout import AnalysisStep, Rollout
 from tests.support.cli_runner import run_cli
 

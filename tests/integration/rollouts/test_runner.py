@@ -17,8 +17,8 @@ import pytest
 
 from greentic_iac.errors import ConflictError, InvalidInputError
 from greentic_iac.operations import rollout_steps as steps
-from greentic_iac.operations.analysis import Counters, CounterSource
 from greentic_iac.operations.rollout_runner import RolloutRunner, status_row
+from greentic_iac.plan.metrics import Counters, CounterSource
 from greentic_iac.spec import EnvironmentState
 from greentic_iac.store import open_store
 from tests.support.cli_runner import run_cli

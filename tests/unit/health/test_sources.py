@@ -1,4 +1,5 @@
-"""Health sources are reached through the deployer manifest, and read status documents right."""
+"""Health and metric sources are reached through the deployer's Target, and read status
+documents right."""
 
 from __future__ import annotations
 
@@ -6,34 +7,44 @@ from pathlib import Path
 
 import pytest
 
-from greentic_iac.envpacks import EnvPackRegistry, import_object, manifest_of
+from greentic_iac.envpacks import EnvPackRegistry, manifest_of
 from greentic_iac.envpacks.errors import ManifestError
 from greentic_iac.envpacks.manifest import manifest_from_dict
-from greentic_iac.health.aws_ecs import service_verdict
-from greentic_iac.health.k8s import deployment_health
-from greentic_iac.health.local import LocalHealthSource
 from greentic_iac.health.sources import health_source_for
+from greentic_iac.local import sources as local_sources
+from greentic_iac.local.sources import LocalHealthSource
 from greentic_iac.spec import EnvironmentState, PackDescriptor
+from greentic_iac.targets import target_of
+from greentic_iac.targets.aws_ecs import health as ecs_health
+from greentic_iac.targets.aws_ecs import metrics as ecs_metrics
+from greentic_iac.targets.aws_ecs.health import service_verdict
+from greentic_iac.targets.k8s import health as k8s_health
+from greentic_iac.targets.k8s import metrics as k8s_metrics
+from greentic_iac.targets.k8s.health import deployment_health
 
 
 @pytest.mark.parametrize(
-    ("descriptor", "factory"),
+    ("descriptor", "health", "metrics"),
     [
         (
             "greentic.deployer.local-process@0.1.0",
-            "greentic_iac.health.sources:local_health_source",
+            local_sources.health_source,
+            local_sources.metric_source,
         ),
-        ("greentic.deployer.aws-ecs@1.0.0", "greentic_iac.health.aws_ecs:health_source"),
-        ("greentic.deployer.k8s@1.0.0", "greentic_iac.health.k8s:health_source"),
+        ("greentic.deployer.aws-ecs@1.0.0", ecs_health.health_source, ecs_metrics.metric_source),
+        ("greentic.deployer.k8s@1.0.0", k8s_health.health_source, k8s_metrics.metric_source),
     ],
 )
-def test_every_builtin_deployer_names_a_loadable_health_factory(
-    descriptor: str, factory: str
+def test_every_builtin_deployer_target_offers_its_health_and_metric_sources(
+    descriptor: str, health: object, metrics: object
 ) -> None:
     handler = EnvPackRegistry.discover().resolve(PackDescriptor.parse(descriptor))
+    target = target_of(handler)
+    assert target.health is health
+    assert target.metrics is metrics
+    # The sources are the Target's members now, not a separate manifest line.
     manifest = manifest_of(handler)
-    assert manifest is not None and manifest.health == factory
-    assert callable(import_object(factory))
+    assert manifest is not None and manifest.health is None
 
 
 def test_the_local_environment_gets_the_supervisors_source(tmp_path: Path) -> None:
@@ -119,8 +130,8 @@ def test_an_ecs_service_with_an_older_deployment_still_active_is_not_steady() ->
 
 
 def test_an_existing_cluster_is_asked_for_by_its_arn() -> None:
-    from greentic_iac.health.aws_ecs import revision_resources
     from greentic_iac.targets.aws_ecs import compile_plan
+    from greentic_iac.targets.aws_ecs.health import revision_resources
     from tests.targets.aws_ecs.cases import CASES, revision_id
 
     plan = compile_plan(CASES["existing-network-cluster-listener"]())

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from greentic_iac.local.metrics import RouterMetrics, status_class
-from greentic_iac.operations.analysis import Counters, RouterMetricSource, parse_router_metrics
+from greentic_iac.local.sources import RouterMetricSource, parse_router_metrics
+from greentic_iac.plan.metrics import Counters
 
 
 def test_requests_are_counted_by_deployment_revision_and_status_class() -> None:

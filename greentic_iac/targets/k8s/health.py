@@ -1,4 +1,5 @@
-"""The Kubernetes target's health source: the revision Deployment's status, via kubectl.
+"""The Kubernetes target's health source (``Target.health``): the revision Deployment's
+status, via kubectl.
 
 ``kubectl get deployment NAME -o json`` in the environment's namespace and context, bounded
 like every probe (``--request-timeout`` and a process timeout). A revision is healthy when
@@ -13,11 +14,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Final
 
-from greentic_iac.health.model import RevisionHealth
 from greentic_iac.plan.model import Plan
+from greentic_iac.plan.target import RevisionHealth, TargetContext
 from greentic_iac.spec.state import EnvironmentState
 
 DEPLOYMENT_TYPE: Final = "kubernetes:apps/v1:Deployment"
@@ -110,11 +110,10 @@ class KubernetesHealthSource:
         return deployment_health(revision_id, document)
 
 
-def health_source(
-    state: EnvironmentState, *, greentic_home: Path, timeout: float
-) -> KubernetesHealthSource:
-    """The manifest's ``health:`` factory for ``greentic.deployer.k8s``."""
-    from greentic_iac.targets.k8s import compile_plan, settings_for
+def health_source(state: EnvironmentState, context: TargetContext) -> KubernetesHealthSource:
+    """``Target.health`` of ``greentic.deployer.k8s``: kubectl in the settings' context."""
+    from greentic_iac.targets.k8s.compiler import compile_plan, settings_for
 
-    del greentic_home
-    return KubernetesHealthSource(compile_plan(state), settings_for(state).kube_context, timeout)
+    return KubernetesHealthSource(
+        compile_plan(state), settings_for(state).kube_context, context.timeout
+    )

@@ -1,4 +1,5 @@
-"""The AWS ECS target's health source: the revision's service and its target group.
+"""The AWS ECS target's health source (``Target.health``): the revision's service and its
+target group.
 
 A revision is healthy when ECS ``DescribeServices`` shows its service running as many
 tasks as it wants (more than zero), with one steady primary deployment, and ELBv2
@@ -13,12 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import Any, Final
 
-from greentic_iac.health.model import RevisionHealth
 from greentic_iac.plan.model import REF_KEY, Plan, is_ref
+from greentic_iac.plan.target import RevisionHealth, TargetContext
 from greentic_iac.spec.state import EnvironmentState
+from greentic_iac.targets.aws_ecs.clients import bounded_client, error_text
 
 SERVICE_TYPE: Final = "aws:ecs/service:Service"
 REVISION_TAG: Final = "greentic:revision"
@@ -55,14 +56,6 @@ def revision_resources(plan: Plan, revision_id: str) -> RevisionResources | None
             return None
         return RevisionResources(cluster, service, target_group)
     return None
-
-
-def _error_text(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        error = response.get("Error", {})
-        return f"{error.get('Code', type(exc).__name__)}: {error.get('Message', '')}".strip()
-    return f"{type(exc).__name__}: {exc}"
 
 
 def service_verdict(service: dict[str, Any]) -> tuple[bool, int, int, str]:  # noqa: PLR0911 (one rule per return)
@@ -102,29 +95,14 @@ class EcsHealthSource:
     region: str
     timeout: float
 
-    def _config(self) -> Any:
-        from botocore.config import Config
-
-        return Config(
-            connect_timeout=self.timeout,
-            read_timeout=self.timeout,
-            retries={"total_max_attempts": 2, "mode": "standard"},
-        )
-
     # Built once per source: a rollout or a warm asks the same source many times.
     @cached_property
     def _ecs(self) -> Any:
-        import boto3
-
-        return boto3.session.Session().client("ecs", region_name=self.region, config=self._config())
+        return bounded_client("ecs", self.region, self.timeout)
 
     @cached_property
     def _elbv2(self) -> Any:
-        import boto3
-
-        return boto3.session.Session().client(
-            "elbv2", region_name=self.region, config=self._config()
-        )
+        return bounded_client("elbv2", self.region, self.timeout)
 
     def revision_health(self, revision_id: str) -> RevisionHealth:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -137,13 +115,13 @@ class EcsHealthSource:
                 cluster=resources.cluster, services=[resources.service]
             )
         except ClientError as exc:
-            if "ClusterNotFound" in _error_text(exc):
+            if "ClusterNotFound" in error_text(exc):
                 why = f"cluster {resources.cluster} not found (apply the plan)"
             else:
-                why = f"DescribeServices: {_error_text(exc)}"
+                why = f"DescribeServices: {error_text(exc)}"
             return RevisionHealth(revision_id, False, 0, 0, why)
         except BotoCoreError as exc:
-            return RevisionHealth(revision_id, False, 0, 0, f"DescribeServices: {_error_text(exc)}")
+            return RevisionHealth(revision_id, False, 0, 0, f"DescribeServices: {error_text(exc)}")
         services = answer.get("services", [])
         if not services:
             return RevisionHealth(
@@ -167,7 +145,7 @@ class EcsHealthSource:
             ]
         except (BotoCoreError, ClientError) as exc:
             return RevisionHealth(
-                revision_id, False, 0, desired, f"DescribeTargetHealth: {_error_text(exc)}"
+                revision_id, False, 0, desired, f"DescribeTargetHealth: {error_text(exc)}"
             )
         states = [d.get("TargetHealth", {}).get("State", "unknown") for d in descriptions]
         healthy = states.count("healthy")
@@ -184,11 +162,8 @@ class EcsHealthSource:
         )
 
 
-def health_source(
-    state: EnvironmentState, *, greentic_home: Path, timeout: float
-) -> EcsHealthSource:
-    """The manifest's ``health:`` factory for ``greentic.deployer.aws-ecs``."""
-    from greentic_iac.targets.aws_ecs import compile_plan, load_settings
+def health_source(state: EnvironmentState, context: TargetContext) -> EcsHealthSource:
+    """``Target.health`` of ``greentic.deployer.aws-ecs``: the region from the settings."""
+    from greentic_iac.targets.aws_ecs.compiler import compile_plan, load_settings
 
-    del greentic_home
-    return EcsHealthSource(state, compile_plan(state), load_settings(state).region, timeout)
+    return EcsHealthSource(state, compile_plan(state), load_settings(state).region, context.timeout)
