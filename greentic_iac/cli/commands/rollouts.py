@@ -136,6 +136,14 @@ def rollout_status(ctx: Context, _: None) -> dict[str, Any]:
     return {"rollouts": [status_row(r, state, now) for r in chosen]}
 
 
+def _stderr_file() -> Any:
+    try:
+        sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+        return None
+    return sys.stderr
+
+
 def _command_applier(ctx: Context, command: str) -> Callable[[EnvironmentState], None]:
     argv = shlex.split(command)
     if not argv:
@@ -147,16 +155,23 @@ def _command_applier(ctx: Context, command: str) -> Callable[[EnvironmentState],
             "GREENTIC_ENVIRONMENT": state.environment.environment_id,
             "GREENTIC_STATE_GENERATION": str(state.generation),
         }
+        # Its output is progress: stdout carries only the verb's JSON. Streamed to our
+        # stderr when that is a file; relayed afterwards when it is not (a library caller).
+        streams = _stderr_file()
         try:
             done = subprocess.run(
                 argv,
                 env=environment,
                 timeout=APPLY_COMMAND_TIMEOUT_SECONDS,
                 check=False,
-                stdout=sys.stderr,
+                stdout=streams if streams is not None else subprocess.PIPE,
+                stderr=None if streams is not None else subprocess.STDOUT,
+                text=streams is None,
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise GreenticError(f"--apply-command: {exc}") from None
+        if streams is None and done.stdout:
+            print(done.stdout, end="", file=sys.stderr, flush=True)
         if done.returncode != 0:
             raise GreenticError(f"--apply-command: exited {done.returncode}")
 
