@@ -55,8 +55,8 @@ class EnvPackManifest(SpecModel):
     probes: list[ProbeRequirement] = Field(default_factory=list)
     handler: str = Field(pattern=IMPORT_PATH_PATTERN)
     compiler: str | None = Field(default=None, pattern=IMPORT_PATH_PATTERN)
-    # Deployers only, optional: ``module:function`` building the target's health source
-    # (``greentic_iac.health.sources.HealthSourceFactory``); a string, never imported here.
+    # Deployers only, optional, the form before ``Target.health``: ``module:function``
+    # ``(state, *, greentic_home, timeout) -> HealthSource``; a string, never imported here.
     health: str | None = Field(default=None, pattern=IMPORT_PATH_PATTERN)
     # Deployers: ``module:attribute`` of the target (``greentic_iac.plan.target.Target``),
     # every per-target behaviour in one object; supersedes ``compiler`` and ``health``.
