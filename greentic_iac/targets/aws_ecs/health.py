@@ -12,7 +12,7 @@ unhealthy answer naming the call, never an exception.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Final
 
@@ -94,6 +94,8 @@ class EcsHealthSource:
     plan: Plan
     region: str
     timeout: float
+    # Target group name -> ARN: a rollout asks every poll, the ARN never changes.
+    _group_arns: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     # Built once per source: a rollout or a warm asks the same source many times.
     @cached_property
@@ -139,11 +141,14 @@ class EcsHealthSource:
 
         elbv2 = self._elbv2
         try:
-            groups = elbv2.describe_target_groups(Names=[target_group])["TargetGroups"]
-            descriptions = elbv2.describe_target_health(TargetGroupArn=groups[0]["TargetGroupArn"])[
-                "TargetHealthDescriptions"
-            ]
+            if target_group not in self._group_arns:
+                groups = elbv2.describe_target_groups(Names=[target_group])["TargetGroups"]
+                self._group_arns[target_group] = groups[0]["TargetGroupArn"]
+            descriptions = elbv2.describe_target_health(
+                TargetGroupArn=self._group_arns[target_group]
+            )["TargetHealthDescriptions"]
         except (BotoCoreError, ClientError) as exc:
+            self._group_arns.pop(target_group, None)  # replaced meanwhile: look it up again
             return RevisionHealth(
                 revision_id, False, 0, desired, f"DescribeTargetHealth: {error_text(exc)}"
             )
