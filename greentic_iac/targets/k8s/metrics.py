@@ -3,7 +3,8 @@ traffic layer the environment's routing mode runs.
 
 A cluster has no metrics API of its own for requests, so the built-in metrics (error rate,
 request count, latency percentiles) are read from the Prometheus server the rollout names
-(``definition.prometheus_url``, passed as the context's ``prometheus_url`` option). Each
+(``definition.prometheus_url``, passed as the context's ``prometheus_url`` option, else the
+deployer settings' ``prometheus_url``). Each
 revision has its own Service (named in the compiled plan), and both traffic layers label
 their series with it:
 
@@ -156,13 +157,15 @@ def metric_source(state: EnvironmentState, context: TargetContext) -> Prometheus
     """``Target.metrics`` of ``greentic.deployer.k8s``: needs a Prometheus URL."""
     from greentic_iac.targets.k8s.compiler import compile_plan, settings_for
 
-    url = context.options.get(PROMETHEUS_URL_OPTION)
+    settings = settings_for(state)
+    url = context.options.get(PROMETHEUS_URL_OPTION) or settings.prometheus_url
     if not isinstance(url, str) or not url:
         raise InvalidInputError(
             "definition.prometheus_url: deployer greentic.deployer.k8s reads the built-in "
-            "metrics from Prometheus; give the server's URL"
+            "metrics from Prometheus; give the server's URL (or the deployer settings' "
+            "prometheus_url)"
         )
-    mode = settings_for(state).routing.mode
+    mode = settings.routing.mode
     queries_for = QUERIES_BY_MODE.get(mode)
     if queries_for is None:
         raise InvalidInputError(

@@ -179,6 +179,15 @@ class K8sSettings(_Settings):
     )
     pod_security: PodSecurity = Field(default_factory=PodSecurity)
     stickiness: Stickiness = Field(default_factory=Stickiness)
+    prometheus_url: str | None = Field(
+        default=None,
+        max_length=2048,
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description=(
+            "Prometheus server a rollout reads the built-in metrics from (error rate, "
+            "request count, latency) when its definition names none"
+        ),
+    )
 
     @property
     def owns_namespace(self) -> bool:

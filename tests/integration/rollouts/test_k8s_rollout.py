@@ -230,7 +230,8 @@ def test_built_in_metrics_on_kubernetes_need_a_prometheus_url(rollout: Rollout) 
     assert outcome.code == 2
     assert outcome.stderr.strip().splitlines()[-1] == (
         "error: definition.prometheus_url: deployer greentic.deployer.k8s reads the built-in "
-        "metrics from Prometheus; give the server's URL"
+        "metrics from Prometheus; give the server's URL (or the deployer settings' "
+        "prometheus_url)"
     )
     state = _state(rollout.revision)
     assert state.generation == before and not state.rollouts

@@ -104,6 +104,19 @@ def test_the_kubernetes_factory_needs_a_prometheus_url_and_a_routing_mode_with_s
         )
 
 
+def test_the_deployer_settings_may_name_the_prometheus_server() -> None:
+    spec = DeploymentSpec(1, "shop", "shop.example.com", [(READY, 10000)])
+    state = make_state(
+        [spec], routing={"mode": "nginx"}, settings={"prometheus_url": "http://prom.example:9090"}
+    )
+    assert k8s_metrics.metric_source(state, _context()).client.base_url == (
+        "http://prom.example:9090"
+    )
+    # The rollout's own URL wins.
+    chosen = k8s_metrics.metric_source(state, _context(prometheus_url="http://127.0.0.1:9"))
+    assert chosen.client.base_url == "http://127.0.0.1:9"
+
+
 def test_a_revision_without_a_service_in_the_plan_is_an_error_naming_it() -> None:
     source = k8s_metrics.metric_source(
         _k8s_state({"mode": "nginx"}), _context(prometheus_url="http://127.0.0.1:9")
