@@ -25,7 +25,7 @@ from greentic_iac.spec.rollout import (
     RolloutDefinition,
 )
 
-__all__ = ["MetricSource", "QuerySource", "builtin_metrics", "evaluate"]
+__all__ = ["MetricSource", "QuerySource", "analysis_checks", "builtin_metrics", "evaluate"]
 
 
 class QuerySource(Protocol):
@@ -34,15 +34,21 @@ class QuerySource(Protocol):
     def query(self, expression: str) -> float | None: ...
 
 
-def builtin_metrics(definition: RolloutDefinition) -> list[tuple[str, str]]:
-    """``(field, metric)`` of every check of a built-in metric (not ``prometheus``), in
-    order: what needs the target's metric source."""
+def analysis_checks(definition: RolloutDefinition) -> list[tuple[str, str]]:
+    """``(field, metric)`` of every analysis check of the definition, in order."""
     return [
         (f"definition.steps[{index}].checks[{number}].metric", check.metric)
         for index, step in enumerate(definition.steps)
         if isinstance(step, AnalysisStep)
         for number, check in enumerate(step.checks)
-        if check.metric != "prometheus"
+    ]
+
+
+def builtin_metrics(definition: RolloutDefinition) -> list[tuple[str, str]]:
+    """The checks of a built-in metric (not ``prometheus``): what needs the target's
+    metric source."""
+    return [
+        (where, metric) for where, metric in analysis_checks(definition) if metric != "prometheus"
     ]
 
 

@@ -72,10 +72,16 @@ def _metric_source(
 ) -> MetricSource | None:
     """The target's source of the built-in metrics the rollout's analyses check (None
     when they check none); InvalidInputError naming the first such metric when the target
-    offers no source, or the factory's own when it lacks a setting (a Prometheus URL)."""
-    from greentic_iac.operations.analysis import builtin_metrics
+    offers no source, or the factory's own when it lacks a setting (a Prometheus URL), and
+    the URL a ``prometheus`` check needs."""
+    from greentic_iac.operations.analysis import analysis_checks, builtin_metrics
     from greentic_iac.plan.target import no_member_message
 
+    queries = [w for w, metric in analysis_checks(rollout.definition) if metric == "prometheus"]
+    if queries and rollout.definition.prometheus_url is None:
+        raise InvalidInputError(
+            f"definition.prometheus_url: {queries[0]} is a prometheus check; give the server's URL"
+        )
     needed = builtin_metrics(rollout.definition)
     if not needed:
         return None

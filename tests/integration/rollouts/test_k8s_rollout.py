@@ -281,3 +281,17 @@ def test_rollout_run_refuses_a_recorded_rollout_whose_target_lost_its_metric_sou
     )
     assert _state(rollout.revision).generation == before
     assert _ups(cluster) == 0 and rollout.weights() == (10000, 0)
+
+
+def test_a_prometheus_check_without_the_servers_url_is_refused_at_start(
+    rollout: Rollout,
+) -> None:
+    query = {"metric": "prometheus", "query": "up", "max": 1}
+    steps = [{"kind": "set_weight", "weight_bps": 1000}, {**ANALYSIS, "checks": [query]}]
+    outcome = rollout.start(steps)
+    assert outcome.code == 2
+    assert outcome.stderr.strip().splitlines()[-1] == (
+        "error: definition.prometheus_url: definition.steps[1].checks[0].metric is a "
+        "prometheus check; give the server's URL"
+    )
+    assert not _state(rollout.revision).rollouts
