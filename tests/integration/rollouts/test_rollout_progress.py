@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from greentic_iac.cli.rollout_progress import RolloutProgress
-from greentic_iac.operations.analysis import Counters, CounterSource
 from greentic_iac.operations.rollout_runner import RolloutRunner
+from greentic_iac.plan.metrics import Counters, CounterSource
 from greentic_iac.store import open_store
 from tests.support.cli_runner import run_cli
 
