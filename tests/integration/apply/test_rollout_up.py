@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from greentic_iac.store import open_store
+from tests.support.fake_kubectl import install_script
 
-from .conftest import FakePulumi, install_script
+from .conftest import FakePulumi
 
 pytestmark = pytest.mark.timeout(120)
 HEALTH = Path(__file__).resolve().parents[1] / "health"
