@@ -11,10 +11,10 @@ from typing import Final
 from greentic_iac.plan.target import Target
 from greentic_iac.targets.aws_ecs import compile_plan, reconcile_allocations
 from greentic_iac.targets.aws_ecs.credentials_support import BOOTSTRAP, CREDENTIALS
-from greentic_iac.targets.aws_ecs.limits import plan_limits
-from greentic_iac.targets.aws_ecs.provider_config import provider_config
 from greentic_iac.targets.aws_ecs.health import health_source
+from greentic_iac.targets.aws_ecs.limits import plan_limits
 from greentic_iac.targets.aws_ecs.metrics import metric_source
+from greentic_iac.targets.aws_ecs.provider_config import provider_config
 
 TARGET: Final = Target(
     descriptor="greentic.deployer.aws-ecs",

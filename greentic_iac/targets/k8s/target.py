@@ -12,10 +12,10 @@ from greentic_iac.plan.target import Target
 from greentic_iac.targets.k8s import compile_plan, reconcile_allocations
 from greentic_iac.targets.k8s.credentials_support import BOOTSTRAP, CREDENTIALS
 from greentic_iac.targets.k8s.export import k8s_yaml_files
-from greentic_iac.targets.k8s.limits import plan_limits
-from greentic_iac.targets.k8s.provider_config import provider_config
 from greentic_iac.targets.k8s.health import health_source
+from greentic_iac.targets.k8s.limits import plan_limits
 from greentic_iac.targets.k8s.metrics import metric_source
+from greentic_iac.targets.k8s.provider_config import provider_config
 
 TARGET: Final = Target(
     descriptor="greentic.deployer.k8s",
