@@ -264,21 +264,32 @@ def _named_split(state: EnvironmentState, split: Any) -> dict[str, Any]:
     return view
 
 
+_SPLIT_VERBS = frozenset({"traffic set", "traffic rollback"})
+
+
+def _splits_of(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The splits an audited change set: ``traffic set|rollback`` return them as
+    ``deployments``; a rollout's steps and decisions (``rollout ...``) as ``splits``."""
+    result = data.get("result") or {}
+    verb = str(data.get("verb") or "")
+    if verb in _SPLIT_VERBS:
+        return list(result.get("deployments", [result]))
+    if verb.startswith("rollout ") and isinstance(result.get("splits"), list):
+        return list(result["splits"])
+    return []
+
+
 def traffic_history(ctx: Context, _: None) -> dict[str, Any]:
     environment_id = validate_environment_id(ctx.args.environment_id)
     changes: list[dict[str, Any]] = []
     for event in ctx.store.audit_events(environment_id):
         data = event.model_dump(mode="json") if hasattr(event, "model_dump") else dict(event)
-        if (
-            data.get("verb") not in {"traffic set", "traffic rollback"}
-            or data.get("phase") != "done"
-        ):
+        if data.get("phase") != "done":
             continue
         # An idempotent replay returned the first call's result and changed nothing.
         if data.get("outcome") != "ok" or data.get("replayed"):
             continue
-        result = data.get("result") or {}
-        for split in result.get("deployments", [result]):
+        for split in _splits_of(data):
             changes.append(
                 {
                     "time": data.get("time"),
