@@ -26,6 +26,9 @@ class Arg:
     hidden: bool = False
     # A flag given once per value (``--weight a=1 --weight b=2``).
     repeat: bool = False
+    # Words completion offers when the values are not a fixed choice, by source name
+    # (``export-formats``: what the registered deployer targets offer).
+    suggest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -581,7 +584,11 @@ VERBS: tuple[Verb, ...] = (
         None,
         ENV,
         # Not a fixed choice: the environment's target adds its own formats.
-        Arg("--format", "pulumi-python, or a format the deployer offers (k8s: k8s-yaml)"),
+        Arg(
+            "--format",
+            "pulumi-python, or a format the deployer offers (k8s: k8s-yaml)",
+            suggest="export-formats",
+        ),
         Arg("--out", "output directory"),
     ),
     _v(

@@ -24,6 +24,28 @@ GLOBAL_FLAGS = ("--home", "--store", "-o", "--output", "--wide", "--debug", "--h
 _PATH_FLAGS = ("--answers", "--out", "--dir", "--home", "--against")
 
 
+def _export_formats() -> list[str]:
+    # What `export --format` accepts for some installed deployer: read when the script is
+    # generated (a plug-in installed later shows up at the next `completion` run).
+    from greentic_iac.envpacks import EnvPackRegistry
+    from greentic_iac.targets import registered_targets
+
+    formats = {"pulumi-python"}
+    for target in registered_targets(EnvPackRegistry.discover()):
+        formats.update(target.exports)
+    return sorted(formats)
+
+
+_SUGGESTIONS = {"export-formats": _export_formats}
+
+
+def _values(arg: Arg) -> list[str]:
+    """The words completion offers after ``arg``: its choices, or its suggestion source's."""
+    if arg.choices:
+        return list(arg.choices)
+    return _SUGGESTIONS[arg.suggest]() if arg.suggest else []
+
+
 def _flags(verb: Verb) -> list[str]:
     flags = ["--schema", "--help"]
     if verb.mutating:
@@ -74,8 +96,9 @@ def bash_script() -> str:
     for verb in VERBS:
         lines.append(f"    flags[{_key(verb)}]={_words(_flags(verb))}")
         for arg in _value_flags(verb):
-            if arg.choices:
-                lines.append(f"    choices[{_key(verb)}{arg.name}]={_words(list(arg.choices))}")
+            values = _values(arg)
+            if values:
+                lines.append(f"    choices[{_key(verb)}{arg.name}]={_words(values)}")
     env_keys = [_key(v) for v in VERBS if _takes_environment(v)]
     lines += [
         f"    local env_verbs={_words(env_keys)}",
@@ -157,8 +180,9 @@ def fish_script() -> str:
             options = f"-l {flag[2:]}"
             if arg is not None and not arg.flag:
                 options += " -r"
-                if arg.choices:
-                    options += f" -a {shlex.quote(' '.join(arg.choices))}"
+                values = _values(arg)
+                if values:
+                    options += f" -a {shlex.quote(' '.join(values))}"
             if flag in _PATH_FLAGS:
                 options += " -F"
             lines.append(f"complete -c {PROGRAM} -n {seen} {options}")

@@ -94,6 +94,17 @@ def test_bash_completes_nouns_verbs_flags_choices_and_environments(
     ]
 
 
+@pytest.mark.skipif(BASH is None, reason="bash is not installed")
+def test_export_formats_come_from_the_installed_deployer_targets(
+    homes: tuple[Path, Path],
+) -> None:
+    [offered] = _complete(["greentic-iac export local --format "], homes[0])
+    formats = offered.split()
+    # The core's format and the Kubernetes target's; a plug-in's formats join them.
+    assert {"pulumi-python", "k8s-yaml"} <= set(formats)
+    assert formats == sorted(formats)
+
+
 def test_every_shell_gets_a_script_naming_every_noun() -> None:
     from greentic_iac.cli.verbs import VERBS
 
