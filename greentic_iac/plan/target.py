@@ -311,6 +311,9 @@ class Target:
     - ``compile``: pure ``state -> Plan`` (no I/O).
     - ``limits``: the target's checks for preview and the verbs that change a split
       (``operations/split_limits.py`` runs them with ``baseline=None`` on the new state).
+    - ``replace_rules``: per type token of its plans, what forces a replacement (the
+      offline preview's ``replace``; the core knows the aws/kubernetes providers' rules, a
+      plug-in brings its provider's).
     - ``traffic_method``: the name the plan's ``traffic[].method`` carries (how basis
       points become the target's weights); the plan's ``traffic`` section is the rounding
       report (requested against effective bps per revision).
