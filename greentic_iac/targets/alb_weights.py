@@ -25,13 +25,13 @@ the caller reports the error as a warning.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import lru_cache
 from math import gcd
 from typing import Final
 
 from greentic_iac.errors import InvalidInputError
-from greentic_iac.plan import DeploymentTraffic, RevisionTraffic
+from greentic_iac.plan.weights import SplitWeights, split_weights, validate_split
+from greentic_iac.spec.traffic import TOTAL_BPS
 
 ALB_METHOD: Final = "alb-weight-0-999"
 ALB_MAX_WEIGHT: Final = 999
@@ -39,45 +39,12 @@ ALB_MAX_WEIGHT: Final = 999
 ALB_MAX_WEIGHTED_TARGET_GROUPS: Final = 5
 ALB_MAX_TARGET_GROUPS_PER_ALB: Final = 100
 ALB_MAX_RULES_PER_LISTENER: Final = 100
-TOTAL_BPS: Final = 10_000
 # Larger weights give finer ratios; scales below this rarely win and cost time.
 _SEARCH_FLOOR: Final = 800
 
 
 class AlbLimitError(InvalidInputError):
     """A split or a load balancer exceeds an ALB hard limit; the message names the limit."""
-
-
-@dataclass(frozen=True)
-class AlbWeights:
-    """The converted split: per revision the requested bps, ALB weight and effective bps."""
-
-    requested_bps: dict[str, int]
-    weights: dict[str, int]
-    effective_bps: dict[str, float]
-    method: str = ALB_METHOD
-    max_error_bps: float = field(default=0.0)
-
-    def weighted(self) -> dict[str, int]:
-        """Only the revisions with weight > 0, in the caller's order (the forward action)."""
-        return {key: weight for key, weight in self.weights.items() if weight > 0}
-
-    def revision_traffic(self) -> list[RevisionTraffic]:
-        """The plan's per-revision traffic records, in the caller's order."""
-        return [
-            RevisionTraffic(
-                revision_id=key,
-                requested_bps=self.requested_bps[key],
-                applied_weight=self.weights[key],
-                effective_bps=self.effective_bps[key],
-            )
-            for key in self.requested_bps
-        ]
-
-    def deployment_traffic(self, deployment_id: str) -> DeploymentTraffic:
-        return DeploymentTraffic(
-            deployment_id=deployment_id, method=self.method, revisions=self.revision_traffic()
-        )
 
 
 def alb_limit_problems(
@@ -125,19 +92,6 @@ def check_alb_limits(
         raise AlbLimitError(problems[0])
 
 
-def _validate(requested: Mapping[str, int]) -> None:
-    if not requested:
-        raise InvalidInputError("traffic split: at least one revision is required")
-    for key, bps in requested.items():
-        if not isinstance(bps, int) or isinstance(bps, bool) or not 0 <= bps <= TOTAL_BPS:
-            raise InvalidInputError(f"traffic split: {key}: weight {bps!r} is not 0-10000 bps")
-    total = sum(requested.values())
-    if total != TOTAL_BPS:
-        raise InvalidInputError(
-            f"traffic split: weights sum to {total} bps, they must sum to {TOTAL_BPS} bps"
-        )
-
-
 def _errors(values: tuple[int, ...], weights: tuple[int, ...]) -> tuple[float, float]:
     total = sum(weights)
     errors = [abs(w * TOTAL_BPS / total - v) for v, w in zip(values, weights, strict=True)]
@@ -166,33 +120,18 @@ def _weights_for(values: tuple[int, ...]) -> tuple[int, ...]:
     return best
 
 
-def alb_weights(requested: Mapping[str, int]) -> AlbWeights:
+def alb_weights(requested: Mapping[str, int]) -> SplitWeights:
     """Convert ``{revision: bps}`` (sum 10000) to ALB weights; see the module docstring.
 
     Raises ``InvalidInputError`` for a malformed split and ``AlbLimitError`` when more than
     five revisions carry weight. Revisions at 0 bps get weight 0 (kept in the result so the
     plan records them); they do not belong in the forward action.
     """
-    _validate(requested)
+    validate_split(requested)
     check_alb_limits(requested)
     positive = sorted(
         ((key, bps) for key, bps in requested.items() if bps > 0), key=lambda kv: (-kv[1], kv[0])
     )
     computed = _weights_for(tuple(bps for _, bps in positive))
     by_key = {key: weight for (key, _), weight in zip(positive, computed, strict=True)}
-    total = sum(computed)
-    weights: dict[str, int] = {}
-    effective: dict[str, float] = {}
-    worst = 0.0
-    for key, bps in requested.items():
-        weight = by_key.get(key, 0)
-        share = weight * TOTAL_BPS / total
-        weights[key] = weight
-        effective[key] = round(share, 2)
-        worst = max(worst, abs(share - bps))
-    return AlbWeights(
-        requested_bps=dict(requested),
-        weights=weights,
-        effective_bps=effective,
-        max_error_bps=round(worst, 2),
-    )
+    return split_weights(requested, by_key, ALB_METHOD)

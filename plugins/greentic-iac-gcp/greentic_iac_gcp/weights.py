@@ -21,60 +21,15 @@ warning. ``effective_bps`` is what the weights really give, for the plan's ``tra
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from math import gcd
 from typing import Final
 
-from greentic_iac.errors import InvalidInputError
-from greentic_iac.plan import DeploymentTraffic, RevisionTraffic
+from greentic_iac.plan.weights import SplitWeights, split_weights, validate_split
+from greentic_iac.spec.traffic import TOTAL_BPS
 
 URLMAP_METHOD: Final = "gcp-urlmap-weight-0-1000"
 MAX_WEIGHT: Final = 1000
-TOTAL_BPS: Final = 10_000
 BPS_PER_UNIT: Final = TOTAL_BPS // MAX_WEIGHT
-
-
-@dataclass(frozen=True)
-class UrlMapWeights:
-    """The converted split: per revision the requested bps, weight and effective bps."""
-
-    requested_bps: dict[str, int]
-    weights: dict[str, int]
-    effective_bps: dict[str, float]
-    max_error_bps: float
-    method: str = URLMAP_METHOD
-
-    def weighted(self) -> dict[str, int]:
-        """Only the revisions with weight > 0, in the split's order (the route action)."""
-        return {key: weight for key, weight in self.weights.items() if weight > 0}
-
-    def deployment_traffic(self, deployment_id: str) -> DeploymentTraffic:
-        return DeploymentTraffic(
-            deployment_id=deployment_id,
-            method=self.method,
-            revisions=[
-                RevisionTraffic(
-                    revision_id=key,
-                    requested_bps=bps,
-                    applied_weight=self.weights[key],
-                    effective_bps=self.effective_bps[key],
-                )
-                for key, bps in self.requested_bps.items()
-            ],
-        )
-
-
-def _validate(requested: Mapping[str, int]) -> None:
-    if not requested:
-        raise InvalidInputError("traffic split: at least one revision is required")
-    for key, bps in requested.items():
-        if not isinstance(bps, int) or isinstance(bps, bool) or not 0 <= bps <= TOTAL_BPS:
-            raise InvalidInputError(f"traffic split: {key}: weight {bps!r} is not 0-10000 bps")
-    total = sum(requested.values())
-    if total != TOTAL_BPS:
-        raise InvalidInputError(
-            f"traffic split: weights sum to {total} bps, they must sum to {TOTAL_BPS} bps"
-        )
 
 
 def _exact(positive: dict[str, int]) -> dict[str, int] | None:
@@ -102,24 +57,9 @@ def _apportioned(positive: dict[str, int]) -> dict[str, int]:
     return weights
 
 
-def urlmap_weights(requested: Mapping[str, int]) -> UrlMapWeights:
+def urlmap_weights(requested: Mapping[str, int]) -> SplitWeights:
     """Convert ``{revision: bps}`` (sum 10000) to URL map weights (module docstring)."""
-    _validate(requested)
+    validate_split(requested)
     positive = {key: bps for key, bps in requested.items() if bps > 0}
     computed = _exact(positive) or _apportioned(positive)
-    total = sum(computed.values())
-    weights: dict[str, int] = {}
-    effective: dict[str, float] = {}
-    worst = 0.0
-    for key, bps in requested.items():
-        weight = computed.get(key, 0)
-        share = weight * TOTAL_BPS / total
-        weights[key] = weight
-        effective[key] = round(share, 2)
-        worst = max(worst, abs(share - bps))
-    return UrlMapWeights(
-        requested_bps=dict(requested),
-        weights=weights,
-        effective_bps=effective,
-        max_error_bps=round(worst, 2),
-    )
+    return split_weights(requested, computed, URLMAP_METHOD)
