@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import re
-import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from greentic_iac.operations.baseline import baseline_path
+from tests.support.pty_screen import screen as on_terminal
 
 from .conftest import FakePulumi
 
@@ -46,39 +44,11 @@ def converse(
     env: dict[str, str] | None = None,
 ) -> tuple[int, str]:
     """Run ``argv`` on a pseudo-terminal; type ``answer`` once ``prompt`` is on screen."""
-    leader, follower = pty.openpty()
-    env = {**{k: v for k, v in os.environ.items() if k != "NO_COLOR"}, **(env or {})}
-    process = subprocess.Popen(
-        argv, stdin=follower, stdout=follower, stderr=follower, env=env, start_new_session=True
-    )
-    os.close(follower)
-    screen = b""
-    answered = False
-    deadline = time.monotonic() + 90
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([leader], [], [], 0.5)
-            if ready:
-                try:
-                    data = os.read(leader, 65536)
-                except OSError:  # EIO: the child closed the terminal
-                    break
-                if not data:
-                    break
-                screen += data
-            if not answered and prompt.encode() in screen:
-                os.write(leader, answer.encode() + b"\r")
-                answered = True
-            if process.poll() is not None and not ready:
-                break
-        code = process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        os.close(leader)
-    assert answered, screen.decode("utf-8", "replace")[-2000:]
-    return code, screen.decode("utf-8", "replace")
+    environment = {**{k: v for k, v in os.environ.items() if k != "NO_COLOR"}, **(env or {})}
+    code, shown = on_terminal(argv, environment, answer=answer, prompt=prompt)
+    # The prompt reached the screen, so it was answered (screen types it at once).
+    assert prompt in shown, shown[-2000:]
+    return code, shown
 
 
 def test_without_a_terminal_up_and_destroy_need_yes(

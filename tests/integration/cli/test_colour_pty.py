@@ -4,51 +4,24 @@ never under NO_COLOR, TERM=dumb or a pipe."""
 from __future__ import annotations
 
 import os
-import pty
-import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.support.cli_runner import run_cli
+from tests.support.pty_screen import screen
 
 SCRIPT = str(Path(sys.executable).parent / "greentic-iac")
 ESCAPE = "\x1b["
 
 
 def _through_pty(argv: list[str], env: dict[str, str]) -> str:
-    """What the command writes to a terminal (its stdout is the pty's slave end)."""
-    leader, follower = pty.openpty()
-    process = subprocess.Popen(
-        argv, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower, env=env
-    )
-    os.close(follower)
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + 60
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([leader], [], [], 1.0)
-            if not ready:
-                if process.poll() is not None:
-                    break
-                continue
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(leader)
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
-    assert process.returncode == 0, b"".join(chunks)
-    return b"".join(chunks).decode("utf-8", "replace")
+    """What the command writes to a terminal (its stdout and stderr on the pty)."""
+    code, shown = screen(argv, env, timeout=60)
+    assert code == 0, shown
+    return shown
 
 
 @pytest.fixture
