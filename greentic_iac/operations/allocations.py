@@ -12,25 +12,17 @@ limits (``split_limits``): a split it can't realise is refused in the same trans
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from greentic_iac.errors import InvalidInputError
 from greentic_iac.operations.split_limits import refuse_unrealisable_split
+from greentic_iac.plan.target import AllocationHook
 from greentic_iac.spec.allocations import AllocationContext, SharedClaims
 from greentic_iac.spec.state import EnvironmentState
 from greentic_iac.store.model import Change
 
 if TYPE_CHECKING:
     from greentic_iac.envpacks import EnvPackRegistry
-
-
-class AllocationHook(Protocol):
-    def __call__(
-        self,
-        before: EnvironmentState | None,
-        after: EnvironmentState,
-        context: AllocationContext | None = None,
-    ) -> EnvironmentState: ...
 
 
 def allocation_hook(

@@ -24,10 +24,10 @@ DEPLOYMENT_TYPE: Final = "kubernetes:apps/v1:Deployment"
 REVISION_LABEL: Final = "greentic.ai/revision"
 
 
-def revision_deployment(plan: Plan, revision_id: str) -> tuple[str, str] | None:
-    """(namespace, name) of the Deployment the plan gives ``revision_id``."""
+def revision_object(plan: Plan, type_token: str, revision_id: str) -> tuple[str, str] | None:
+    """(namespace, name) of the ``type_token`` object the plan labels with ``revision_id``."""
     for resource in plan.resources:
-        if resource.type != DEPLOYMENT_TYPE:
+        if resource.type != type_token:
             continue
         metadata = resource.properties.get("metadata", {})
         if metadata.get("labels", {}).get(REVISION_LABEL) != revision_id:
@@ -36,6 +36,11 @@ def revision_deployment(plan: Plan, revision_id: str) -> tuple[str, str] | None:
         if isinstance(namespace, str) and isinstance(name, str):
             return namespace, name
     return None
+
+
+def revision_deployment(plan: Plan, revision_id: str) -> tuple[str, str] | None:
+    """(namespace, name) of the Deployment the plan gives ``revision_id``."""
+    return revision_object(plan, DEPLOYMENT_TYPE, revision_id)
 
 
 def _condition(status: dict[str, Any], kind: str) -> dict[str, Any]:

@@ -35,9 +35,9 @@ from greentic_iac.plan.model import Plan
 from greentic_iac.plan.target import MetricWindow, TargetContext
 from greentic_iac.prometheus_api import PrometheusQuerySource
 from greentic_iac.spec.state import EnvironmentState
+from greentic_iac.targets.k8s.health import revision_object
 
 SERVICE_TYPE: Final = "kubernetes:core/v1:Service"
-REVISION_LABEL: Final = "greentic.ai/revision"
 PROMETHEUS_URL_OPTION: Final = "prometheus_url"
 
 
@@ -92,16 +92,7 @@ QUERIES_BY_MODE: Final[dict[str, Callable[[str, str, int], Queries]]] = {
 
 def revision_service(plan: Plan, revision_id: str) -> tuple[str, str] | None:
     """(namespace, name) of the Service the plan gives ``revision_id``."""
-    for resource in plan.resources:
-        if resource.type != SERVICE_TYPE:
-            continue
-        metadata = resource.properties.get("metadata", {})
-        if metadata.get("labels", {}).get(REVISION_LABEL) != revision_id:
-            continue
-        namespace, name = metadata.get("namespace"), metadata.get("name")
-        if isinstance(namespace, str) and isinstance(name, str):
-            return namespace, name
-    return None
+    return revision_object(plan, SERVICE_TYPE, revision_id)
 
 
 @dataclass
